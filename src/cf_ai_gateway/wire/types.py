@@ -1,0 +1,230 @@
+"""Neutral request, result and stream-delta types shared by both OpenAI-wire endpoints.
+
+The adapters speak only these types: they build a :class:`ChatRequest`, and they receive a
+:class:`ChatResult` (non-streaming) or a sequence of :class:`ChatDelta` (streaming). The
+converters in :mod:`cf_ai_gateway.wire.chat` and :mod:`cf_ai_gateway.wire.responses` translate
+them to and from the ``chat/completions`` and ``responses`` wire formats, so no adapter ever
+parses endpoint JSON itself. All types are plain slotted dataclasses: cheap to build per chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+Api = Literal["chat", "responses"]
+
+
+@dataclass(slots=True)
+class TextPart:
+    """A text content part."""
+
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(slots=True)
+class ImagePart:
+    """An image content part: an ``https:`` URL or a ``data:`` URL holding base64 bytes."""
+
+    url: str
+    detail: str | None = None
+    type: Literal["image"] = "image"
+
+
+@dataclass(slots=True)
+class FilePart:
+    """A file content part: base64 ``data`` (a data URL) or an uploaded ``file_id``."""
+
+    data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    type: Literal["file"] = "file"
+
+
+ContentPart = TextPart | ImagePart | FilePart
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call made by the model.
+
+    ``id`` is the id that a tool result must echo (``call_id`` on the Responses endpoint).
+    ``arguments`` is the raw JSON text exactly as the model produced it; it may be invalid.
+    ``item_id`` is the Responses output item id (``fc_…``), None on chat completions.
+    """
+
+    id: str
+    name: str
+    arguments: str
+    item_id: str | None = None
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        """The arguments as a dict; raises ``ValueError`` when they are not a JSON object."""
+        if not self.arguments:
+            return {}
+        value = json.loads(self.arguments)
+        if not isinstance(value, dict):
+            raise ValueError("tool-call arguments are not a JSON object")
+        return value
+
+
+@dataclass(slots=True)
+class ToolCallChunk:
+    """A streamed piece of a tool call. Pieces with the same ``index`` concatenate."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    item_id: str | None = None
+
+
+@dataclass(slots=True)
+class Message:
+    """One chat message in neutral form.
+
+    ``content`` is a string or a list of parts. ``tool_calls`` is set on assistant messages that
+    called tools; ``tool_call_id`` on tool results. ``reasoning_items`` carries Responses reasoning
+    output items (raw dicts) from an assistant turn back into the next request; the chat endpoint
+    ignores them.
+    """
+
+    role: Role
+    content: str | list[ContentPart] | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FunctionTool:
+    """A function tool: a name, a description and a JSON-schema ``parameters`` object."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+    strict: bool | None = None
+
+
+# A tool is a FunctionTool or a raw endpoint-native dict (built-in tools such as
+# ``{"type": "web_search"}`` pass through unchanged).
+Tool = FunctionTool | dict[str, Any]
+
+# ``"auto" | "none" | "required"``, or a function name to force that one tool.
+ToolChoice = str
+
+
+@dataclass(slots=True)
+class ResponseFormat:
+    """Structured-output request: ``json_schema`` (with ``schema``) or ``json_object``."""
+
+    type: Literal["json_schema", "json_object", "text"]
+    name: str | None = None
+    schema: dict[str, Any] | None = None
+    strict: bool | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """One neutral model call, translated to either endpoint by the wire converters.
+
+    ``extra_body`` is merged last into the wire body, so it can set any endpoint field.
+    ``tool_choice`` names a function to force it; ``"required"`` and ``"any"`` both force some
+    tool. The Responses-only fields are ignored on ``chat/completions``.
+    """
+
+    model: str
+    messages: list[Message]
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    n: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    user: str | None = None
+    reasoning_effort: str | None = None
+    reasoning_summary: str | None = None
+    stream_usage: bool = True
+    # Responses endpoint only.
+    previous_response_id: str | None = None
+    store: bool | None = None
+    include: list[str] | None = None
+    instructions: str | None = None
+    truncation: str | None = None
+    extra_body: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token counts. ``cached_tokens`` and ``reasoning_tokens`` are parts of input and output."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A whole reply from either endpoint, in neutral form.
+
+    ``finish_reason`` uses the chat vocabulary on both endpoints (an ``incomplete`` Responses
+    reply for ``max_output_tokens`` is ``"length"``); ``status`` keeps the Responses status.
+    ``reasoning`` is the readable reasoning summary text; ``reasoning_items`` are the raw
+    Responses reasoning items to send back on the next turn. ``raw`` is the parsed reply body.
+    ``info`` is the :class:`~cf_ai_gateway.GatewayInfo` of the HTTP response.
+    """
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    refusal: str | None = None
+    reasoning: str | None = None
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage | None = None
+    finish_reason: FinishReason | None = None
+    status: str | None = None
+    model: str | None = None
+    id: str | None = None
+    created: int | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+    output_items: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    info: Any = None  # GatewayInfo; typed loosely to keep this module free of imports
+
+
+@dataclass(slots=True)
+class ChatDelta:
+    """One streamed increment, in neutral form.
+
+    ``text`` is the new text (``""`` when none). ``usage`` and ``finish_reason`` arrive on the
+    last deltas. ``event`` is the endpoint's parsed SSE event, for users who need the rest.
+    """
+
+    text: str = ""
+    tool_call_chunks: list[ToolCallChunk] = field(default_factory=list)
+    reasoning: str = ""
+    refusal: str = ""
+    usage: Usage | None = None
+    finish_reason: FinishReason | None = None
+    model: str | None = None
+    id: str | None = None
+    event: dict[str, Any] | None = None
