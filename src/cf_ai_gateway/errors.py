@@ -1,0 +1,317 @@
+"""Typed errors, and the one function that turns a failed gateway response into one.
+
+Cloudflare AI Gateway answers its own failures with a JSON envelope that names an internal code
+(``{"error": [{"code": 2009, ...}], "name": "AiGatewayError", "internalCode": 2009}``), the
+Cloudflare API uses the plural ``errors`` form, and a provider's own errors pass through unchanged.
+:func:`error_from_response` reads all three, so a gateway 401 (2009) and a provider 401 become
+different exceptions. Every error carries ``status_code``, ``code``, ``log_id`` and
+``retry_after``, pickles, and never holds a secret: bodies are scrubbed before they are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ConfigurationError",
+    "GatewayAuthenticationError",
+    "GatewayBadRequestError",
+    "GatewayConnectionError",
+    "GatewayContentBlockedError",
+    "GatewayError",
+    "GatewayNotFoundError",
+    "GatewayPaymentRequiredError",
+    "GatewayRateLimitError",
+    "GatewayTimeoutError",
+    "ProviderError",
+    "StreamError",
+    "error_from_response",
+    "scrub",
+]
+
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
+)
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove bearer tokens, ``sk-`` keys and the given secret values from ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
+    return text
+
+
+class GatewayError(Exception):
+    """Base of every error the library raises for a gateway call.
+
+    ``status_code`` is the HTTP status (None when no response came), ``code`` the gateway's
+    internal code (None for provider errors), ``log_id`` the ``cf-aig-log-id`` of the failed
+    request, ``retry_after`` the seconds the server asked to wait, ``body`` the scrubbed reply
+    body and ``info`` the :class:`~cf_ai_gateway.GatewayInfo` of the failed response.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: int | None = None,
+        log_id: str | None = None,
+        retry_after: float | None = None,
+        body: Any = None,
+        info: Any = None,
+    ) -> None:
+        message = scrub(message)
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.log_id = log_id
+        self.retry_after = retry_after
+        self.body = body
+        self.info = info
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_error,
+            (
+                type(self),
+                self.message,
+                {
+                    "status_code": self.status_code,
+                    "code": self.code,
+                    "log_id": self.log_id,
+                    "retry_after": self.retry_after,
+                    "body": self.body,
+                    "info": self.info,
+                },
+            ),
+        )
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        details = []
+        if self.status_code is not None:
+            details.append(f"status {self.status_code}")
+        if self.code is not None:
+            details.append(f"code {self.code}")
+        if self.log_id:
+            details.append(f"log id {self.log_id}")
+        if details:
+            parts.append(f"({', '.join(details)})")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r}, "
+            f"code={self.code!r}, log_id={self.log_id!r})"
+        )
+
+
+def _rebuild_error(cls: type[GatewayError], message: str, fields: dict[str, Any]) -> GatewayError:
+    error = cls.__new__(cls)
+    GatewayError.__init__(error, message, **fields)
+    return error
+
+
+class ConfigurationError(GatewayError, ValueError):
+    """Bad configuration or input, raised before anything is sent."""
+
+
+class GatewayAuthenticationError(GatewayError):
+    """The gateway itself refused the request: missing or invalid ``cf-aig-authorization`` (2009),
+    or a Cloudflare API token refused on the REST surface (10000)."""
+
+
+class GatewayNotFoundError(GatewayError):
+    """The gateway id does not exist or is not configured (2001), or the route is unknown
+    (2008 invalid provider, 7000 no route)."""
+
+
+class GatewayRateLimitError(GatewayError):
+    """Any 429: the gateway's rate limit (2003), a spend limit (2041/2045), Workers AI capacity
+    (3040), or the provider's own rate limit."""
+
+
+class GatewayPaymentRequiredError(GatewayError):
+    """Unified Billing has no credits left (2021, HTTP 402)."""
+
+
+class GatewayContentBlockedError(GatewayError):
+    """Guardrails (2016/2017) or a DLP policy (2029/2030) blocked the prompt or the response."""
+
+
+class GatewayBadRequestError(GatewayError):
+    """The gateway rejected the request: an unknown BYOK alias (2040), a malformed compat body
+    (2019), a failed provider route (2005), or another gateway-level 4xx."""
+
+
+class ProviderError(GatewayError):
+    """An error the provider returned and the gateway passed through unchanged.
+
+    ``provider_code`` and ``provider_type`` hold the provider's own ``code`` and ``type`` strings
+    (e.g. ``"invalid_api_key"``, ``"invalid_request_error"``)."""
+
+    @property
+    def provider_code(self) -> str | None:
+        err = self.body.get("error") if isinstance(self.body, dict) else None
+        code = err.get("code") if isinstance(err, dict) else None
+        return str(code) if code is not None else None
+
+    @property
+    def provider_type(self) -> str | None:
+        err = self.body.get("error") if isinstance(self.body, dict) else None
+        kind = err.get("type") if isinstance(err, dict) else None
+        return str(kind) if kind is not None else None
+
+
+class GatewayTimeoutError(GatewayError):
+    """The request timed out: the client's timeout, or the gateway's request timeout."""
+
+
+class GatewayConnectionError(GatewayError):
+    """The gateway could not be reached (DNS, refused connection, TLS, reset)."""
+
+
+class StreamError(GatewayError):
+    """A stream broke off before its terminal event, carried an error event, or did not parse."""
+
+
+_CODE_CLASSES: dict[int, type[GatewayError]] = {
+    2001: GatewayNotFoundError,
+    2003: GatewayRateLimitError,
+    2005: GatewayBadRequestError,
+    2008: GatewayNotFoundError,
+    2009: GatewayAuthenticationError,
+    2016: GatewayContentBlockedError,
+    2017: GatewayContentBlockedError,
+    2019: GatewayBadRequestError,
+    2021: GatewayPaymentRequiredError,
+    2029: GatewayContentBlockedError,
+    2030: GatewayContentBlockedError,
+    2040: GatewayBadRequestError,
+    2041: GatewayRateLimitError,
+    2045: GatewayRateLimitError,
+    3040: GatewayRateLimitError,
+    7000: GatewayNotFoundError,
+    10000: GatewayAuthenticationError,
+}
+
+
+def _first_error_entry(body: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    """The (code, message) of a Cloudflare envelope, from ``error`` or ``errors``."""
+    for key in ("error", "errors"):
+        entries = body.get(key)
+        if isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
+            raw_code = entries[0].get("code")
+            code = raw_code if isinstance(raw_code, int) else None
+            message = entries[0].get("message")
+            return code, str(message) if message is not None else None
+    internal = body.get("internalCode")
+    if isinstance(internal, int):
+        message = body.get("message")
+        return internal, str(message) if message is not None else None
+    return None, None
+
+
+def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
+    if body.get("name") == "AiGatewayError" or "internalCode" in body:
+        return True
+    if body.get("success") is False and (
+        isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)
+    ):
+        return True
+    return False
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        import datetime as _dt
+
+        seconds = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
+    return max(0.0, seconds)
+
+
+def error_from_response(
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    info: Any = None,
+    secrets: tuple[str, ...] = (),
+) -> GatewayError:
+    """Build the typed error for a failed HTTP response (status >= 400)."""
+    text = scrub(content.decode("utf-8", "replace"), secrets)
+    try:
+        body: Any = json.loads(text) if text else None
+    except ValueError:
+        body = text[:2000]
+    log_id = headers.get("cf-aig-log-id")
+    retry_after = _parse_retry_after(headers.get("retry-after"))
+    common: dict[str, Any] = {
+        "status_code": status_code,
+        "log_id": log_id,
+        "retry_after": retry_after,
+        "body": body,
+        "info": info,
+    }
+    if isinstance(body, Mapping) and _is_gateway_envelope(body):
+        code, message = _first_error_entry(body)
+        cls = _CODE_CLASSES.get(code) if code is not None else None
+        if cls is None:
+            cls = _class_for_status(status_code, gateway=True)
+        text_message = message or f"AI Gateway error {code}"
+        return cls(f"AI Gateway: {text_message}", code=code, **common)
+    message = _provider_message(body) or f"HTTP {status_code}"
+    if status_code == 429:
+        return GatewayRateLimitError(f"Provider: {message}", **common)
+    if status_code in (408, 504) and not isinstance(body, Mapping):
+        return GatewayTimeoutError(f"Gateway timeout: {message}", **common)
+    return ProviderError(f"Provider: {message}", **common)
+
+
+def _provider_message(body: Any) -> str | None:
+    if isinstance(body, Mapping):
+        err = body.get("error")
+        if isinstance(err, Mapping) and err.get("message"):
+            return str(err["message"])
+        if isinstance(err, str):
+            return err
+        if body.get("message"):
+            return str(body["message"])
+    if isinstance(body, str) and body:
+        return body[:300]
+    return None
+
+
+def _class_for_status(status_code: int, *, gateway: bool) -> type[GatewayError]:
+    if status_code == 401 or status_code == 403:
+        return GatewayAuthenticationError
+    if status_code == 402:
+        return GatewayPaymentRequiredError
+    if status_code == 404:
+        return GatewayNotFoundError
+    if status_code == 429:
+        return GatewayRateLimitError
+    if status_code in (408, 504):
+        return GatewayTimeoutError
+    if 400 <= status_code < 500:
+        return GatewayBadRequestError
+    return GatewayError
