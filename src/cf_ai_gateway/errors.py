@@ -224,11 +224,7 @@ def _first_error_entry(body: Mapping[str, Any]) -> tuple[int | None, str | None]
 def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
     if body.get("name") == "AiGatewayError" or "internalCode" in body:
         return True
-    if body.get("success") is False and (
-        isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)
-    ):
-        return True
-    return False
+    return bool(body.get("success") is False and (isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)))
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -1,0 +1,61 @@
+"""cf-ai-gateway: route LLM calls through Cloudflare AI Gateway with every gateway feature.
+
+The core is a small httpx-based client, :class:`Gateway`, that builds gateway URLs, applies one
+of the three auth modes, sends checked :class:`GatewayOptions` as ``cf-aig-*`` headers, calls
+the ``chat/completions`` and ``responses`` endpoints (sync and async, streaming or not), retries,
+exposes the gateway's response headers as :class:`GatewayInfo`, and raises typed errors that
+tell gateway errors from provider errors. The LangChain and LlamaIndex adapters build on it.
+"""
+
+from __future__ import annotations
+
+from .client import Gateway, RawResponse
+from .config import GatewayConfig, Secret
+from .discovery import available_adapters, load_adapter
+from .errors import (
+    ConfigurationError,
+    GatewayAuthenticationError,
+    GatewayBadRequestError,
+    GatewayConnectionError,
+    GatewayContentBlockedError,
+    GatewayError,
+    GatewayNotFoundError,
+    GatewayPaymentRequiredError,
+    GatewayRateLimitError,
+    GatewayTimeoutError,
+    ProviderError,
+    StreamError,
+)
+from .info import GatewayInfo
+from .options import GatewayOptions
+from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsyncChatStream",
+    "AsyncRawStream",
+    "ChatStream",
+    "ConfigurationError",
+    "Gateway",
+    "GatewayAuthenticationError",
+    "GatewayBadRequestError",
+    "GatewayConfig",
+    "GatewayConnectionError",
+    "GatewayContentBlockedError",
+    "GatewayError",
+    "GatewayInfo",
+    "GatewayNotFoundError",
+    "GatewayOptions",
+    "GatewayPaymentRequiredError",
+    "GatewayRateLimitError",
+    "GatewayTimeoutError",
+    "ProviderError",
+    "RawResponse",
+    "RawStream",
+    "Secret",
+    "StreamError",
+    "__version__",
+    "available_adapters",
+    "load_adapter",
+]

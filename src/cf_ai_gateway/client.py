@@ -1,0 +1,322 @@
+"""``Gateway``: the one I/O class of the core, sync and async.
+
+It joins a :class:`~cf_ai_gateway.GatewayConfig` (where and who), client-level
+:class:`~cf_ai_gateway.GatewayOptions` and a :class:`~cf_ai_gateway.transport.Transport`.
+It offers raw pass-through calls for users who speak the OpenAI wire format (``create``,
+``stream``, ``acreate``, ``astream``) and neutral calls for the adapters (``chat``,
+``chat_stream``, ``achat``, ``achat_stream``), which translate a
+:class:`~cf_ai_gateway.wire.types.ChatRequest` to either endpoint through the pure converters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Any
+
+import httpx
+
+from .config import GatewayConfig
+from .errors import ConfigurationError, StreamError
+from .info import GatewayInfo
+from .options import GatewayOptions
+from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+from .transport import Transport
+from .wire.types import Api, ChatRequest, ChatResult
+
+__all__ = ["Gateway", "RawResponse"]
+
+OptionsLike = GatewayOptions | Mapping[str, Any] | None
+_ENDPOINTS: dict[str, str] = {"chat": "chat/completions", "responses": "responses"}
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """The parsed JSON reply of a raw call, with its gateway info and HTTP status."""
+
+    body: Any
+    info: GatewayInfo
+    status_code: int
+    headers: Mapping[str, str]
+
+
+def _wire(api: str) -> ModuleType:
+    if api == "chat":
+        from .wire import chat
+
+        return chat
+    if api == "responses":
+        from .wire import responses
+
+        return responses
+    raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
+
+
+def _parse_json(response: httpx.Response, info: GatewayInfo) -> Any:
+    try:
+        return json.loads(response.content) if response.content else None
+    except ValueError as exc:
+        raise StreamError(
+            "the gateway's reply is not valid JSON", status_code=response.status_code,
+            log_id=info.log_id, info=info,
+        ) from exc
+
+
+class Gateway:
+    """A client for one Cloudflare AI Gateway route.
+
+    Unset connection fields are read from the environment (``CF_ACCOUNT_ID``,
+    ``CF_AIG_GATEWAY_ID``, ``OPENAI_API_KEY`` or the provider's key variable, ``CF_AIG_TOKEN``,
+    ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``). ``auth_mode`` is inferred from the secrets that are
+    set unless given. ``gateway_options`` apply to every call and merge with per-call options.
+    ``timeout`` is in seconds; ``max_retries`` counts retries after the first attempt.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_id: str | None = None,
+        gateway_id: str | None = None,
+        provider: str | None = None,
+        api_key: Any = None,
+        cf_aig_token: Any = None,
+        auth_mode: str | None = None,
+        base_url: str | None = None,
+        gateway_options: OptionsLike = None,
+        timeout: float | httpx.Timeout | None = 60.0,
+        max_retries: int = 2,
+        cf_api_token: Any = None,
+        api_base_url: str | None = None,
+        surface: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        retry_base_delay: float = 0.5,
+        config: GatewayConfig | None = None,
+    ) -> None:
+        self.config = config or GatewayConfig.resolve(
+            account_id=account_id,
+            gateway_id=gateway_id,
+            provider=provider,
+            api_key=api_key,
+            cf_aig_token=cf_aig_token,
+            auth_mode=auth_mode,
+            base_url=base_url,
+            cf_api_token=cf_api_token,
+            api_base_url=api_base_url,
+            surface=surface,
+            default_headers=default_headers,
+        )
+        self.options = GatewayOptions.coerce(gateway_options)
+        self.transport = Transport(
+            self.config,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_base_delay=retry_base_delay,
+            http_client=http_client,
+            async_http_client=async_http_client,
+        )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Gateway:
+        """A client configured from the environment, including ``CF_AIG_<OPTION>`` options.
+
+        Keyword arguments override what the environment says; ``gateway_options`` merge over
+        the options read from the environment.
+        """
+        env_options = GatewayOptions.from_env()
+        overrides["gateway_options"] = env_options.merge(overrides.get("gateway_options"))
+        return cls(**overrides)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"Gateway(account_id={c.account_id!r}, gateway_id={c.gateway_id!r}, "
+            f"provider={c.provider!r}, auth_mode={c.auth_mode!r}, url={c.provider_base_url!r})"
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+    def url(self, endpoint: str) -> str:
+        """The full URL of a provider endpoint on this gateway."""
+        return self.config.url(endpoint)
+
+    def _headers(self, options: OptionsLike) -> Mapping[str, str]:
+        if options is None:
+            return self.options.headers
+        return self.options.merge(options).headers
+
+    def _check_model(self, request: ChatRequest) -> None:
+        if not isinstance(request.model, str) or not request.model:
+            raise ConfigurationError("model must be a non-empty string")
+        if self.config.provider == "compat" and "/" not in request.model:
+            raise ConfigurationError(
+                f"model must be '{{provider}}/{{model}}' on the compat endpoint "
+                f"(e.g. 'openai/gpt-4o-mini'); got {request.model!r}"
+            )
+
+    # -- raw calls ----------------------------------------------------------------------------
+    def create(
+        self, endpoint: str, body: Any, *, options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> RawResponse:
+        """POST ``body`` to ``endpoint`` and return the parsed JSON reply."""
+        url = self.config.url(endpoint)
+        headers = self._headers(options)
+        client = self.transport.client
+        response = self.transport.send(
+            lambda: self.transport.build_request(
+                client, "POST", url, body, headers, stream=False, timeout=timeout
+            )
+        )
+        info = GatewayInfo.from_headers(response.headers, response.status_code)
+        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+
+    async def acreate(
+        self, endpoint: str, body: Any, *, options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> RawResponse:
+        """Async twin of :meth:`create`."""
+        url = self.config.url(endpoint)
+        headers = self._headers(options)
+        client = self.transport.aclient
+        response = await self.transport.asend(
+            lambda: self.transport.build_request(
+                client, "POST", url, body, headers, stream=False, timeout=timeout
+            )
+        )
+        info = GatewayInfo.from_headers(response.headers, response.status_code)
+        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+
+    def stream(
+        self, endpoint: str, body: Any, *, options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> RawStream:
+        """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
+
+        The request is sent and its headers read before this returns, so errors raise here
+        and ``.info`` is set before the first event.
+        """
+        if isinstance(body, dict) and "stream" not in body:
+            body = {**body, "stream": True}
+        url = self.config.url(endpoint)
+        headers = self._headers(options)
+        client = self.transport.client
+        response = self.transport.send(
+            lambda: self.transport.build_request(
+                client, "POST", url, body, headers, stream=True, timeout=timeout
+            ),
+            stream=True,
+        )
+        return RawStream(response)
+
+    def astream(
+        self, endpoint: str, body: Any, *, options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> AsyncRawStream:
+        """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
+        if isinstance(body, dict) and "stream" not in body:
+            body = {**body, "stream": True}
+        url = self.config.url(endpoint)
+        headers = self._headers(options)
+
+        async def opener() -> httpx.Response:
+            client = self.transport.aclient
+            return await self.transport.asend(
+                lambda: self.transport.build_request(
+                    client, "POST", url, body, headers, stream=True, timeout=timeout
+                ),
+                stream=True,
+            )
+
+        return AsyncRawStream(opener)
+
+    # -- neutral calls ------------------------------------------------------------------------
+    def chat(
+        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> ChatResult:
+        """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
+        wire = _wire(api)
+        self._check_model(request)
+        raw = self.create(
+            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
+            timeout=timeout,
+        )
+        return self._result(wire, raw)
+
+    async def achat(
+        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> ChatResult:
+        """Async twin of :meth:`chat`."""
+        wire = _wire(api)
+        self._check_model(request)
+        raw = await self.acreate(
+            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
+            timeout=timeout,
+        )
+        return self._result(wire, raw)
+
+    @staticmethod
+    def _result(wire: ModuleType, raw: RawResponse) -> ChatResult:
+        if not isinstance(raw.body, dict):
+            raise StreamError(
+                "the gateway's reply is not a JSON object", status_code=raw.status_code,
+                log_id=raw.info.log_id, info=raw.info,
+            )
+        result: ChatResult = wire.parse_result(raw.body)
+        result.info = raw.info
+        return result
+
+    def chat_stream(
+        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> ChatStream:
+        """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
+        wire = _wire(api)
+        self._check_model(request)
+        raw = self.stream(
+            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
+            timeout=timeout,
+        )
+        return ChatStream(raw, wire.StreamHandler())
+
+    def achat_stream(
+        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
+        timeout: float | None = None,
+    ) -> AsyncChatStream:
+        """Async twin of :meth:`chat_stream`."""
+        wire = _wire(api)
+        self._check_model(request)
+        raw = self.astream(
+            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
+            timeout=timeout,
+        )
+        return AsyncChatStream(raw, wire.StreamHandler())
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the sync HTTP client (the async one needs :meth:`aclose`)."""
+        self.transport.close()
+
+    async def aclose(self) -> None:
+        """Close both HTTP clients."""
+        await self.transport.aclose()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,98 @@
+"""``GatewayInfo``: what the gateway said about one request, read from its response headers.
+
+The gateway sets ``cf-aig-log-id``, ``cf-aig-cache-status``, ``cf-aig-event-id``,
+``cf-aig-request-id``, ``cf-aig-step`` and, for dynamic routes, ``cf-aig-model`` and
+``cf-aig-provider`` on every response, failed ones included. They arrive before the first byte of
+a stream, so a stream's info is known before its first event. The Auto Router's decision headers
+and a parsed ``cf-aig-dlp`` report are kept too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["GatewayInfo"]
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayInfo:
+    """The ``cf-aig-*`` response headers of one gateway response.
+
+    ``cached`` is True when the gateway served the reply from its cache. ``headers`` holds every
+    ``cf-aig-*`` response header as received, for the ones without a field of their own.
+    """
+
+    log_id: str | None = None
+    cache_status: str | None = None
+    event_id: str | None = None
+    request_id: str | None = None
+    step: int | None = None
+    model: str | None = None
+    provider: str | None = None
+    routed_model: str | None = None
+    routing_reason: str | None = None
+    dlp: dict[str, Any] | None = None
+    status_code: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cached(self) -> bool:
+        return (self.cache_status or "").upper() == "HIT"
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str], status_code: int | None = None) -> GatewayInfo:
+        """Read the ``cf-aig-*`` headers of a response (an ``httpx.Headers`` or any mapping)."""
+        items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
+        aig = {k.lower(): v for k, v in items if k[:7].lower() == "cf-aig-"}
+        if not aig:
+            return cls(status_code=status_code)
+        step_text = aig.get("cf-aig-step")
+        try:
+            step = int(step_text) if step_text is not None else None
+        except ValueError:
+            step = None
+        dlp_text = aig.get("cf-aig-dlp")
+        dlp: dict[str, Any] | None = None
+        if dlp_text:
+            try:
+                parsed = json.loads(dlp_text)
+                dlp = parsed if isinstance(parsed, dict) else None
+            except ValueError:
+                dlp = None
+        return cls(
+            log_id=aig.get("cf-aig-log-id"),
+            cache_status=aig.get("cf-aig-cache-status"),
+            event_id=aig.get("cf-aig-event-id") or aig.get("cf-aig-eventid"),
+            request_id=aig.get("cf-aig-request-id"),
+            step=step,
+            model=aig.get("cf-aig-model"),
+            provider=aig.get("cf-aig-provider"),
+            routed_model=aig.get("cf-aig-routed-model"),
+            routing_reason=aig.get("cf-aig-routing-reason"),
+            dlp=dlp,
+            status_code=status_code,
+            headers=aig,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields that were set, as a plain dict (for framework metadata)."""
+        out: dict[str, Any] = {}
+        for name in (
+            "log_id",
+            "cache_status",
+            "event_id",
+            "request_id",
+            "step",
+            "model",
+            "provider",
+            "routed_model",
+            "routing_reason",
+            "dlp",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out

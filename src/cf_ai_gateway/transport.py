@@ -1,0 +1,246 @@
+"""HTTP transport: pooled httpx clients, retries, and error translation at the boundary.
+
+One sync and one async ``httpx`` client per :class:`Transport`, each created on first use.
+Connection errors, timeouts before a response, 429 and 5xx are retried with exponential backoff
+and jitter, honouring ``Retry-After``, up to ``max_retries`` times; other 4xx never are. Every
+httpx exception is translated here, once, into a :class:`~cf_ai_gateway.GatewayError`
+subclass with ``raise ... from exc``, and every failed response into the typed error its
+envelope names. Streams are retried only until their first byte arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .auth import GatewayAuth
+from .config import GatewayConfig
+from .errors import (
+    GatewayConnectionError,
+    GatewayError,
+    GatewayTimeoutError,
+    error_from_response,
+)
+from .info import GatewayInfo
+
+__all__ = ["Transport", "is_retryable_status"]
+
+logger = logging.getLogger("cf_ai_gateway")
+
+MAX_RETRY_AFTER = 60.0
+MAX_BACKOFF = 8.0
+_USER_AGENT = "cf-ai-gateway-python/0.1.0"
+_JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+
+
+def is_retryable_status(status: int) -> bool:
+    """429 and every 5xx are retried; no other status is."""
+    return status == 429 or status >= 500
+
+
+def encode_body(body: Any) -> bytes:
+    """Compact JSON bytes of a request body."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Transport:
+    """Sends requests for one :class:`GatewayConfig`. Thread-safe for the sync client."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        timeout: float | httpx.Timeout | None = 60.0,
+        max_retries: int = 2,
+        retry_base_delay: float = 0.5,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(f"max_retries must be a non-negative integer; got {max_retries!r}")
+        self.config = config
+        self.auth = GatewayAuth(config)
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.max_retries = max_retries
+        self.retry_base_delay = retry_base_delay
+        self._client = http_client
+        self._aclient = async_http_client
+        self._owns_client = http_client is None
+        self._owns_aclient = async_http_client is None
+        self._secrets = config.secrets()
+        base = {"user-agent": _USER_AGENT, **config.default_headers}
+        self._json_headers = {**base, **_JSON_HEADERS}
+        self._sse_headers = {**base, **_SSE_HEADERS}
+
+    # -- clients ------------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                follow_redirects=False,
+            )
+        return self._client
+
+    @property
+    def aclient(self) -> httpx.AsyncClient:
+        if self._aclient is None:
+            self._aclient = httpx.AsyncClient(
+                timeout=self.timeout,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                follow_redirects=False,
+            )
+        return self._aclient
+
+    def close(self) -> None:
+        if self._client is not None and self._owns_client:
+            self._client.close()
+        self._client = None if self._owns_client else self._client
+
+    async def aclose(self) -> None:
+        if self._aclient is not None and self._owns_aclient:
+            await self._aclient.aclose()
+        self._aclient = None if self._owns_aclient else self._aclient
+        self.close()
+
+    # -- request building ---------------------------------------------------------------------
+    def build_request(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        method: str,
+        url: str,
+        body: Any,
+        headers: Mapping[str, str],
+        *,
+        stream: bool,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> httpx.Request:
+        merged = dict(self._sse_headers if stream else self._json_headers)
+        if headers:
+            merged.update(headers)
+        content = encode_body(body) if body is not None else None
+        extensions = {"timeout": httpx.Timeout(timeout).as_dict()} if timeout is not None else None
+        request = client.build_request(
+            method, url, content=content, headers=merged, extensions=extensions
+        )
+        self.auth.apply(request.headers)
+        return request
+
+    # -- retry policy -------------------------------------------------------------------------
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        base: float = min(self.retry_base_delay * (2.0**attempt), MAX_BACKOFF)
+        return base * (0.75 + random.random() * 0.25)
+
+    def _translate(self, exc: httpx.HTTPError) -> GatewayError:
+        url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
+        if isinstance(exc, httpx.TimeoutException):
+            return GatewayTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
+        return GatewayConnectionError(
+            f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self._secrets)}"
+        )
+
+    def error_for(self, response: httpx.Response) -> GatewayError:
+        info = GatewayInfo.from_headers(response.headers, response.status_code)
+        return error_from_response(
+            response.status_code, response.headers, response.content, info=info, secrets=self._secrets
+        )
+
+    # -- sync ---------------------------------------------------------------------------------
+    def send(self, request_factory: Any, *, stream: bool = False) -> httpx.Response:
+        """Send with retries; return a successful response (streamed responses left open)."""
+        attempt = 0
+        while True:
+            request = request_factory()
+            try:
+                response = self.client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                error = self._translate(exc)
+                if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
+                    self._sleep(attempt, None, error)
+                    attempt += 1
+                    continue
+                raise error from exc
+            if response.status_code < 400:
+                return response
+            try:
+                if stream:
+                    response.read()
+            except httpx.HTTPError as exc:
+                raise self._translate(exc) from exc
+            finally:
+                if stream:
+                    response.close()
+            error = self.error_for(response)
+            if is_retryable_status(response.status_code) and attempt < self.max_retries:
+                self._sleep(attempt, error.retry_after, error)
+                attempt += 1
+                continue
+            raise error
+
+    def _sleep(self, attempt: int, retry_after: float | None, error: GatewayError) -> None:
+        delay = self._delay(attempt, retry_after)
+        logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
+        time.sleep(delay)
+
+    # -- async --------------------------------------------------------------------------------
+    async def asend(self, request_factory: Any, *, stream: bool = False) -> httpx.Response:
+        attempt = 0
+        while True:
+            request = request_factory()
+            try:
+                response = await self.aclient.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                error = self._translate(exc)
+                if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
+                    await self._asleep(attempt, None, error)
+                    attempt += 1
+                    continue
+                raise error from exc
+            if response.status_code < 400:
+                return response
+            try:
+                if stream:
+                    await response.aread()
+            except httpx.HTTPError as exc:
+                raise self._translate(exc) from exc
+            finally:
+                if stream:
+                    await response.aclose()
+            error = self.error_for(response)
+            if is_retryable_status(response.status_code) and attempt < self.max_retries:
+                await self._asleep(attempt, error.retry_after, error)
+                attempt += 1
+                continue
+            raise error
+
+    async def _asleep(self, attempt: int, retry_after: float | None, error: GatewayError) -> None:
+        delay = self._delay(attempt, retry_after)
+        logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
+        await asyncio.sleep(delay)
+
+
+def _has_request(exc: httpx.HTTPError) -> bool:
+    try:
+        exc.request  # noqa: B018
+    except RuntimeError:
+        return False
+    return True
+
+
+def _short(text: str, secrets: tuple[str, ...]) -> str:
+    from .errors import scrub
+
+    return scrub(text, secrets)[:300]
