@@ -1,0 +1,85 @@
+"""Small helpers shared by the ``chat/completions`` and ``responses`` wire converters.
+
+They cover what both endpoints read the same way: integer token counts that may be null,
+the error payload of a streamed ``error`` event, the forced-tool choice vocabulary and the
+common sampling fields. Everything here is pure and stdlib-only.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from cf_ai_gateway.errors import StreamError
+from cf_ai_gateway.wire.types import ChatRequest, ContentPart, TextPart
+
+# Tool-choice strings that both endpoints accept as they are.
+TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
+
+
+def count(value: Any) -> int:
+    """An integer token count; null, missing or non-integer values count as zero."""
+    return value if type(value) is int else 0
+
+
+def detail_count(details: Any, key: str) -> int:
+    """``details[key]`` as a token count, tolerating a null or missing ``details`` object."""
+    if type(details) is dict:
+        return count(details.get(key))
+    return 0
+
+
+def arguments_text(arguments: Any) -> str:
+    """Tool-call arguments as JSON text: some providers send an object instead of a string."""
+    if isinstance(arguments, str):
+        return arguments
+    if arguments is None:
+        return ""
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def content_text(content: str | list[ContentPart] | None) -> str:
+    """The text of a message content: the string itself, or its text parts joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    return "".join(part.text for part in content if isinstance(part, TextPart))
+
+
+def put(body: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``body[key]`` unless ``value`` is None (the wire formats omit unset fields)."""
+    if value is not None:
+        body[key] = value
+
+
+def apply_extra_body(body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+    """Merge ``request.extra_body`` last, so it can set or override any endpoint field."""
+    if request.extra_body:
+        body.update(request.extra_body)
+    return body
+
+
+def raise_stream_error(event: dict[str, Any]) -> NoReturn:
+    """Raise :class:`StreamError` for an error carried inside a stream.
+
+    Handles the provider shape ``{"error": {"message", "type", "code"}}``, the Responses
+    ``{"type": "error", "message", "code"}`` event, a bare ``{"error": "text"}``, and the
+    gateway's envelope ``{"error": [{"code": 2xxx, "message"}]}`` (whose code is kept).
+    """
+    error: Any = event.get("error", event)
+    code: int | None = None
+    message: Any = None
+    if isinstance(error, list) and error and isinstance(error[0], dict):
+        raw_code = error[0].get("code")
+        code = raw_code if type(raw_code) is int else None
+        message = error[0].get("message")
+    elif isinstance(error, dict):
+        message = error.get("message")
+        if not message and error is not event:
+            message = error.get("type") or error.get("code")
+    elif isinstance(error, str):
+        message = error
+    if not message:
+        message = event.get("message") or event.get("code") or "the stream reported an error"
+    raise StreamError(str(message), code=code, body=event)

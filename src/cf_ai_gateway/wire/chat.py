@@ -1,0 +1,462 @@
+"""Pure converter and stream handler for the OpenAI ``chat/completions`` wire format.
+
+:func:`build_body` turns a neutral :class:`~cf_ai_gateway.wire.types.ChatRequest` into the JSON
+body to POST, :func:`parse_result` turns a non-streamed reply into a
+:class:`~cf_ai_gateway.wire.types.ChatResult`, and :class:`StreamHandler` turns each parsed SSE
+chunk into a :class:`~cf_ai_gateway.wire.types.ChatDelta` while accumulating the whole result.
+The neutral result follows the first choice (``index`` 0); with ``n > 1`` the other choices stay
+in ``raw`` (non-streamed) or in each delta's ``event`` (streamed). No I/O happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cf_ai_gateway.wire._common import (
+    TOOL_CHOICE_MODES,
+    apply_extra_body,
+    arguments_text,
+    count,
+    detail_count,
+    put,
+    raise_stream_error,
+)
+from cf_ai_gateway.wire.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    ContentPart,
+    FilePart,
+    FinishReason,
+    FunctionTool,
+    ImagePart,
+    Message,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+)
+
+__all__ = ["StreamHandler", "build_body", "finish_reason", "parse_result", "parse_usage"]
+
+# Provider finish reasons in the chat vocabulary; anything unknown counts as a normal stop.
+_FINISH_REASONS: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "function_call": "tool_calls",
+    "error": "error",
+    "max_tokens": "length",
+    "model_length": "length",
+    "tool_use": "tool_calls",
+    "end_turn": "stop",
+    "eos": "stop",
+}
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    """The ``chat/completions`` body for ``request``; unset (None) fields are omitted.
+
+    ``max_tokens`` is sent as ``max_completion_tokens`` (reasoning models reject the old
+    field). The Responses-only fields (``previous_response_id``, ``store``, ``include``,
+    ``instructions``, ``truncation``, ``reasoning_summary``) are not sent. ``extra_body`` is
+    merged last and wins over every computed field.
+    """
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message(message) for message in request.messages],
+    }
+    if request.tools:
+        body["tools"] = [_tool(tool) for tool in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(request.tool_choice)
+    put(body, "parallel_tool_calls", request.parallel_tool_calls)
+    fmt = request.response_format
+    if fmt is not None:
+        if fmt.type == "json_schema":
+            schema: dict[str, Any] = {"name": fmt.name or "response", "schema": fmt.schema or {}}
+            put(schema, "strict", fmt.strict)
+            put(schema, "description", fmt.description)
+            body["response_format"] = {"type": "json_schema", "json_schema": schema}
+        else:
+            body["response_format"] = {"type": fmt.type}
+    put(body, "temperature", request.temperature)
+    put(body, "top_p", request.top_p)
+    put(body, "max_completion_tokens", request.max_tokens)
+    put(body, "stop", request.stop)
+    put(body, "seed", request.seed)
+    put(body, "n", request.n)
+    put(body, "presence_penalty", request.presence_penalty)
+    put(body, "frequency_penalty", request.frequency_penalty)
+    put(body, "logprobs", request.logprobs)
+    put(body, "top_logprobs", request.top_logprobs)
+    put(body, "user", request.user)
+    put(body, "reasoning_effort", request.reasoning_effort)
+    if stream:
+        body["stream"] = True
+        if request.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+    return apply_extra_body(body, request)
+
+
+def _message(message: Message) -> dict[str, Any]:
+    role = message.role
+    out: dict[str, Any] = {"role": role}
+    if role == "assistant":
+        content = message.content
+        if message.tool_calls:
+            # Content may be null when the turn only called tools.
+            out["content"] = _content(content) if content else None
+            out["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for call in message.tool_calls
+            ]
+        else:
+            out["content"] = _content(content) if content is not None else ""
+    else:
+        out["content"] = _content(message.content) if message.content is not None else ""
+        if role == "tool":
+            out["tool_call_id"] = message.tool_call_id or ""
+    # Tool messages have no ``name`` field on this endpoint.
+    if message.name is not None and role != "tool":
+        out["name"] = message.name
+    return out
+
+
+def _content(content: str | list[ContentPart]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    return [_part(part) for part in content]
+
+
+def _part(part: ContentPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        image: dict[str, Any] = {"url": part.url}
+        put(image, "detail", part.detail)
+        return {"type": "image_url", "image_url": image}
+    if isinstance(part, FilePart):
+        file: dict[str, Any] = {}
+        put(file, "filename", part.filename)
+        put(file, "file_data", part.data)
+        put(file, "file_id", part.file_id)
+        return {"type": "file", "file": file}
+    if isinstance(part, dict):  # an endpoint-native part (e.g. input_audio) passes through
+        return part
+    raise TypeError(f"unsupported content part: {type(part).__name__}")
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        function: dict[str, Any] = {"name": tool.name}
+        put(function, "description", tool.description)
+        function["parameters"] = tool.parameters
+        put(function, "strict", tool.strict)
+        return {"type": "function", "function": function}
+    return tool
+
+
+def _tool_choice(choice: Any) -> Any:
+    if not isinstance(choice, str):
+        return choice  # an endpoint-native dict passes through
+    if choice in TOOL_CHOICE_MODES:
+        return choice
+    if choice == "any":
+        return "required"
+    return {"type": "function", "function": {"name": choice}}
+
+
+# --- reply ---------------------------------------------------------------------------------
+
+
+def finish_reason(value: Any) -> FinishReason | None:
+    """A provider's ``finish_reason`` in the neutral vocabulary (None while unfinished)."""
+    if not value:
+        return None
+    return _FINISH_REASONS.get(value, "stop")
+
+
+def parse_usage(usage: Any) -> Usage | None:
+    """The neutral :class:`Usage` of a ``usage`` object; None when there is none."""
+    if type(usage) is not dict:
+        return None
+    prompt = count(usage.get("prompt_tokens"))
+    completion = count(usage.get("completion_tokens"))
+    prompt_details = usage.get("prompt_tokens_details")
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=completion,
+        total_tokens=count(usage.get("total_tokens")) or prompt + completion,
+        cached_tokens=detail_count(prompt_details, "cached_tokens"),
+        reasoning_tokens=detail_count(usage.get("completion_tokens_details"), "reasoning_tokens"),
+        cache_write_tokens=detail_count(prompt_details, "cache_write_tokens"),
+    )
+
+
+def parse_result(body: dict[str, Any]) -> ChatResult:
+    """A non-streamed ``chat.completion`` reply as a neutral :class:`ChatResult`."""
+    choice = _first_choice(body.get("choices"))
+    message = choice.get("message") or {}
+    tool_calls = [
+        _tool_call(call, position)
+        for position, call in enumerate(message.get("tool_calls") or ())
+        if isinstance(call, dict)
+    ]
+    return ChatResult(
+        text=_reply_text(message.get("content")),
+        tool_calls=tool_calls,
+        refusal=message.get("refusal") or None,
+        reasoning=_reasoning_text(message) or None,
+        usage=parse_usage(body.get("usage")),
+        finish_reason=finish_reason(choice.get("finish_reason")),
+        model=body.get("model"),
+        id=body.get("id"),
+        created=body.get("created"),
+        system_fingerprint=body.get("system_fingerprint"),
+        service_tier=body.get("service_tier"),
+        raw=body,
+    )
+
+
+def _first_choice(choices: Any) -> dict[str, Any]:
+    if not choices:
+        return {}
+    for choice in choices:
+        if isinstance(choice, dict) and choice.get("index", 0) == 0:
+            return choice
+    first = choices[0]
+    return first if isinstance(first, dict) else {}
+
+
+def _tool_call(call: dict[str, Any], position: int) -> ToolCall:
+    function = call.get("function") or {}
+    return ToolCall(
+        id=call.get("id") or f"call_{position}",
+        name=function.get("name") or "",
+        arguments=arguments_text(function.get("arguments")),
+    )
+
+
+def _reply_text(content: Any) -> str:
+    """Reply content as text: a string, or the text of a list of parts some providers send."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text") or ""
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
+
+
+def _reasoning_text(message: dict[str, Any]) -> str:
+    """Reasoning text: ``reasoning_content`` (DeepSeek, vLLM) or ``reasoning`` (Groq, others)."""
+    reasoning = message.get("reasoning_content")
+    if reasoning is None:
+        reasoning = message.get("reasoning")
+    return reasoning if isinstance(reasoning, str) else ""
+
+
+# --- stream --------------------------------------------------------------------------------
+
+
+class _CallParts:
+    """The pieces of one streamed tool call."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self, call_id: str | None, name: str | None) -> None:
+        self.id = call_id
+        self.name = name
+        self.arguments: list[str] = []
+
+
+class StreamHandler:
+    """Turns ``chat.completion.chunk`` events into neutral deltas and accumulates the result.
+
+    One handler serves one stream. A chunk that carries ``finish_reason`` is not the end: the
+    usage chunk may follow, so the transport calls :meth:`on_done` when ``[DONE]`` arrives, and
+    :attr:`done` turns true only then. A chunk holding ``error`` raises
+    :class:`~cf_ai_gateway.errors.StreamError` with the provider's message.
+    """
+
+    __slots__ = (
+        "_calls",
+        "_created",
+        "_done",
+        "_finish_reason",
+        "_id",
+        "_model",
+        "_reasoning",
+        "_refusal",
+        "_service_tier",
+        "_started",
+        "_system_fingerprint",
+        "_text",
+        "_usage",
+        "_usage_sent",
+        "_wire_index",
+    )
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._refusal: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: list[_CallParts] = []
+        self._wire_index: dict[Any, int] = {}
+        self._finish_reason: FinishReason | None = None
+        self._usage: Usage | None = None
+        self._usage_sent: Usage | None = None
+        self._id: str | None = None
+        self._model: str | None = None
+        self._created: int | None = None
+        self._system_fingerprint: str | None = None
+        self._service_tier: str | None = None
+        self._started = False
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """True once the ``[DONE]`` marker was reported through :meth:`on_done`."""
+        return self._done
+
+    def on_done(self) -> None:
+        """Record that the stream's ``[DONE]`` marker arrived."""
+        self._done = True
+
+    def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
+        """The neutral delta of one chunk, or None when the chunk carries nothing new."""
+        if "error" in event and event["error"] is not None:
+            raise_stream_error(event)
+        first = not self._started
+        if first or self._model is None or self._id is None:
+            # Some providers open with a chunk of empty id and model (a filter report).
+            self._started = True
+            self._id = self._id or event.get("id") or None
+            self._model = self._model or event.get("model") or None
+            self._created = self._created or event.get("created")
+            self._system_fingerprint = self._system_fingerprint or event.get("system_fingerprint")
+            self._service_tier = self._service_tier or event.get("service_tier")
+        text = reasoning = refusal = ""
+        chunks: list[ToolCallChunk] | None = None
+        finish: FinishReason | None = None
+        usage: Usage | None = None
+        choices = event.get("choices")
+        raw_usage = event.get("usage")
+        if raw_usage is not None:
+            self._usage = parse_usage(raw_usage)
+        if choices:
+            for choice in choices:
+                if choice.get("index", 0) != 0:
+                    continue
+                delta = choice.get("delta")
+                if delta:
+                    content = delta.get("content")
+                    if content:
+                        text = content if isinstance(content, str) else _reply_text(content)
+                        self._text.append(text)
+                    piece = delta.get("reasoning_content") or delta.get("reasoning")
+                    if piece and isinstance(piece, str):
+                        reasoning = piece
+                        self._reasoning.append(piece)
+                    piece = delta.get("refusal")
+                    if piece:
+                        refusal = piece
+                        self._refusal.append(piece)
+                    tool_calls = delta.get("tool_calls")
+                    if tool_calls:
+                        chunks = self._tool_chunks(tool_calls)
+                reason = choice.get("finish_reason")
+                if reason:
+                    finish = self._finish_reason = finish_reason(reason)
+        # Usage goes out once the reply is finished, and a repeat of the same counts is not
+        # sent again: consumers add up the usage of their deltas.
+        if (
+            raw_usage is not None
+            and (not choices or self._finish_reason is not None)
+            and self._usage != self._usage_sent
+        ):
+            usage = self._usage_sent = self._usage
+        if text or reasoning or refusal or chunks or finish or usage or first:
+            return ChatDelta(
+                text=text,
+                tool_call_chunks=chunks if chunks is not None else [],
+                reasoning=reasoning,
+                refusal=refusal,
+                usage=usage,
+                finish_reason=finish,
+                model=self._model,
+                id=self._id,
+                event=event,
+            )
+        return None
+
+    def _tool_chunks(self, tool_calls: list[dict[str, Any]]) -> list[ToolCallChunk]:
+        chunks = []
+        calls = self._calls
+        for position, call in enumerate(tool_calls):
+            wire_index = call.get("index")
+            if wire_index is None:
+                wire_index = position
+            call_id = call.get("id") or None
+            function = call.get("function") or {}
+            name = function.get("name") or None
+            arguments = arguments_text(function.get("arguments"))
+            index = self._wire_index.get(wire_index)
+            parts = calls[index] if index is not None else None
+            if index is None or parts is None or (call_id and parts.id and call_id != parts.id):
+                # A new call; a new id at a used index also starts one (some providers
+                # number every call 0).
+                index = len(calls)
+                self._wire_index[wire_index] = index
+                parts = _CallParts(call_id, name)
+                calls.append(parts)
+            else:
+                # Ids and names repeated on later chunks are not sent again, so that
+                # consumers concatenating chunk fields get them once.
+                if call_id and parts.id is None:
+                    parts.id = call_id
+                else:
+                    call_id = None
+                if name and parts.name is None:
+                    parts.name = name
+                else:
+                    name = None
+            if arguments:
+                parts.arguments.append(arguments)
+            chunks.append(ToolCallChunk(index=index, id=call_id, name=name, arguments=arguments))
+        return chunks
+
+    def result(self) -> ChatResult:
+        """Everything streamed so far, as one :class:`ChatResult`."""
+        return ChatResult(
+            text="".join(self._text),
+            tool_calls=[
+                ToolCall(
+                    id=parts.id or f"call_{index}",
+                    name=parts.name or "",
+                    arguments="".join(parts.arguments),
+                )
+                for index, parts in enumerate(self._calls)
+            ],
+            refusal="".join(self._refusal) or None,
+            reasoning="".join(self._reasoning) or None,
+            usage=self._usage,
+            finish_reason=self._finish_reason,
+            model=self._model,
+            id=self._id,
+            created=self._created,
+            system_fingerprint=self._system_fingerprint,
+            service_tier=self._service_tier,
+        )

@@ -1,0 +1,597 @@
+"""Pure converter and stream handler for the OpenAI ``responses`` wire format.
+
+:func:`build_body` turns a neutral :class:`~cf_ai_gateway.wire.types.ChatRequest` into the
+``responses`` body (chat-style messages become input items), :func:`parse_result` turns a
+``response`` object into a :class:`~cf_ai_gateway.wire.types.ChatResult`, and
+:class:`StreamHandler` turns each parsed SSE event into a
+:class:`~cf_ai_gateway.wire.types.ChatDelta` while accumulating the whole result. In a result,
+``text`` joins the ``output_text`` parts, ``tool_calls`` are the ``function_call`` items,
+``reasoning_items`` the raw ``reasoning`` items (to send back next turn), ``reasoning`` their
+summary text, and ``output_items`` every other output item (built-in tool calls such as
+``web_search_call``), unchanged. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cf_ai_gateway.wire._common import (
+    TOOL_CHOICE_MODES,
+    apply_extra_body,
+    arguments_text,
+    content_text,
+    count,
+    detail_count,
+    put,
+    raise_stream_error,
+)
+from cf_ai_gateway.wire.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    ContentPart,
+    FilePart,
+    FinishReason,
+    FunctionTool,
+    ImagePart,
+    Message,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+)
+
+__all__ = ["StreamHandler", "build_body", "finish_reason", "parse_result", "parse_usage"]
+
+# Separates the texts of successive reasoning summary parts, streamed or not.
+REASONING_SEPARATOR = "\n\n"
+
+_TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+    """The ``responses`` body for ``request``; unset (None) fields are omitted.
+
+    System and developer messages become input messages of that role; ``instructions`` is
+    sent only when the request sets it. ``max_tokens`` becomes ``max_output_tokens`` and the
+    reasoning fields become ``reasoning: {"effort", "summary"}``. ``stop``, ``seed``, ``n``,
+    ``logprobs`` and the penalties have no ``responses`` field and are not sent; the adapters
+    decide what to do about them. ``extra_body`` is merged last and wins.
+    """
+    body: dict[str, Any] = {"model": request.model, "input": input_items(request.messages)}
+    put(body, "instructions", request.instructions)
+    if request.tools:
+        body["tools"] = [_tool(tool) for tool in request.tools]
+    if request.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(request.tool_choice)
+    put(body, "parallel_tool_calls", request.parallel_tool_calls)
+    fmt = request.response_format
+    if fmt is not None:
+        if fmt.type == "json_schema":
+            text_format: dict[str, Any] = {
+                "type": "json_schema",
+                "name": fmt.name or "response",
+                "schema": fmt.schema or {},
+            }
+            put(text_format, "strict", fmt.strict)
+            put(text_format, "description", fmt.description)
+        else:
+            text_format = {"type": fmt.type}
+        body["text"] = {"format": text_format}
+    put(body, "temperature", request.temperature)
+    put(body, "top_p", request.top_p)
+    put(body, "max_output_tokens", request.max_tokens)
+    if request.reasoning_effort is not None or request.reasoning_summary is not None:
+        reasoning: dict[str, Any] = {}
+        put(reasoning, "effort", request.reasoning_effort)
+        put(reasoning, "summary", request.reasoning_summary)
+        body["reasoning"] = reasoning
+    put(body, "previous_response_id", request.previous_response_id)
+    put(body, "store", request.store)
+    put(body, "include", request.include)
+    put(body, "truncation", request.truncation)
+    put(body, "user", request.user)
+    put(body, "top_logprobs", request.top_logprobs)
+    if stream:
+        body["stream"] = True
+    return apply_extra_body(body, request)
+
+
+def input_items(messages: list[Message]) -> list[dict[str, Any]]:
+    """The ``input`` items of a neutral conversation."""
+    items: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.role
+        if role == "assistant":
+            items.extend(message.reasoning_items)
+            text = _assistant_parts(message.content)
+            if text:
+                items.append({"type": "message", "role": "assistant", "content": text})
+            for call in message.tool_calls:
+                item: dict[str, Any] = {
+                    "type": "function_call",
+                    "call_id": call.id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                }
+                put(item, "id", call.item_id)
+                items.append(item)
+        elif role == "tool":
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message.tool_call_id or "",
+                    "output": _tool_output(message.content),
+                }
+            )
+        else:
+            content = message.content
+            items.append(
+                {
+                    "type": "message",
+                    "role": role,
+                    "content": (
+                        content
+                        if isinstance(content, str)
+                        else [_input_part(part) for part in content]
+                        if content is not None
+                        else ""
+                    ),
+                }
+            )
+    return items
+
+
+def _assistant_parts(content: str | list[ContentPart] | None) -> list[dict[str, Any]]:
+    """An earlier assistant reply as ``output_text`` parts (empty when it had no text)."""
+    if not content:
+        return []
+    if isinstance(content, str):
+        return [{"type": "output_text", "text": content, "annotations": []}]
+    return [
+        {"type": "output_text", "text": part.text, "annotations": []}
+        for part in content
+        if isinstance(part, TextPart) and part.text
+    ]
+
+
+def _tool_output(content: str | list[ContentPart] | None) -> str | list[dict[str, Any]]:
+    """A tool result: its text, or input parts when it holds images or files."""
+    if isinstance(content, list) and not all(isinstance(part, TextPart) for part in content):
+        return [_input_part(part) for part in content]
+    return content_text(content)
+
+
+def _input_part(part: ContentPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "input_text", "text": part.text}
+    if isinstance(part, ImagePart):
+        return {"type": "input_image", "image_url": part.url, "detail": part.detail or "auto"}
+    if isinstance(part, FilePart):
+        file: dict[str, Any] = {"type": "input_file"}
+        put(file, "filename", part.filename)
+        data = part.data
+        if data is not None and data.startswith(("https:", "http:")):
+            file["file_url"] = data
+        else:
+            put(file, "file_data", data)
+        put(file, "file_id", part.file_id)
+        return file
+    if isinstance(part, dict):  # an endpoint-native part passes through
+        return part
+    raise TypeError(f"unsupported content part: {type(part).__name__}")
+
+
+def _tool(tool: Tool) -> dict[str, Any]:
+    if isinstance(tool, FunctionTool):
+        out: dict[str, Any] = {"type": "function", "name": tool.name}
+        put(out, "description", tool.description)
+        out["parameters"] = tool.parameters
+        put(out, "strict", tool.strict)
+        return out
+    return tool
+
+
+def _tool_choice(choice: Any) -> Any:
+    if not isinstance(choice, str):
+        return choice  # an endpoint-native dict passes through
+    if choice in TOOL_CHOICE_MODES:
+        return choice
+    if choice == "any":
+        return "required"
+    return {"type": "function", "name": choice}
+
+
+# --- reply ---------------------------------------------------------------------------------
+
+
+def parse_usage(usage: Any) -> Usage | None:
+    """The neutral :class:`Usage` of a ``responses`` usage object; None when there is none."""
+    if type(usage) is not dict:
+        return None
+    input_tokens = count(usage.get("input_tokens"))
+    output_tokens = count(usage.get("output_tokens"))
+    input_details = usage.get("input_tokens_details")
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=count(usage.get("total_tokens")) or input_tokens + output_tokens,
+        cached_tokens=detail_count(input_details, "cached_tokens"),
+        reasoning_tokens=detail_count(usage.get("output_tokens_details"), "reasoning_tokens"),
+        cache_write_tokens=detail_count(input_details, "cache_write_tokens"),
+    )
+
+
+def finish_reason(
+    status: Any, incomplete_details: Any, has_tool_calls: bool
+) -> FinishReason | None:
+    """The chat-vocabulary finish reason of a response ``status``."""
+    if status == "completed" or status is None:
+        return "tool_calls" if has_tool_calls else "stop"
+    if status == "incomplete":
+        reason = incomplete_details.get("reason") if type(incomplete_details) is dict else None
+        return "content_filter" if reason == "content_filter" else "length"
+    if status in ("failed", "cancelled"):
+        return "error"
+    return None
+
+
+def parse_result(body: dict[str, Any]) -> ChatResult:
+    """A ``response`` object (non-streamed reply or a terminal event's) as a :class:`ChatResult`."""
+    text: list[str] = []
+    refusal: list[str] = []
+    summary: list[str] = []
+    reasoning_text: list[str] = []
+    tool_calls: list[ToolCall] = []
+    reasoning_items: list[dict[str, Any]] = []
+    other_items: list[dict[str, Any]] = []
+    for item in body.get("output") or ():
+        kind = item.get("type")
+        if kind == "message":
+            for part in item.get("content") or ():
+                part_type = part.get("type")
+                if part_type == "output_text":
+                    text.append(part.get("text") or "")
+                elif part_type == "refusal":
+                    refusal.append(part.get("refusal") or "")
+        elif kind == "function_call":
+            tool_calls.append(_tool_call(item, len(tool_calls)))
+        elif kind == "reasoning":
+            reasoning_items.append(item)
+            summary.extend(s.get("text") or "" for s in item.get("summary") or ())
+            reasoning_text.extend(
+                c.get("text") or ""
+                for c in item.get("content") or ()
+                if c.get("type") == "reasoning_text"
+            )
+        else:
+            other_items.append(item)
+    status = body.get("status")
+    return ChatResult(
+        text="".join(text),
+        tool_calls=tool_calls,
+        refusal="".join(refusal) or None,
+        reasoning=REASONING_SEPARATOR.join(summary or reasoning_text) or None,
+        reasoning_items=reasoning_items,
+        usage=parse_usage(body.get("usage")),
+        finish_reason=finish_reason(status, body.get("incomplete_details"), bool(tool_calls)),
+        status=status,
+        model=body.get("model"),
+        id=body.get("id"),
+        created=body.get("created_at"),
+        service_tier=body.get("service_tier"),
+        output_items=other_items,
+        raw=body,
+    )
+
+
+def _tool_call(item: dict[str, Any], position: int) -> ToolCall:
+    item_id = item.get("id")
+    return ToolCall(
+        id=item.get("call_id") or item_id or f"call_{position}",
+        name=item.get("name") or "",
+        arguments=arguments_text(item.get("arguments")),
+        item_id=item_id,
+    )
+
+
+# --- stream --------------------------------------------------------------------------------
+
+
+class _CallParts:
+    """The pieces of one streamed function call."""
+
+    __slots__ = ("arguments", "call_id", "item_id", "name")
+
+    def __init__(self, call_id: str | None, name: str | None, item_id: str | None) -> None:
+        self.call_id = call_id
+        self.name = name
+        self.item_id = item_id
+        self.arguments: list[str] = []
+
+
+class StreamHandler:
+    """Turns ``responses`` stream events into neutral deltas and accumulates the result.
+
+    One handler serves one stream. :attr:`done` turns true on ``response.completed``,
+    ``response.incomplete`` or ``response.failed``; that event's ``response`` object is the
+    source of truth for :meth:`result`, with the streamed text, tool calls and reasoning
+    filling whatever it lacks (and standing alone when the stream broke off). An ``error``
+    event raises :class:`~cf_ai_gateway.errors.StreamError` with the provider's message.
+    Tool-call chunks are numbered 0, 1, … in the order the calls began.
+    """
+
+    __slots__ = (
+        "_by_item",
+        "_by_output",
+        "_calls",
+        "_created",
+        "_done",
+        "_final",
+        "_id",
+        "_model",
+        "_other_items",
+        "_reasoning",
+        "_reasoning_items",
+        "_reasoning_key",
+        "_refusal",
+        "_service_tier",
+        "_status",
+        "_text",
+        "_usage",
+    )
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._refusal: list[str] = []
+        self._reasoning: list[str] = []
+        self._reasoning_key: tuple[Any, ...] | None = None
+        self._calls: list[_CallParts] = []
+        self._by_output: dict[Any, int] = {}
+        self._by_item: dict[Any, int] = {}
+        self._reasoning_items: list[dict[str, Any]] = []
+        self._other_items: list[dict[str, Any]] = []
+        self._final: dict[str, Any] | None = None
+        self._status: str | None = None
+        self._usage: Usage | None = None
+        self._id: str | None = None
+        self._model: str | None = None
+        self._created: int | None = None
+        self._service_tier: str | None = None
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """True once a terminal event (completed, incomplete or failed) was seen."""
+        return self._done
+
+    def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
+        """The neutral delta of one event, or None when the event carries nothing new."""
+        kind = event.get("type")
+        if kind == "response.output_text.delta":
+            text = event.get("delta") or ""
+            self._text.append(text)
+            return ChatDelta(text=text, model=self._model, id=self._id, event=event)
+        if kind == "response.function_call_arguments.delta":
+            arguments = event.get("delta") or ""
+            index = self._call_index(event)
+            self._calls[index].arguments.append(arguments)
+            return self._delta([ToolCallChunk(index=index, arguments=arguments)], event)
+        if kind == "response.reasoning_summary_text.delta":
+            return self._reasoning_delta(
+                ("s", event.get("item_id"), event.get("summary_index")), event
+            )
+        if kind == "response.reasoning_text.delta":
+            return self._reasoning_delta(
+                ("c", event.get("item_id"), event.get("content_index")), event
+            )
+        if kind == "response.refusal.delta":
+            refusal = event.get("delta") or ""
+            self._refusal.append(refusal)
+            return ChatDelta(refusal=refusal, model=self._model, id=self._id, event=event)
+        if kind == "response.output_item.added":
+            return self._item_added(event)
+        if kind == "response.output_item.done":
+            return self._item_done(event)
+        if kind == "response.function_call_arguments.done":
+            return self._arguments_done(self._call_index(event), event.get("arguments"), event)
+        if kind in _TERMINAL_EVENTS:
+            return self._terminal(event)
+        if kind in ("response.created", "response.in_progress", "response.queued"):
+            return self._started(event, announce=kind == "response.created")
+        if kind == "error" or (kind is None and event.get("error") is not None):
+            raise_stream_error(event)
+        return None
+
+    # -- event handlers --
+
+    def _delta(self, chunks: list[ToolCallChunk], event: dict[str, Any]) -> ChatDelta:
+        return ChatDelta(tool_call_chunks=chunks, model=self._model, id=self._id, event=event)
+
+    def _reasoning_delta(self, key: tuple[Any, ...], event: dict[str, Any]) -> ChatDelta:
+        piece = event.get("delta") or ""
+        if key != self._reasoning_key:
+            if self._reasoning:
+                piece = REASONING_SEPARATOR + piece
+            self._reasoning_key = key
+        self._reasoning.append(piece)
+        return ChatDelta(reasoning=piece, model=self._model, id=self._id, event=event)
+
+    def _started(self, event: dict[str, Any], *, announce: bool) -> ChatDelta | None:
+        response = event.get("response")
+        if type(response) is not dict:
+            return None
+        self._id = self._id or response.get("id")
+        self._model = self._model or response.get("model")
+        self._created = self._created or response.get("created_at")
+        self._service_tier = self._service_tier or response.get("service_tier")
+        self._status = response.get("status") or self._status
+        if announce:
+            return ChatDelta(model=self._model, id=self._id, event=event)
+        return None
+
+    def _call_index(self, event: dict[str, Any]) -> int:
+        """The neutral index of the call an event refers to; unseen calls are registered."""
+        output_index = event.get("output_index")
+        index = self._by_output.get(output_index)
+        if index is None:
+            item_id = event.get("item_id")
+            index = self._by_item.get(item_id) if item_id is not None else None
+            if index is None:
+                index = self._register_call(None, None, item_id, output_index)
+        return index
+
+    def _register_call(
+        self, call_id: str | None, name: str | None, item_id: str | None, output_index: Any
+    ) -> int:
+        index = len(self._calls)
+        self._calls.append(_CallParts(call_id, name, item_id))
+        if output_index is not None:
+            self._by_output[output_index] = index
+        if item_id is not None:
+            self._by_item[item_id] = index
+        return index
+
+    def _item_added(self, event: dict[str, Any]) -> ChatDelta | None:
+        item = event.get("item") or {}
+        if item.get("type") != "function_call":
+            return None
+        call_id = item.get("call_id")
+        name = item.get("name")
+        item_id = item.get("id")
+        arguments = arguments_text(item.get("arguments"))
+        output_index = event.get("output_index")
+        index = self._by_output.get(output_index)
+        if index is None and item_id is not None:
+            index = self._by_item.get(item_id)
+        if index is None:
+            index = self._register_call(call_id, name, item_id, output_index)
+        else:
+            parts = self._calls[index]
+            parts.call_id = parts.call_id or call_id
+            parts.name = parts.name or name
+            parts.item_id = parts.item_id or item_id
+        if arguments:
+            self._calls[index].arguments.append(arguments)
+        chunk = ToolCallChunk(
+            index=index, id=call_id, name=name, arguments=arguments, item_id=item_id
+        )
+        return self._delta([chunk], event)
+
+    def _item_done(self, event: dict[str, Any]) -> ChatDelta | None:
+        item = event.get("item") or {}
+        kind = item.get("type")
+        if kind == "function_call":
+            index = self._by_output.get(event.get("output_index"))
+            if index is None:
+                index = self._by_item.get(item.get("id"))
+            if index is None:
+                # The call was never announced: report it whole.
+                added = self._item_added(event)
+                return added
+            parts = self._calls[index]
+            parts.call_id = parts.call_id or item.get("call_id")
+            parts.name = parts.name or item.get("name")
+            return self._arguments_done(index, item.get("arguments"), event)
+        if kind == "reasoning":
+            self._reasoning_items.append(item)
+        elif kind != "message" and kind is not None:
+            self._other_items.append(item)
+        return None
+
+    def _arguments_done(self, index: int, full: Any, event: dict[str, Any]) -> ChatDelta | None:
+        """Reconcile a call's streamed arguments with the complete text; send what was missed."""
+        if not isinstance(full, str):
+            return None
+        parts = self._calls[index]
+        streamed = "".join(parts.arguments)
+        if streamed == full:
+            return None
+        parts.arguments = [full]
+        if full.startswith(streamed):
+            return self._delta([ToolCallChunk(index=index, arguments=full[len(streamed) :])], event)
+        return None
+
+    def _terminal(self, event: dict[str, Any]) -> ChatDelta:
+        self._done = True
+        response = event.get("response")
+        if type(response) is not dict:
+            response = {}
+        self._final = response
+        self._started(event, announce=False)
+        status = response.get("status")
+        if status is None:
+            status = event["type"].rpartition(".")[2]
+        self._status = status
+        usage = self._usage = parse_usage(response.get("usage"))
+        has_calls = bool(self._calls) or any(
+            item.get("type") == "function_call" for item in response.get("output") or ()
+        )
+        finish = finish_reason(status, response.get("incomplete_details"), has_calls)
+        return ChatDelta(
+            usage=usage, finish_reason=finish, model=self._model, id=self._id, event=event
+        )
+
+    # -- result --
+
+    def result(self) -> ChatResult:
+        """The accumulated :class:`ChatResult` (from the final ``response`` when one came)."""
+        streamed_calls = [
+            ToolCall(
+                id=parts.call_id or parts.item_id or f"call_{index}",
+                name=parts.name or "",
+                arguments="".join(parts.arguments),
+                item_id=parts.item_id,
+            )
+            for index, parts in enumerate(self._calls)
+        ]
+        final = self._final
+        if final is None:
+            status = self._status
+            return ChatResult(
+                text="".join(self._text),
+                tool_calls=streamed_calls,
+                refusal="".join(self._refusal) or None,
+                reasoning="".join(self._reasoning) or None,
+                reasoning_items=list(self._reasoning_items),
+                usage=self._usage,
+                finish_reason=None,
+                status=status,
+                model=self._model,
+                id=self._id,
+                created=self._created,
+                service_tier=self._service_tier,
+                output_items=list(self._other_items),
+            )
+        result = parse_result(final)
+        if result.status is None and self._status is not None:
+            result.status = self._status
+            result.finish_reason = finish_reason(
+                self._status, final.get("incomplete_details"), bool(result.tool_calls)
+            )
+        # The final object wins; what it lacks (some servers send it empty) comes from the stream.
+        if not result.text and self._text:
+            result.text = "".join(self._text)
+        if not result.refusal and self._refusal:
+            result.refusal = "".join(self._refusal)
+        if not result.reasoning and self._reasoning:
+            result.reasoning = "".join(self._reasoning)
+        if not result.reasoning_items and self._reasoning_items:
+            result.reasoning_items = list(self._reasoning_items)
+        if not result.output_items and self._other_items:
+            result.output_items = list(self._other_items)
+        if not result.tool_calls and streamed_calls:
+            result.tool_calls = streamed_calls
+            result.finish_reason = finish_reason(
+                result.status, final.get("incomplete_details"), True
+            )
+        if result.usage is None:
+            result.usage = self._usage
+        result.model = result.model or self._model
+        result.id = result.id or self._id
+        result.created = result.created or self._created
+        return result
