@@ -1,0 +1,57 @@
+"""Fixtures for the core's tests: a scriptable loopback server and a client pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cf_ai_gateway import Gateway
+
+from .testserver import TestServer
+
+ACCOUNT = "acct123"
+API_KEY = "sk-test-provider-key-0123456789"
+TOKEN = "cfaig-test-gateway-token-abcdef"
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[TestServer]:
+    server = TestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(_server: TestServer) -> Iterator[TestServer]:
+    _server.reset()
+    yield _server
+    _server.reset()
+
+
+@pytest.fixture
+def make_gateway(server: TestServer) -> Iterator[object]:
+    made: list[Gateway] = []
+
+    def make(**kwargs: object) -> Gateway:
+        kwargs.setdefault("account_id", ACCOUNT)
+        kwargs.setdefault("base_url", server.base_url)
+        kwargs.setdefault("retry_base_delay", 0.001)
+        if "api_key" not in kwargs and "cf_aig_token" not in kwargs:
+            kwargs["api_key"] = API_KEY
+        gw = Gateway(**kwargs)  # type: ignore[arg-type]
+        made.append(gw)
+        return gw
+
+    yield make
+    for gw in made:
+        gw.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID", "CF_AIG_GATEWAY_ID", "OPENAI_API_KEY",
+        "CF_AIG_TOKEN", "CF_AIG_BASE_URL", "CF_API_TOKEN", "CF_API_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
