@@ -472,6 +472,15 @@ def test_terminal_event_with_empty_output_keeps_streamed_content() -> None:
     assert result.raw is final
 
 
+def test_done_marker_is_not_terminal() -> None:
+    handler = responses.StreamHandler()
+    handler.on_event(created())
+    handler.on_done()
+    assert not handler.done
+    handler.on_event({"type": "response.incomplete", "response": response([], status="incomplete")})
+    assert handler.done
+
+
 def test_failed_stream_is_terminal_with_error_finish() -> None:
     handler = responses.StreamHandler()
     failed = response(

@@ -369,6 +369,9 @@ class StreamHandler:
         """True once a terminal event (completed, incomplete or failed) was seen."""
         return self._done
 
+    def on_done(self) -> None:
+        """Accept a ``[DONE]`` marker; it ends nothing here, only the terminal events do."""
+
     def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
         """The neutral delta of one event, or None when the event carries nothing new."""
         kind = event.get("type")
