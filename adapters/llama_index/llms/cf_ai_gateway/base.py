@@ -1,0 +1,512 @@
+"""``CloudflareAIGatewayLLM``: a LlamaIndex ``FunctionCallingLLM`` routed through Cloudflare AI Gateway.
+
+It speaks to either OpenAI-wire endpoint (``api="chat"`` for ``chat/completions``,
+``api="responses"`` for ``responses``) through the core :class:`cf_ai_gateway.Gateway` and its
+neutral calls, so every gateway feature (auth modes incl. stored keys and Unified Billing, caching
+and logging options per client or per call, typed errors, ``GatewayInfo``) works the same on both.
+Secrets are ``SecretStr`` fields excluded from ``to_dict()``/``to_json()`` and hidden in ``repr``.
+Retries happen only in the core (``max_retries``); this class adds no retry layer of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from llama_index.core.base.llms.generic_utils import get_from_param_or_env
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+
+from cf_ai_gateway import ConfigurationError, Gateway
+from cf_ai_gateway.config import DEFAULT_BASE_URL, GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+from cf_ai_gateway.wire.types import ChatRequest
+
+from .convert import result_to_chat_response
+from .metadata import resolve_limits
+from .request import CallSettings, build_request
+from .settings import check_settings, secret_value, validation_message
+from .streaming import ChatStreamState, CompletionStreamState
+from .structured import StructuredOutputMixin
+from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selections
+
+if TYPE_CHECKING:
+    from llama_index.core.llms.llm import ToolSelection
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["CloudflareAIGatewayLLM"]
+
+# Fields whose change needs a new Gateway client.
+_CONNECTION_FIELDS = frozenset(
+    {
+        "account_id",
+        "gateway_id",
+        "provider",
+        "api_key",
+        "cf_aig_token",
+        "auth_mode",
+        "base_url",
+        "gateway_options",
+        "timeout",
+        "max_retries",
+        "default_headers",
+    }
+)
+_SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
+# LLM fields sent as neutral request fields (None means "not sent").
+_REQUEST_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "user",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "reasoning_summary",
+    "store",
+    "include",
+    "instructions",
+    "truncation",
+)
+
+
+class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
+    """LlamaIndex LLM for any OpenAI-wire model behind Cloudflare AI Gateway.
+
+    Connection fields default from the environment: ``account_id`` (``CF_ACCOUNT_ID`` or
+    ``CLOUDFLARE_ACCOUNT_ID``), ``gateway_id`` (``CF_AIG_GATEWAY_ID``, else ``"default"``),
+    ``api_key`` (``OPENAI_API_KEY`` for provider ``openai``), ``cf_aig_token``
+    (``CF_AIG_TOKEN``) and ``base_url`` (``CF_AIG_BASE_URL``). ``auth_mode`` is inferred from the
+    secrets that are set. ``gateway_options`` (a ``GatewayOptions`` or dict) apply to every call
+    and merge with a per-call ``gateway_options=`` keyword. ``additional_kwargs`` are extra
+    request-body fields.
+
+    Example:
+        ```python
+        from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
+
+        llm = CloudflareAIGatewayLLM(model="gpt-4o-mini", gateway_options={"cache_ttl": 3600})
+        print(llm.complete("Say hi").text)
+        ```
+    """
+
+    model: str = Field(description="Model name, e.g. 'gpt-4o-mini'.")
+    api: Literal["chat", "responses"] = Field(
+        default="chat", description="'chat' for chat/completions, 'responses' for responses."
+    )
+    account_id: str = Field(description="Cloudflare account id.")
+    gateway_id: str = Field(default="default", description="AI Gateway id.")
+    provider: str = Field(default="openai", description="Provider slug, e.g. 'openai', 'groq'.")
+    api_key: SecretStr | None = Field(
+        default=None, exclude=True, repr=False, description="Provider API key."
+    )
+    cf_aig_token: SecretStr | None = Field(
+        default=None, exclude=True, repr=False, description="AI Gateway token."
+    )
+    auth_mode: str | None = Field(
+        default=None, description="'authenticated', 'unauthenticated' or 'byok'; inferred if unset."
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="AI Gateway API root.")
+    gateway_options: dict[str, Any] | None = Field(
+        default=None, description="Gateway options (cf-aig-* headers) for every call."
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, description="Extra HTTP headers for every request."
+    )
+    temperature: float | None = Field(default=None, description="Sampling temperature.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling mass.")
+    max_tokens: int | None = Field(default=None, description="Maximum tokens to generate.")
+    stop: list[str] | None = Field(default=None, description="Stop sequences.")
+    seed: int | None = Field(default=None, description="Sampling seed.")
+    user: str | None = Field(default=None, description="End-user id sent to the provider.")
+    logprobs: bool | None = Field(default=None, description="Ask for token log probabilities.")
+    top_logprobs: int | None = Field(default=None, description="Alternatives per token.")
+    reasoning_effort: str | None = Field(default=None, description="Reasoning effort.")
+    reasoning_summary: str | None = Field(
+        default=None, description="Reasoning summary mode (Responses endpoint)."
+    )
+    store: bool | None = Field(default=None, description="Store the response (Responses).")
+    include: list[str] | None = Field(default=None, description="Extra output (Responses).")
+    instructions: str | None = Field(default=None, description="Instructions (Responses).")
+    truncation: str | None = Field(default=None, description="Truncation mode (Responses).")
+    built_in_tools: list[dict[str, Any]] | None = Field(
+        default=None, description="Built-in tools sent with every call (Responses)."
+    )
+    strict: bool = Field(default=False, description="Use strict schemas for function tools.")
+    streaming: bool = Field(
+        default=False,
+        description="Make chat/complete stream internally and return the whole reply.",
+    )
+    timeout: float | None = Field(default=60.0, description="Request timeout in seconds.")
+    max_retries: int = Field(
+        default=2, description="Retries after the first attempt (in the core)."
+    )
+    context_window: int | None = Field(default=None, description="Context window override.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request-body fields for every call."
+    )
+
+    _gateway: Gateway | None = PrivateAttr(default=None)
+    _metadata_cache: tuple[Any, LLMMetadata] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api: str = "chat",
+        account_id: str | None = None,
+        gateway_id: str | None = None,
+        provider: str | None = None,
+        api_key: str | SecretStr | None = None,
+        cf_aig_token: str | SecretStr | None = None,
+        auth_mode: str | None = None,
+        base_url: str | None = None,
+        gateway_options: Any = None,
+        timeout: float | None = 60.0,
+        max_retries: int = 2,
+        additional_kwargs: dict[str, Any] | None = None,
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from cf_ai_gateway import GatewayOptions
+
+        provider = provider or "openai"
+        account = get_from_param_or_env("account_id", account_id, "CF_ACCOUNT_ID", "")
+        account = account or get_from_param_or_env("account_id", None, "CLOUDFLARE_ACCOUNT_ID", "")
+        key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
+        key = get_from_param_or_env("api_key", secret_value(api_key, "api_key"), key_env, "")
+        token = get_from_param_or_env(
+            "cf_aig_token", secret_value(cf_aig_token, "cf_aig_token"), "CF_AIG_TOKEN", ""
+        )
+        if isinstance(kwargs.get("stop"), str):
+            kwargs["stop"] = [kwargs["stop"]]
+        check_settings(
+            model=model,
+            api=api,
+            timeout=timeout,
+            max_retries=max_retries,
+            additional_kwargs=additional_kwargs,
+            extra=kwargs,
+        )
+        options = GatewayOptions.coerce(gateway_options).to_dict() or None
+        gateway = Gateway(
+            account_id=account or None,
+            gateway_id=get_from_param_or_env("gateway_id", gateway_id, "CF_AIG_GATEWAY_ID", "")
+            or None,
+            provider=provider,
+            api_key=key or None,
+            cf_aig_token=token or None,
+            auth_mode=auth_mode,
+            base_url=get_from_param_or_env("base_url", base_url, "CF_AIG_BASE_URL", "") or None,
+            gateway_options=options,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=kwargs.get("default_headers"),
+        )
+        config = gateway.config
+        try:
+            super().__init__(
+                model=model,
+                api=api,
+                account_id=config.account_id,
+                gateway_id=config.gateway_id,
+                provider=config.provider,
+                api_key=SecretStr(key) if key else None,
+                cf_aig_token=SecretStr(token) if token else None,
+                auth_mode=auth_mode,
+                base_url=config.base_url,
+                gateway_options=options,
+                timeout=timeout,
+                max_retries=max_retries,
+                additional_kwargs=dict(additional_kwargs or {}),
+                callback_manager=callback_manager,
+                **kwargs,
+            )
+        except ValidationError as exc:
+            raise ConfigurationError(validation_message(exc)) from None
+        self._gateway = gateway
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SECRET_FIELDS and value is not None and not isinstance(value, SecretStr):
+            value = SecretStr(secret_value(value, name) or "")
+        super().__setattr__(name, value)
+        if name in _CONNECTION_FIELDS:
+            self._gateway = None
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if isinstance(private, dict):
+            state["__pydantic_private__"] = {**private, "_gateway": None}
+        return state
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CloudflareAIGatewayLLM"
+
+    @property
+    def gateway(self) -> Gateway:
+        """The core client, created from the connection fields (again after they change)."""
+        gateway = self._gateway
+        if gateway is None:
+            gateway = self._gateway = Gateway(
+                account_id=self.account_id,
+                gateway_id=self.gateway_id,
+                provider=self.provider,
+                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+                auth_mode=self.auth_mode,
+                base_url=self.base_url,
+                gateway_options=self.gateway_options,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+            )
+        return gateway
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        key = (self.model, self.context_window, self.max_tokens)
+        cached = self._metadata_cache
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        window, num_output = resolve_limits(self.model, self.context_window, self.max_tokens)
+        metadata = LLMMetadata(
+            context_window=window,
+            num_output=num_output,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+        self._metadata_cache = (key, metadata)
+        return metadata
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections (they reopen on the next call)."""
+        if self._gateway is not None:
+            self._gateway.close()
+
+    async def aclose(self) -> None:
+        """Close the pooled async HTTP connections."""
+        if self._gateway is not None:
+            await self._gateway.aclose()
+
+    # -- request building -------------------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[ChatRequest, CallSettings]:
+        defaults = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        return build_request(
+            self.model, messages, defaults, self.additional_kwargs, self.built_in_tools, kwargs
+        )
+
+    # -- chat -------------------------------------------------------------------------------
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        if self.streaming:
+            last = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT))
+            for response in self._stream_chat(messages, **kwargs):
+                last = response
+            return last
+        request, call = self._request(messages, kwargs)
+        result = self.gateway.chat(
+            request, api=self.api, options=call.options, timeout=call.timeout
+        )
+        return result_to_chat_response(result)
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        if self.streaming:
+            last = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT))
+            async for response in self._astream_chat(messages, **kwargs):
+                last = response
+            return last
+        request, call = self._request(messages, kwargs)
+        result = await self.gateway.achat(
+            request, api=self.api, options=call.options, timeout=call.timeout
+        )
+        return result_to_chat_response(result)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request, call = self._request(messages, kwargs)
+        gateway, api = self.gateway, self.api
+        with gateway.chat_stream(request, api=api, options=call.options, timeout=call.timeout) as s:
+            state = ChatStreamState(s.info.to_dict())
+            respond = state.response
+            for delta in s:
+                final = (
+                    s.result()
+                    if delta.usage is not None or delta.finish_reason is not None
+                    else None
+                )
+                response = respond(delta, final)
+                if response is not None:
+                    yield response
+
+    async def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        request, call = self._request(messages, kwargs)
+        gateway, api = self.gateway, self.api
+        async with gateway.achat_stream(
+            request, api=api, options=call.options, timeout=call.timeout
+        ) as s:
+            state = ChatStreamState(s.info.to_dict())
+            respond = state.response
+            async for delta in s:
+                final = (
+                    s.result()
+                    if delta.usage is not None or delta.finish_reason is not None
+                    else None
+                )
+                response = respond(delta, final)
+                if response is not None:
+                    yield response
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._astream_chat(messages, **kwargs)
+
+    # -- complete ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _prompt_messages(prompt: str) -> list[ChatMessage]:
+        return [ChatMessage(role=MessageRole.USER, content=prompt)]
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        response = self._chat(self._prompt_messages(prompt), **kwargs)
+        return CompletionResponse(
+            text=response.message.content or "",
+            raw=response.raw,
+            additional_kwargs=response.additional_kwargs,
+        )
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        response = await self._achat(self._prompt_messages(prompt), **kwargs)
+        return CompletionResponse(
+            text=response.message.content or "",
+            raw=response.raw,
+            additional_kwargs=response.additional_kwargs,
+        )
+
+    def _stream_complete(self, prompt: str, kwargs: dict[str, Any]) -> CompletionResponseGen:
+        request, call = self._request(self._prompt_messages(prompt), kwargs)
+        gateway, api = self.gateway, self.api
+        with gateway.chat_stream(request, api=api, options=call.options, timeout=call.timeout) as s:
+            state = CompletionStreamState(s.info.to_dict())
+            for delta in s:
+                final = (
+                    s.result()
+                    if delta.usage is not None or delta.finish_reason is not None
+                    else None
+                )
+                response = state.response(delta, final)
+                if response is not None:
+                    yield response
+
+    async def _astream_complete(
+        self, prompt: str, kwargs: dict[str, Any]
+    ) -> CompletionResponseAsyncGen:
+        request, call = self._request(self._prompt_messages(prompt), kwargs)
+        gateway, api = self.gateway, self.api
+        async with gateway.achat_stream(
+            request, api=api, options=call.options, timeout=call.timeout
+        ) as s:
+            state = CompletionStreamState(s.info.to_dict())
+            async for delta in s:
+                final = (
+                    s.result()
+                    if delta.usage is not None or delta.finish_reason is not None
+                    else None
+                )
+                response = state.response(delta, final)
+                if response is not None:
+                    yield response
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        return self._stream_complete(prompt, kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return self._astream_complete(prompt, kwargs)
+
+    # -- tools ------------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: Any = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        return prepare_chat_with_tools(
+            tools,
+            user_msg,
+            chat_history,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            tool_choice=tool_choice,
+            strict=self.strict if strict is None else strict,
+            kwargs=kwargs,
+        )
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            force_single_tool_call(response)
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        return tool_selections(response, error_on_no_tool_call)

@@ -1,0 +1,390 @@
+"""Pure conversions between LlamaIndex chat types and the core's neutral wire types.
+
+LlamaIndex messages (text, image, document, thinking and tool-call blocks, plus the legacy
+``additional_kwargs["tool_calls"]``/``["tool_call_id"]``) become neutral
+:class:`~cf_ai_gateway.wire.types.Message` objects; a neutral
+:class:`~cf_ai_gateway.wire.types.ChatResult` becomes a ``ChatResponse`` whose message carries
+``TextBlock``/``ThinkingBlock``/``ToolCallBlock`` blocks and whose ``additional_kwargs`` hold the
+token usage and the gateway info. Nothing here does I/O or parses endpoint JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    AudioBlock,
+    CachePoint,
+    ChatMessage,
+    ChatResponse,
+    CitableBlock,
+    CitationBlock,
+    DocumentBlock,
+    ImageBlock,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from cf_ai_gateway.wire.types import (
+    ChatResult,
+    ContentPart,
+    FilePart,
+    FunctionTool,
+    ImagePart,
+    Message,
+    ResponseFormat,
+    Role,
+    TextPart,
+    Tool,
+    ToolCall,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = [
+    "ToolCallDict",
+    "message_from_result",
+    "response_format_from",
+    "result_to_chat_response",
+    "to_neutral_messages",
+    "tool_call_dict",
+    "tool_choice_from",
+    "tools_from",
+    "usage_kwargs",
+]
+
+_ROLES: dict[str, Role] = {
+    "system": "system",
+    "developer": "developer",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+    "function": "tool",
+    "chatbot": "assistant",
+    "model": "assistant",
+}
+
+# Key in a ThinkingBlock's ``additional_information`` that carries Responses reasoning items.
+REASONING_ITEMS_KEY = "reasoning_items"
+
+
+class ToolCallDict(dict[str, Any]):
+    """A tool call in OpenAI chat format that also reads by attribute.
+
+    LlamaIndex code reads ``message.additional_kwargs["tool_calls"]`` both as dicts and as
+    objects (``call.function.name``, as the token counter does); this type serves both and
+    serialises as a plain dict.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def tool_call_dict(call_id: str | None, name: str, arguments: str) -> ToolCallDict:
+    """An OpenAI-format tool call entry for ``additional_kwargs["tool_calls"]``."""
+    return ToolCallDict(
+        id=call_id,
+        type="function",
+        function=ToolCallDict(name=name, arguments=arguments),
+    )
+
+
+# -- LlamaIndex -> neutral ---------------------------------------------------------------------
+
+
+def _arguments_text(arguments: Any) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+
+
+def _legacy_tool_call(call: Any) -> ToolCall | None:
+    """A tool call from ``additional_kwargs["tool_calls"]``: a dict or an OpenAI object."""
+    if isinstance(call, Mapping):
+        function = call.get("function") or {}
+        name = function.get("name") if isinstance(function, Mapping) else None
+        arguments = function.get("arguments") if isinstance(function, Mapping) else None
+        call_id = call.get("id") or call.get("call_id")
+    else:
+        function = getattr(call, "function", None)
+        name = getattr(function, "name", None) if function is not None else None
+        name = name or getattr(call, "name", None)
+        arguments = getattr(function, "arguments", None) if function is not None else None
+        if arguments is None:
+            arguments = getattr(call, "arguments", None)
+        call_id = getattr(call, "id", None) or getattr(call, "call_id", None)
+    if not name:
+        return None
+    return ToolCall(id=str(call_id or ""), name=str(name), arguments=_arguments_text(arguments))
+
+
+def _image_part(block: ImageBlock) -> ImagePart:
+    if block.url is not None and not block.image and not block.path:
+        return ImagePart(url=str(block.url), detail=block.detail)
+    data = block.resolve_image(as_base64=True).read().decode("utf-8")
+    mimetype = block.image_mimetype or "image/png"
+    return ImagePart(url=f"data:{mimetype};base64,{data}", detail=block.detail)
+
+
+def _file_part(block: DocumentBlock) -> FilePart:
+    if block.data:
+        data = block.data.decode("utf-8") if isinstance(block.data, bytes) else str(block.data)
+    else:
+        data = block._get_b64_string(block.resolve_document())
+    mimetype = block._guess_mimetype() or "application/pdf"
+    return FilePart(data=f"data:{mimetype};base64,{data}", filename=block.title)
+
+
+def _text_of(blocks: Iterable[Any]) -> list[str]:
+    """Text of citable/citation blocks (their text parts only)."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, TextBlock):
+            out.append(block.text)
+    return out
+
+
+def to_neutral_message(message: ChatMessage) -> Message:
+    """One LlamaIndex ``ChatMessage`` in neutral form."""
+    role = _ROLES.get(message.role.value)
+    if role is None:
+        raise ValueError(f"unsupported message role {message.role.value!r}")
+    parts: list[ContentPart] = []
+    texts: list[str] = []
+    only_text = True
+    tool_calls: list[ToolCall] = []
+    reasoning_items: list[dict[str, Any]] = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            texts.append(block.text)
+            parts.append(TextPart(text=block.text))
+        elif isinstance(block, ToolCallBlock):
+            tool_calls.append(
+                ToolCall(
+                    id=block.tool_call_id or "",
+                    name=block.tool_name,
+                    arguments=_arguments_text(block.tool_kwargs),
+                )
+            )
+        elif isinstance(block, ThinkingBlock):
+            items = block.additional_information.get(REASONING_ITEMS_KEY)
+            if isinstance(items, list):
+                reasoning_items.extend(item for item in items if isinstance(item, dict))
+        elif isinstance(block, ImageBlock):
+            only_text = False
+            parts.append(_image_part(block))
+        elif isinstance(block, DocumentBlock):
+            only_text = False
+            parts.append(_file_part(block))
+        elif isinstance(block, (CitableBlock, CitationBlock)):
+            inner = block.content if isinstance(block, CitableBlock) else block.cited_content
+            for text in _text_of(inner if isinstance(inner, list) else [inner]):
+                texts.append(text)
+                parts.append(TextPart(text=text))
+        elif isinstance(block, CachePoint):
+            continue
+        elif isinstance(block, AudioBlock):
+            raise ValueError("audio blocks are not supported by the gateway's text endpoints")
+        else:
+            raise ValueError(f"unsupported content block {type(block).__name__}")
+
+    extra = message.additional_kwargs
+    if not tool_calls and role == "assistant" and extra.get("tool_calls"):
+        for call in extra["tool_calls"]:
+            converted = _legacy_tool_call(call)
+            if converted is not None:
+                tool_calls.append(converted)
+
+    content: str | list[ContentPart] | None
+    if only_text or role != "user":
+        content = "\n".join(texts) if texts else ""
+        if not content and role == "assistant" and tool_calls:
+            content = None
+    else:
+        content = parts
+    tool_call_id = extra.get("tool_call_id") if role == "tool" else None
+    name = extra.get("name")
+    return Message(
+        role=role,
+        content=content,
+        tool_calls=tool_calls,
+        tool_call_id=str(tool_call_id) if tool_call_id is not None else None,
+        name=name if isinstance(name, str) and role != "tool" else None,
+        reasoning_items=reasoning_items,
+    )
+
+
+def to_neutral_messages(messages: Sequence[ChatMessage]) -> list[Message]:
+    """LlamaIndex messages in neutral form, in order."""
+    return [to_neutral_message(message) for message in messages]
+
+
+def _function_tool_from_dict(spec: Mapping[str, Any]) -> Tool:
+    """A dict tool spec: OpenAI chat format, Responses format, or a built-in tool (kept raw)."""
+    if spec.get("type") == "function":
+        body = spec.get("function") if isinstance(spec.get("function"), Mapping) else spec
+        assert isinstance(body, Mapping)
+        name = body.get("name")
+        if isinstance(name, str) and name:
+            return FunctionTool(
+                name=name,
+                description=body.get("description"),
+                parameters=dict(body.get("parameters") or {"type": "object", "properties": {}}),
+                strict=body.get("strict"),
+            )
+    return dict(spec)
+
+
+def tools_from(tools: Iterable[Any]) -> list[Tool]:
+    """Neutral tools from per-call ``tools``: neutral tools, dict specs or LlamaIndex tools."""
+    out: list[Tool] = []
+    for tool in tools:
+        if isinstance(tool, FunctionTool):
+            out.append(tool)
+        elif isinstance(tool, Mapping):
+            out.append(_function_tool_from_dict(tool))
+        elif hasattr(tool, "metadata") and hasattr(tool.metadata, "to_openai_tool"):
+            out.append(llama_tool_to_neutral(tool, strict=False))
+        else:
+            raise ValueError(f"unsupported tool {type(tool).__name__}")
+    return out
+
+
+def llama_tool_to_neutral(tool: BaseTool, *, strict: bool) -> FunctionTool:
+    """A LlamaIndex tool as a neutral function tool (strict schemas when asked)."""
+    from .schema import strict_json_schema
+
+    function = tool.metadata.to_openai_tool(skip_length_check=True)["function"]
+    parameters = function["parameters"]
+    if strict:
+        parameters = strict_json_schema(parameters)
+    return FunctionTool(
+        name=function["name"],
+        description=function.get("description"),
+        parameters=parameters,
+        strict=True if strict else None,
+    )
+
+
+def tool_choice_from(choice: Any) -> str | None:
+    """A neutral tool choice from ``"auto"``/``"none"``/``"required"``, a name or an OpenAI dict."""
+    if choice is None or isinstance(choice, str):
+        return choice
+    if isinstance(choice, Mapping):
+        function = choice.get("function")
+        if isinstance(function, Mapping) and function.get("name"):
+            return str(function["name"])
+        if choice.get("name"):
+            return str(choice["name"])
+        if choice.get("type") in ("auto", "none", "required"):
+            return str(choice["type"])
+    raise ValueError(f"unsupported tool_choice {choice!r}")
+
+
+def response_format_from(value: Any) -> ResponseFormat | None:
+    """A neutral response format from an OpenAI-style dict (chat or Responses shape)."""
+    if value is None or isinstance(value, ResponseFormat):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError("response_format must be a dict such as {'type': 'json_object'}")
+    kind = value.get("type")
+    if kind == "json_schema":
+        spec = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
+        assert isinstance(spec, Mapping)
+        return ResponseFormat(
+            type="json_schema",
+            name=spec.get("name"),
+            schema=spec.get("schema"),
+            strict=spec.get("strict"),
+            description=spec.get("description"),
+        )
+    if kind in ("json_object", "text"):
+        return ResponseFormat(type=kind)
+    raise ValueError(f"unsupported response_format type {kind!r}")
+
+
+# -- neutral -> LlamaIndex ---------------------------------------------------------------------
+
+
+def usage_kwargs(usage: Usage | None) -> dict[str, int]:
+    """Token counts under the keys LlamaIndex's token counters read, plus cached and reasoning."""
+    if usage is None:
+        return {}
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+    }
+
+
+def message_from_result(result: ChatResult) -> ChatMessage:
+    """The assistant ``ChatMessage`` of a whole neutral reply."""
+    blocks: list[Any] = []
+    if result.reasoning or result.reasoning_items:
+        info: dict[str, Any] = {}
+        if result.reasoning_items:
+            info[REASONING_ITEMS_KEY] = result.reasoning_items
+        blocks.append(
+            ThinkingBlock(
+                content=result.reasoning,
+                num_tokens=result.usage.reasoning_tokens if result.usage else None,
+                additional_information=info,
+            )
+        )
+    if result.text or not result.tool_calls:
+        blocks.append(TextBlock(text=result.text))
+    extra: dict[str, Any] = {}
+    if result.tool_calls:
+        calls = []
+        for call in result.tool_calls:
+            blocks.append(
+                ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments)
+            )
+            calls.append(tool_call_dict(call.id, call.name, call.arguments))
+        extra["tool_calls"] = calls
+    if result.refusal:
+        extra["refusal"] = result.refusal
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+
+
+def response_kwargs(result: ChatResult, gateway: dict[str, Any] | None) -> dict[str, Any]:
+    """``ChatResponse.additional_kwargs`` of a whole reply: usage, finish, ids and gateway info."""
+    out: dict[str, Any] = usage_kwargs(result.usage)
+    if result.finish_reason is not None:
+        out["finish_reason"] = result.finish_reason
+    if result.status is not None:
+        out["status"] = result.status
+    if result.model is not None:
+        out["model"] = result.model
+    if result.id is not None:
+        out["id"] = result.id
+    out["gateway"] = gateway if gateway is not None else {}
+    return out
+
+
+def info_dict(info: Any) -> dict[str, Any]:
+    """``GatewayInfo.to_dict()``, or ``{}`` when there is no info."""
+    return info.to_dict() if info is not None else {}
+
+
+def result_to_chat_response(result: ChatResult) -> ChatResponse:
+    """A ``ChatResponse`` for a whole reply; ``raw`` is the parsed reply body."""
+    return ChatResponse(
+        message=message_from_result(result),
+        raw=result.raw,
+        additional_kwargs=response_kwargs(result, info_dict(result.info)),
+    )

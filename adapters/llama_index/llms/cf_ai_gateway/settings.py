@@ -1,0 +1,100 @@
+"""Checks of the LlamaIndex adapter's constructor arguments, before anything is built or sent.
+
+Every bad value raises :class:`cf_ai_gateway.ConfigurationError` naming the argument; messages
+never echo a secret. Connection settings (ids, URLs, auth mode, secrets, gateway options) are
+checked by the core when the client is built; this module checks the model parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from llama_index.core.bridge.pydantic import SecretStr
+
+from cf_ai_gateway import ConfigurationError
+
+__all__ = ["check_settings", "secret_value"]
+
+_APIS = ("chat", "responses")
+
+
+def secret_value(value: Any, arg: str) -> str | None:
+    """The text of a secret given as ``str`` or ``SecretStr``; anything else is refused."""
+    if value is None:
+        return None
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "get_secret_value"):
+        text = value.get_secret_value()
+        if isinstance(text, str):
+            return text
+    raise ConfigurationError(f"{arg} must be a string, not {type(value).__name__}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_range(name: str, value: Any, low: float, high: float) -> None:
+    if value is None:
+        return
+    if not _is_number(value) or not low <= value <= high:
+        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}; got {value!r}")
+
+
+def _check_positive_int(name: str, value: Any, *, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    low = 0 if allow_zero else 1
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ConfigurationError(
+            f"{name} must be an integer {'>= 0' if allow_zero else '> 0'}; got {value!r}"
+        )
+
+
+def check_settings(
+    *,
+    model: Any,
+    api: Any,
+    timeout: Any,
+    max_retries: Any,
+    additional_kwargs: Any,
+    extra: Mapping[str, Any],
+) -> None:
+    """Raise ``ConfigurationError`` for the first bad model parameter."""
+    if not isinstance(model, str) or not model.strip():
+        raise ConfigurationError("model must be a non-empty string, e.g. 'gpt-4o-mini'")
+    if api not in _APIS:
+        raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
+    if timeout is not None and (not _is_number(timeout) or timeout <= 0):
+        raise ConfigurationError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+    _check_positive_int("max_retries", max_retries, allow_zero=True)
+    if max_retries is None:
+        raise ConfigurationError("max_retries must be an integer >= 0; got None")
+    if additional_kwargs is not None and not isinstance(additional_kwargs, Mapping):
+        raise ConfigurationError("additional_kwargs must be a dict of extra request-body fields")
+    _check_range("temperature", extra.get("temperature"), 0.0, 2.0)
+    _check_range("top_p", extra.get("top_p"), 0.0, 1.0)
+    _check_positive_int("max_tokens", extra.get("max_tokens"))
+    _check_positive_int("context_window", extra.get("context_window"))
+    _check_positive_int("top_logprobs", extra.get("top_logprobs"), allow_zero=True)
+    stop = extra.get("stop")
+    if stop is not None and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
+        raise ConfigurationError("stop must be a list of strings")
+    built_in = extra.get("built_in_tools")
+    if built_in is not None and not (
+        isinstance(built_in, list) and all(isinstance(t, Mapping) for t in built_in)
+    ):
+        raise ConfigurationError("built_in_tools must be a list of tool dicts")
+
+
+def validation_message(exc: Any) -> str:
+    """A pydantic ``ValidationError`` as a message naming the fields, without their values."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error.get("loc", ())) or "argument"
+        problems.append(f"{where}: {error.get('msg', 'invalid value')}")
+    return "invalid argument(s) for CloudflareAIGatewayLLM: " + "; ".join(problems)

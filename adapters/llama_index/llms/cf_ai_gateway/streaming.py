@@ -1,0 +1,188 @@
+"""Turns the core's neutral stream deltas into LlamaIndex stream responses, chunk by chunk.
+
+Each yielded ``ChatResponse`` carries the chunk's ``delta`` and the whole message so far: the
+growing text, a ``ThinkingBlock`` for streamed reasoning, and the tool calls so far both as
+``ToolCallBlock`` blocks and in ``message.additional_kwargs["tool_calls"]`` (LlamaIndex's agents
+and structured-output programs read that key). Every chunk's ``additional_kwargs`` holds the
+gateway info; usage and the finish reason join once they arrive. Per-chunk work is kept small:
+models are built with ``model_construct`` and tool-call blocks are rebuilt only when a tool-call
+chunk arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    CompletionResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from cf_ai_gateway.wire.types import ChatDelta, ChatResult
+
+from .convert import REASONING_ITEMS_KEY, tool_call_dict, usage_kwargs
+
+__all__ = ["ChatStreamState", "CompletionStreamState"]
+
+_ASSISTANT = MessageRole.ASSISTANT
+_new_text = TextBlock.model_construct
+_new_message = ChatMessage.model_construct
+_new_response = ChatResponse.model_construct
+_new_completion = CompletionResponse.model_construct
+
+
+class _Call:
+    __slots__ = ("arguments", "call_id", "item_id", "name")
+
+    def __init__(self) -> None:
+        self.call_id: str | None = None
+        self.name: str | None = None
+        self.item_id: str | None = None
+        self.arguments = ""
+
+
+class _StreamState:
+    """What both chat and completion streams accumulate."""
+
+    __slots__ = ("content", "finish", "gateway", "reasoning", "usage")
+
+    def __init__(self, gateway: dict[str, Any]) -> None:
+        self.gateway = gateway
+        self.content = ""
+        self.reasoning = ""
+        self.finish: dict[str, Any] | None = None
+        self.usage: dict[str, Any] | None = None
+
+    def _response_kwargs(self, delta: ChatDelta) -> dict[str, Any]:
+        """The chunk's ``additional_kwargs``; usage and finish reason stick once seen."""
+        if delta.usage is not None:
+            self.usage = usage_kwargs(delta.usage)
+        if delta.finish_reason is not None:
+            self.finish = {"finish_reason": delta.finish_reason}
+        out: dict[str, Any] = {"gateway": self.gateway}
+        if self.usage is not None:
+            out.update(self.usage)
+        if self.finish is not None:
+            out.update(self.finish)
+        if delta.reasoning:
+            out["thinking_delta"] = delta.reasoning
+        return out
+
+
+def _raw_for(delta: ChatDelta, final: ChatResult | None) -> Any:
+    """The chunk's ``raw``: its stream event, or the whole reply on a usage chunk that lacks it.
+
+    LlamaIndex's token counter reads ``raw["usage"]`` of the last chunk; a Responses terminal
+    event nests usage inside ``response``, so that chunk carries the whole reply instead.
+    """
+    event = delta.event
+    if final is not None and (event is None or "usage" not in event) and final.raw:
+        return final.raw
+    return event
+
+
+class ChatStreamState(_StreamState):
+    """Accumulates one chat stream; :meth:`response` turns a delta into a ``ChatResponse``."""
+
+    __slots__ = ("call_blocks", "call_dicts", "calls", "reasoning_items")
+
+    def __init__(self, gateway: dict[str, Any]) -> None:
+        super().__init__(gateway)
+        self.calls: list[_Call] = []
+        self.call_blocks: list[ToolCallBlock] = []
+        self.call_dicts: list[Any] = []
+        self.reasoning_items: list[dict[str, Any]] | None = None
+
+    def _add_chunks(self, delta: ChatDelta) -> None:
+        calls = self.calls
+        for chunk in delta.tool_call_chunks:
+            while chunk.index >= len(calls):
+                calls.append(_Call())
+            call = calls[chunk.index]
+            if chunk.id:
+                call.call_id = chunk.id
+            if chunk.name:
+                call.name = chunk.name
+            if chunk.item_id:
+                call.item_id = chunk.item_id
+            if chunk.arguments:
+                call.arguments += chunk.arguments
+        self.call_blocks = [
+            ToolCallBlock.model_construct(
+                tool_call_id=c.call_id, tool_name=c.name or "", tool_kwargs=c.arguments
+            )
+            for c in calls
+        ]
+        self.call_dicts = [tool_call_dict(c.call_id, c.name or "", c.arguments) for c in calls]
+
+    def response(self, delta: ChatDelta, final: ChatResult | None = None) -> ChatResponse | None:
+        """The ``ChatResponse`` for one delta, or None when the delta carries nothing.
+
+        ``final`` is the accumulated result, passed on the stream's terminal delta so that
+        Responses reasoning items (sent back on the next turn) join the message.
+        """
+        text = delta.text
+        if text:
+            self.content += text
+        if delta.reasoning:
+            self.reasoning += delta.reasoning
+        if delta.tool_call_chunks:
+            self._add_chunks(delta)
+        elif not (
+            text
+            or delta.reasoning
+            or delta.refusal
+            or delta.usage is not None
+            or delta.finish_reason is not None
+        ):
+            return None
+        if final is not None and final.reasoning_items:
+            self.reasoning_items = final.reasoning_items
+        blocks: list[Any] = []
+        if self.reasoning or self.reasoning_items:
+            info = {REASONING_ITEMS_KEY: self.reasoning_items} if self.reasoning_items else {}
+            blocks.append(
+                ThinkingBlock.model_construct(
+                    content=self.reasoning or None, num_tokens=None, additional_information=info
+                )
+            )
+        blocks.append(_new_text(block_type="text", text=self.content))
+        message_kwargs: dict[str, Any] = {}
+        if self.calls:
+            blocks.extend(self.call_blocks)
+            message_kwargs["tool_calls"] = list(self.call_dicts)
+        return _new_response(
+            message=_new_message(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
+            raw=_raw_for(delta, final),
+            delta=text,
+            logprobs=None,
+            additional_kwargs=self._response_kwargs(delta),
+        )
+
+
+class CompletionStreamState(_StreamState):
+    """Accumulates one completion stream (text only)."""
+
+    __slots__ = ()
+
+    def response(
+        self, delta: ChatDelta, final: ChatResult | None = None
+    ) -> CompletionResponse | None:
+        """The ``CompletionResponse`` for one delta, or None when the delta carries nothing."""
+        text = delta.text
+        if text:
+            self.content += text
+        elif not (delta.usage is not None or delta.finish_reason is not None or delta.reasoning):
+            return None
+        return _new_completion(
+            text=self.content,
+            delta=text,
+            raw=_raw_for(delta, final),
+            logprobs=None,
+            additional_kwargs=self._response_kwargs(delta),
+        )
