@@ -45,12 +45,14 @@ PROVIDER_KEY_ENV: dict[str, str] = {
 }
 GENERIC_KEY_ENV = "CF_AIG_PROVIDER_API_KEY"
 
-# Provider slug -> path prefix before the OpenAI endpoint, per Cloudflare's provider pages.
+# Provider slug -> path prefix before the OpenAI endpoint, per the "URL structure" of Cloudflare's
+# provider pages. The grok route replaces https://api.x.ai/v1 and the openrouter route replaces
+# https://openrouter.ai/api/v1, so neither takes a "v1/" (their SDK examples use .../grok and
+# .../openrouter as base URL); groq, deepseek, perplexity-ai, cerebras, compat and custom-* take
+# none either.
 PROVIDER_PATH_PREFIX: dict[str, str] = {
     "workers-ai": "v1/",
     "mistral": "v1/",
-    "grok": "v1/",
-    "openrouter": "v1/",
     "baseten": "v1/",
 }
 
