@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cf_ai_gateway.errors import StreamError
+from cf_ai_gateway.errors import ConfigurationError, StreamError
 from cf_ai_gateway.wire import chat, converter
 from cf_ai_gateway.wire.types import (
     ChatRequest,
@@ -449,3 +449,29 @@ def test_error_event_raises(event: dict[str, Any], message: str, code: int | Non
     assert caught.value.code == code
     assert caught.value.body == event
     assert handler.result().text == "partial"
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"model": ""}, "model"),
+        ({"messages": [Message(role="robot", content="x")]}, r"messages\[0\]\.role"),  # type: ignore[arg-type]
+        (
+            {"messages": [Message(role="user", content="x"), Message(role="tool", content="r")]},
+            r"messages\[1\]\.tool_call_id",
+        ),
+        ({"response_format": ResponseFormat(type="json_schema")}, r"response_format\.schema"),
+        ({"response_format": ResponseFormat(type="xml")}, r"response_format\.type"),  # type: ignore[arg-type]
+        ({"extra_body": [("a", 1)]}, "extra_body"),
+        ({"messages": [Message(role="user", content=[object()])]}, "content"),  # type: ignore[list-item]
+    ],
+)
+def test_bad_request_raises_configuration_error(
+    api: str, fields: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        converter(api).build_body(request(**fields), stream=False)

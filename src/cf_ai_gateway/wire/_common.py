@@ -10,11 +10,47 @@ from __future__ import annotations
 import json
 from typing import Any, NoReturn
 
-from cf_ai_gateway.errors import StreamError
+from cf_ai_gateway.errors import ConfigurationError, StreamError
 from cf_ai_gateway.wire.types import ChatRequest, ContentPart, TextPart
 
 # Tool-choice strings that both endpoints accept as they are.
 TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+
+
+def check_request(request: ChatRequest) -> None:
+    """Reject a request that no endpoint could accept, before anything is built or sent."""
+    if not isinstance(request.model, str) or not request.model:
+        raise ConfigurationError("model must be a non-empty string")
+    for position, message in enumerate(request.messages):
+        if message.role not in ROLES:
+            raise ConfigurationError(
+                f"messages[{position}].role must be one of {sorted(ROLES)}, not {message.role!r}"
+            )
+        if message.role == "tool" and not message.tool_call_id:
+            raise ConfigurationError(
+                f"messages[{position}].tool_call_id is required on a tool message"
+            )
+    if request.extra_body is not None and not isinstance(request.extra_body, dict):
+        raise ConfigurationError("extra_body must be a dict of extra wire fields")
+    fmt = request.response_format
+    if fmt is not None:
+        if fmt.type not in ("json_schema", "json_object", "text"):
+            raise ConfigurationError(
+                "response_format.type must be 'json_schema', 'json_object' or 'text', "
+                f"not {fmt.type!r}"
+            )
+        if fmt.type == "json_schema" and not isinstance(fmt.schema, dict):
+            raise ConfigurationError("response_format.schema is required for 'json_schema'")
+
+
+def bad_part(part: object) -> ConfigurationError:
+    """The error for a content part of an unknown kind."""
+    return ConfigurationError(
+        "messages[].content parts must be TextPart, ImagePart, FilePart or a dict, "
+        f"not {type(part).__name__}"
+    )
 
 
 def count(value: Any) -> int:

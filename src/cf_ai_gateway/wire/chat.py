@@ -16,6 +16,8 @@ from cf_ai_gateway.wire._common import (
     TOOL_CHOICE_MODES,
     apply_extra_body,
     arguments_text,
+    bad_part,
+    check_request,
     count,
     detail_count,
     put,
@@ -65,8 +67,11 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     ``max_tokens`` is sent as ``max_completion_tokens`` (reasoning models reject the old
     field). The Responses-only fields (``previous_response_id``, ``store``, ``include``,
     ``instructions``, ``truncation``, ``reasoning_summary``) are not sent. ``extra_body`` is
-    merged last and wins over every computed field.
+    merged last and wins over every computed field. A request no endpoint could accept (an
+    unknown role, a tool message without ``tool_call_id``, a ``json_schema`` format without a
+    schema) raises :class:`~cf_ai_gateway.errors.ConfigurationError` naming the argument.
     """
+    check_request(request)
     body: dict[str, Any] = {
         "model": request.model,
         "messages": [_message(message) for message in request.messages],
@@ -79,7 +84,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     fmt = request.response_format
     if fmt is not None:
         if fmt.type == "json_schema":
-            schema: dict[str, Any] = {"name": fmt.name or "response", "schema": fmt.schema or {}}
+            schema: dict[str, Any] = {"name": fmt.name or "response", "schema": fmt.schema}
             put(schema, "strict", fmt.strict)
             put(schema, "description", fmt.description)
             body["response_format"] = {"type": "json_schema", "json_schema": schema}
@@ -153,7 +158,7 @@ def _part(part: ContentPart) -> dict[str, Any]:
         return {"type": "file", "file": file}
     if isinstance(part, dict):  # an endpoint-native part (e.g. input_audio) passes through
         return part
-    raise TypeError(f"unsupported content part: {type(part).__name__}")
+    raise bad_part(part)
 
 
 def _tool(tool: Tool) -> dict[str, Any]:

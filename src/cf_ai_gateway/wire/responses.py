@@ -19,6 +19,8 @@ from cf_ai_gateway.wire._common import (
     TOOL_CHOICE_MODES,
     apply_extra_body,
     arguments_text,
+    bad_part,
+    check_request,
     content_text,
     count,
     detail_count,
@@ -42,7 +44,14 @@ from cf_ai_gateway.wire.types import (
     Usage,
 )
 
-__all__ = ["StreamHandler", "build_body", "finish_reason", "parse_result", "parse_usage"]
+__all__ = [
+    "StreamHandler",
+    "build_body",
+    "finish_reason",
+    "input_items",
+    "parse_result",
+    "parse_usage",
+]
 
 # Separates the texts of successive reasoning summary parts, streamed or not.
 REASONING_SEPARATOR = "\n\n"
@@ -60,8 +69,10 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     sent only when the request sets it. ``max_tokens`` becomes ``max_output_tokens`` and the
     reasoning fields become ``reasoning: {"effort", "summary"}``. ``stop``, ``seed``, ``n``,
     ``logprobs`` and the penalties have no ``responses`` field and are not sent; the adapters
-    decide what to do about them. ``extra_body`` is merged last and wins.
+    decide what to do about them. ``extra_body`` is merged last and wins. A request no
+    endpoint could accept raises :class:`~cf_ai_gateway.errors.ConfigurationError`.
     """
+    check_request(request)
     body: dict[str, Any] = {"model": request.model, "input": input_items(request.messages)}
     put(body, "instructions", request.instructions)
     if request.tools:
@@ -75,7 +86,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
             text_format: dict[str, Any] = {
                 "type": "json_schema",
                 "name": fmt.name or "response",
-                "schema": fmt.schema or {},
+                "schema": fmt.schema,
             }
             put(text_format, "strict", fmt.strict)
             put(text_format, "description", fmt.description)
@@ -183,7 +194,7 @@ def _input_part(part: ContentPart) -> dict[str, Any]:
         return file
     if isinstance(part, dict):  # an endpoint-native part passes through
         return part
-    raise TypeError(f"unsupported content part: {type(part).__name__}")
+    raise bad_part(part)
 
 
 def _tool(tool: Tool) -> dict[str, Any]:
