@@ -3,29 +3,52 @@
 :func:`available_adapters` lists every registered adapter (this package's ``langchain``,
 ``llama_index`` and ``openai``, and any third-party package that registers in the same group)
 without importing it. :func:`load_adapter` imports one and returns a configured instance, with
-its configuration read as :meth:`Gateway.from_env` reads it; a missing optional dependency
-becomes a :class:`ConfigurationError` that names the ``pip install`` command to run.
+its configuration read as :meth:`Gateway.from_env` reads it: explicit arguments win, unset ones
+come from the environment, and ``CF_AIG_<OPTION>`` gateway options merge under the given ones.
+A missing optional dependency becomes a :class:`ConfigurationError` that names the
+``pip install`` command to run. An entry point names a class (called with the configuration) or
+an object with a ``from_gateway_config(**config)`` factory, which is preferred when present.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError
 
-__all__ = ["ENTRY_POINT_GROUP", "available_adapters", "load_adapter"]
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+__all__ = ["ADAPTER_EXTRAS", "ENTRY_POINT_GROUP", "available_adapters", "load_adapter"]
 
 ENTRY_POINT_GROUP = "cf_ai_gateway.adapters"
+DISTRIBUTION = "cf-ai-gateway"
 
-# Adapter name -> the extra that installs its dependencies.
-ADAPTER_EXTRAS = {"langchain": "langchain", "llama_index": "llamaindex", "openai": "openai"}
+# Built-in adapter name -> (the extra that installs its dependencies, the modules it needs).
+ADAPTER_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "langchain": ("langchain", ("langchain_core",)),
+    "llama_index": ("llamaindex", ("llama_index.core", "llama_index")),
+    "openai": ("openai", ("openai",)),
+}
+
+
+def _dist_name(ep: EntryPoint) -> str | None:
+    dist = getattr(ep, "dist", None)
+    name = getattr(dist, "name", None) if dist is not None else None
+    return name if isinstance(name, str) else None
 
 
 def _entry_points() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, ep)
+        current = found.get(ep.name)
+        # This package's own registration wins a name clash with another distribution.
+        if current is None or (
+            _dist_name(ep) == DISTRIBUTION and _dist_name(current) != DISTRIBUTION
+        ):
+            found[ep.name] = ep
     return found
 
 
@@ -34,27 +57,70 @@ def available_adapters() -> dict[str, str]:
     return {name: ep.value for name, ep in sorted(_entry_points().items())}
 
 
+def _install_hint(name: str, ep: EntryPoint) -> str:
+    builtin = ADAPTER_EXTRAS.get(name)
+    if builtin is not None and _dist_name(ep) in (None, DISTRIBUTION):
+        return f"pip install 'cf-ai-gateway[{builtin[0]}]'"
+    dist = _dist_name(ep)
+    return f"pip install '{dist}'" if dist else f"install the package that provides {ep.value}"
+
+
+def _missing_dependency(name: str, ep: EntryPoint, exc: ImportError) -> ConfigurationError:
+    missing = exc.name or str(exc)
+    return ConfigurationError(
+        f"adapter {name!r} needs {missing!r}, which is not installed; run: "
+        f"{_install_hint(name, ep)}"
+    )
+
+
+def _is_dependency_error(name: str, exc: ImportError) -> bool:
+    """True when ``exc`` is about a module the built-in adapter ``name`` depends on."""
+    builtin = ADAPTER_EXTRAS.get(name)
+    missing = exc.name or ""
+    if builtin is None or not missing:
+        return False
+    return any(missing == mod or missing.startswith(mod + ".") for mod in builtin[1])
+
+
+def _with_env_options(config: dict[str, Any]) -> dict[str, Any]:
+    from .options import GatewayOptions
+
+    env_options = GatewayOptions.from_env()
+    if env_options.is_empty():
+        return config
+    return {**config, "gateway_options": env_options.merge(config.get("gateway_options"))}
+
+
 def load_adapter(name: str, **config: Any) -> Any:
-    """Import adapter ``name`` and return an instance configured from ``config`` and the env."""
+    """Import adapter ``name`` and return an instance configured from ``config`` and the env.
+
+    ``load_adapter("langchain", model="gpt-4o-mini")`` returns a ``ChatCloudflareAIGateway``,
+    ``load_adapter("llama_index", model=...)`` a ``CloudflareAIGatewayLLM`` and
+    ``load_adapter("openai")`` an ``openai.OpenAI`` client (``async_client=True`` for
+    ``openai.AsyncOpenAI``), each routed through the gateway that ``config`` and the
+    environment describe.
+    """
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"adapter name must be a non-empty string; got {name!r}")
     eps = _entry_points()
-    if name not in eps:
-        known = ", ".join(sorted(eps)) or "none"
+    ep = eps.get(name)
+    if ep is None:
+        known = ", ".join(sorted(eps)) or "none (is cf-ai-gateway installed?)"
         raise ConfigurationError(f"unknown adapter {name!r}; known adapters: {known}")
-    ep = eps[name]
     try:
         target = ep.load()
     except ImportError as exc:
-        extra = ADAPTER_EXTRAS.get(name)
-        hint = (
-            f"pip install 'cf-ai-gateway[{extra}]'"
-            if extra
-            else f"install the package that provides {ep.value}"
-        )
+        raise _missing_dependency(name, ep, exc) from exc
+    except AttributeError as exc:
         raise ConfigurationError(
-            f"adapter {name!r} needs an optional dependency that is not installed "
-            f"({exc.name or exc}); run: {hint}"
+            f"adapter {name!r} is registered as {ep.value}, which does not exist: {exc}"
         ) from exc
+    if _dist_name(ep) in (None, DISTRIBUTION) and name in ADAPTER_EXTRAS:
+        config = _with_env_options(config)
     factory = getattr(target, "from_gateway_config", None)
-    if callable(factory):
-        return factory(**config)
-    return target(**config)
+    try:
+        return factory(**config) if callable(factory) else target(**config)
+    except ImportError as exc:
+        if _is_dependency_error(name, exc):
+            raise _missing_dependency(name, ep, exc) from exc
+        raise

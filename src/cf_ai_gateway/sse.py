@@ -9,62 +9,67 @@ fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DON
 
 from __future__ import annotations
 
+import codecs
+
 __all__ = ["DONE", "SSEDecoder"]
 
-DONE = b"[DONE]"
+DONE = "[DONE]"
 
 
 class SSEDecoder:
     """Incremental decoder: ``feed(chunk)`` returns the data payloads completed by ``chunk``."""
 
-    __slots__ = ("_buffer", "_cr", "_held_cr")
+    __slots__ = ("_buffer", "_cr", "_decode", "_held_cr")
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._buffer = ""
         self._cr = False
         self._held_cr = False
+        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
 
-    def _normalise_newlines(self, chunk: bytes) -> bytes:
+    def _normalise_newlines(self, chunk: str) -> str:
         # A "\r\n" may be split across reads: hold a trailing "\r" until the next chunk.
         self._cr = True
         if self._held_cr:
-            chunk = b"\r" + chunk
+            chunk = "\r" + chunk
             self._held_cr = False
-        if chunk.endswith(b"\r"):
+        if chunk.endswith("\r"):
             chunk = chunk[:-1]
             self._held_cr = True
-        return chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        return chunk.replace("\r\n", "\n").replace("\r", "\n")
 
-    def feed(self, chunk: bytes) -> list[bytes]:
-        """Add ``chunk``; return the ``data`` of every event that is now complete."""
-        if self._cr or b"\r" in chunk:
+    def feed(self, data: bytes) -> list[str]:
+        """Add ``data``; return the ``data`` field of every event that is now complete."""
+        chunk = self._decode(data)
+        if self._cr or "\r" in chunk:
             chunk = self._normalise_newlines(chunk)
         buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\n\n" not in buffer:
+        if "\n\n" not in buffer:
             self._buffer = buffer
             return []
-        blocks = buffer.split(b"\n\n")
+        blocks = buffer.split("\n\n")
         self._buffer = blocks.pop()
-        out: list[bytes] = []
+        out: list[str] = []
         for block in blocks:
-            if block[:6] == b"data: " and b"\n" not in block:
+            if block[:6] == "data: " and "\n" not in block:
                 out.append(block[6:])
                 continue
-            data = _parse_block(block)
-            if data is not None:
-                out.append(data)
+            payload = _parse_block(block)
+            if payload is not None:
+                out.append(payload)
         return out
 
-    def flush(self) -> list[bytes]:
+    def flush(self) -> list[str]:
         """The event left in the buffer when the stream ends without a blank line."""
+        self._buffer += self._decode(b"", True)
         if self._held_cr:
             self._held_cr = False
-            self._buffer += b"\n"
-        block, self._buffer = self._buffer.strip(b"\n"), b""
+            self._buffer += "\n"
+        block, self._buffer = self._buffer.strip("\n"), ""
         if not block:
             return []
-        data = _parse_block(block)
-        return [data] if data is not None else []
+        payload = _parse_block(block)
+        return [payload] if payload is not None else []
 
     @property
     def pending(self) -> bool:
@@ -72,18 +77,18 @@ class SSEDecoder:
         return bool(self._buffer.strip())
 
 
-def _parse_block(block: bytes) -> bytes | None:
-    lines: list[bytes] = []
-    for line in block.split(b"\n"):
-        if not line or line[:1] == b":":
+def _parse_block(block: str) -> str | None:
+    lines: list[str] = []
+    for line in block.split("\n"):
+        if not line or line[:1] == ":":
             continue
-        name, sep, value = line.partition(b":")
-        if name != b"data":
+        name, sep, value = line.partition(":")
+        if name != "data":
             continue
         if not sep:
-            lines.append(b"")
+            lines.append("")
             continue
-        lines.append(value[1:] if value[:1] == b" " else value)
+        lines.append(value[1:] if value[:1] == " " else value)
     if not lines:
         return None
-    return lines[0] if len(lines) == 1 else b"\n".join(lines)
+    return lines[0] if len(lines) == 1 else "\n".join(lines)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import httpx
 
@@ -34,22 +34,21 @@ class StreamHandler(Protocol):
     def result(self) -> ChatResult: ...
 
 
-def _check_event(event: Any, info: GatewayInfo) -> None:
-    """Raise for error events; called only for events without a ``type`` or of type error."""
+def _raise_error_event(event: Any, info: GatewayInfo) -> NoReturn:
+    """Raise the :class:`StreamError` for an error event or a non-object event."""
     if not isinstance(event, dict):
         raise StreamError("stream event is not a JSON object", log_id=info.log_id, info=info)
     err = event.get("error")
-    if event.get("type") == "error" or err is not None:
-        detail = err if isinstance(err, dict) else event
-        message = detail.get("message") or "error event in stream"
-        code = detail.get("code")
-        raise StreamError(
-            f"stream error from provider: {message}",
-            code=code if isinstance(code, int) else None,
-            log_id=info.log_id,
-            body=event,
-            info=info,
-        )
+    detail = err if isinstance(err, dict) else event
+    message = detail.get("message") or "error event in stream"
+    code = detail.get("code")
+    raise StreamError(
+        f"stream error from provider: {message}",
+        code=code if isinstance(code, int) else None,
+        log_id=info.log_id,
+        body=event,
+        info=info,
+    )
 
 
 class _StreamState:
@@ -65,7 +64,6 @@ class _StreamState:
 
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = json.loads
-        info = self.info
         for data in self._decoder.feed(chunk):
             if data == DONE:
                 self.saw_done = True
@@ -74,13 +72,20 @@ class _StreamState:
                 event = loads(data)
             except ValueError as exc:
                 raise StreamError(
-                    f"could not parse stream event: {data[:120]!r}", log_id=info.log_id, info=info
+                    f"could not parse stream event: {data[:120]!r}",
+                    log_id=self.info.log_id,
+                    info=self.info,
                 ) from exc
-            kind = event.get("type") if type(event) is dict else None
-            if kind is None or kind == "error":
-                _check_event(event, info)
+            if type(event) is not dict:
+                _raise_error_event(event, self.info)
+            kind = event.get("type")
+            if kind is None:
+                if "error" in event:
+                    _raise_error_event(event, self.info)
             elif kind in TERMINAL_EVENTS:
                 self.terminal = True
+            elif kind == "error":
+                _raise_error_event(event, self.info)
             yield event
 
     def finish(self) -> Generator[dict[str, Any], None, None]:
@@ -134,8 +139,6 @@ class RawStream:
         try:
             for chunk in self.response.iter_bytes():
                 yield from state.events(chunk)
-                if state.saw_done:
-                    break
             yield from state.finish()
         except httpx.HTTPError as exc:
             raise _network_error(exc, self.info) from exc
@@ -194,8 +197,6 @@ class AsyncRawStream:
             async for chunk in self.response.aiter_bytes():
                 for event in state.events(chunk):
                     yield event
-                if state.saw_done:
-                    break
             for event in state.finish():
                 yield event  # pragma: no cover
         except httpx.HTTPError as exc:

@@ -10,10 +10,8 @@ envelope names. Streams are retried only until their first byte arrives.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import random
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -141,6 +139,8 @@ class Transport:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, MAX_RETRY_AFTER)
+        import random  # deferred: only retries need it
+
         base: float = min(self.retry_base_delay * (2.0**attempt), MAX_BACKOFF)
         return base * (0.75 + random.random() * 0.25)
 
@@ -229,6 +229,8 @@ class Transport:
     async def _asleep(self, attempt: int, retry_after: float | None, error: GatewayError) -> None:
         delay = self._delay(attempt, retry_after)
         logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
+        import asyncio  # deferred: sync users never load asyncio
+
         await asyncio.sleep(delay)
 
 
