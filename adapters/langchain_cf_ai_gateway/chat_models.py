@@ -1,0 +1,524 @@
+"""``ChatCloudflareAIGateway``: a LangChain chat model that calls Cloudflare AI Gateway.
+
+It subclasses ``BaseChatModel`` directly and sends every call through the core client
+:class:`cf_ai_gateway.Gateway` and its neutral calls, so it never parses endpoint JSON and
+never imports an OpenAI SDK. Configuration is checked when the model is built (missing
+credentials raise :class:`cf_ai_gateway.ConfigurationError`); the HTTP client is created on
+first use and reused. Both OpenAI-wire endpoints are supported (``api="chat"`` or
+``api="responses"``), with tools, structured output, usage, gateway metadata in
+``response_metadata["gateway"]`` and per-call gateway options
+(``invoke(..., gateway_options={...})``). Core errors propagate unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import fields as dataclass_fields
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils import from_env, secret_from_env
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.utils import _build_model_kwargs
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+
+from cf_ai_gateway.client import Gateway
+from cf_ai_gateway.config import PROVIDER_KEY_ENV, GatewayConfig
+from cf_ai_gateway.errors import ConfigurationError
+from cf_ai_gateway.options import GatewayOptions
+from cf_ai_gateway.wire.types import ChatRequest
+
+from .messages import convert_messages
+from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
+from .structured import StructuredOutputMethod, build_structured_output, neutral_response_format
+from .tools import neutral_tool_choice, neutral_tools, tool_names, validate_tool_choice
+
+__all__ = ["ChatCloudflareAIGateway"]
+
+_REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
+# Per-call kwargs that are LangChain plumbing, never request fields.
+_IGNORED_CALL_KWARGS = frozenset({"stream", "run_manager", "callbacks", "messages"})
+_MAX_TOKENS_ALIASES = ("max_completion_tokens", "max_output_tokens")
+
+
+class ChatCloudflareAIGateway(BaseChatModel):
+    """Chat model routed through Cloudflare AI Gateway (OpenAI-wire providers).
+
+    Setup: ``pip install 'cf-ai-gateway[langchain]'`` and set ``CF_ACCOUNT_ID`` plus
+    ``OPENAI_API_KEY`` (the provider key) and/or ``CF_AIG_TOKEN`` (the gateway token).
+
+    Example:
+        ```python
+        from langchain_cf_ai_gateway import ChatCloudflareAIGateway
+
+        model = ChatCloudflareAIGateway(model="gpt-4o-mini", gateway_id="my-gateway")
+        reply = model.invoke("Hello", gateway_options={"cache_ttl": 3600})
+        reply.response_metadata["gateway"]["cache_status"]  # "MISS", then "HIT"
+        ```
+
+    Auth modes: with both secrets the call is ``authenticated``; with only the provider key
+    ``unauthenticated``; with only the gateway token ``byok`` (stored keys or Unified
+    Billing), and then no ``Authorization`` header is sent at all.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    # -- where and who -------------------------------------------------------------------------
+    model: str = Field(default="gpt-4o-mini", alias="model_name")
+    """Model name as the provider knows it, e.g. ``gpt-4o-mini``."""
+    account_id: str | None = Field(
+        default_factory=from_env(("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID"), default=None)
+    )
+    """Cloudflare account id; ``CF_ACCOUNT_ID`` (or ``CLOUDFLARE_ACCOUNT_ID``) by default."""
+    gateway_id: str = Field(default_factory=from_env("CF_AIG_GATEWAY_ID", default="default"))
+    """Gateway id; ``CF_AIG_GATEWAY_ID``, else ``"default"``."""
+    api_key: SecretStr | None = Field(
+        default_factory=secret_from_env("OPENAI_API_KEY", default=None)
+    )
+    """Provider key; ``OPENAI_API_KEY`` for provider ``openai`` (other providers: their own
+    key variable, e.g. ``GROQ_API_KEY``)."""
+    cf_aig_token: SecretStr | None = Field(
+        default_factory=secret_from_env("CF_AIG_TOKEN", default=None)
+    )
+    """Gateway token (``cf-aig-authorization``); ``CF_AIG_TOKEN`` by default."""
+    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = (
+        None
+    )
+    """``authenticated``, ``unauthenticated``, ``byok`` (alias ``unified_billing``), or None
+    to infer it from the secrets that are set."""
+    provider: str = "openai"
+    """Provider slug of an OpenAI-wire provider (``openai``, ``groq``, ``custom-…``, …)."""
+    api: Literal["chat", "responses"] = "chat"
+    """``"chat"`` calls ``chat/completions``; ``"responses"`` calls ``responses``."""
+    base_url: str | None = Field(default_factory=from_env("CF_AIG_BASE_URL", default=None))
+    """Gateway API root; ``CF_AIG_BASE_URL``, else ``https://gateway.ai.cloudflare.com/v1``."""
+    gateway_options: dict[str, Any] | None = None
+    """Gateway options (``GatewayOptions`` or a dict of its fields) for every call; options
+    passed per call merge over them field by field."""
+    default_headers: dict[str, str] | None = None
+    """Extra HTTP headers for every request (never auth headers)."""
+    timeout: float | None = Field(default=None, alias="request_timeout")
+    """HTTP timeout in seconds (None: the core's default of 60 s)."""
+    max_retries: int | None = None
+    """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
+    http_client: Any | None = Field(default=None, exclude=True)
+    """Optional ``httpx.Client`` to send sync requests with (proxies, custom TLS)."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """Optional ``httpx.AsyncClient`` to send async requests with."""
+
+    # -- model parameters ----------------------------------------------------------------------
+    temperature: float | None = None
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    top_p: float | None = None
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    seed: int | None = None
+    n: int | None = None
+    """Only 1 (or None) is supported: LangChain returns one message per call."""
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
+    streaming: bool = False
+    """Stream under the hood even for ``invoke``."""
+    stream_usage: bool = True
+    """Ask for token usage on streams (the last chunk carries it)."""
+    reasoning_effort: str | None = None
+    """Reasoning effort for reasoning models (``minimal``/``low``/``medium``/``high``)."""
+    reasoning: dict[str, Any] | None = None
+    """Responses-style reasoning settings, e.g. ``{"effort": "low", "summary": "auto"}``."""
+    service_tier: str | None = None
+    include: list[str] | None = None
+    """Responses only: extra output to include, e.g. ``["reasoning.encrypted_content"]``."""
+    store: bool | None = None
+    """Responses only: whether the provider stores the response."""
+    previous_response_id: str | None = None
+    """Responses only: continue from a stored response."""
+    truncation: str | None = None
+    """Responses only: ``auto`` or ``disabled``."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other request fields, merged into every request."""
+    extra_body: dict[str, Any] | None = None
+    """Raw fields merged last into the request body."""
+
+    _config: GatewayConfig = PrivateAttr()
+    _gateway: Gateway | None = PrivateAttr(default=None)
+    _gateway_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    # -- construction --------------------------------------------------------------------------
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare_values(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        provider = values.get("provider") or "openai"
+        if provider != "openai" and values.get("api_key") is None:
+            # Never send an OpenAI key to another provider: read that provider's variable.
+            env_name = PROVIDER_KEY_ENV.get(provider, "CF_AIG_PROVIDER_API_KEY")
+            values["api_key"] = secret_from_env(env_name, default=None)()
+        names = {name for name, info in cls.model_fields.items()}
+        names |= {info.alias for info in cls.model_fields.values() if info.alias}
+        return _build_model_kwargs(values, names)
+
+    @field_validator("gateway_options", mode="before")
+    @classmethod
+    def _check_gateway_options(cls, value: Any) -> Any:
+        return _options_dict(value)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.n not in (None, 1):
+            raise ConfigurationError(f"n must be 1 (one message per call); got n={self.n}")
+        # Resolve and check the connection settings now; the HTTP client stays lazy.
+        self._config = GatewayConfig.resolve(
+            account_id=self.account_id,
+            gateway_id=self.gateway_id,
+            provider=self.provider,
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+            auth_mode=self.auth_mode,
+            base_url=self.base_url,
+            default_headers=self.default_headers,
+        )
+
+    @property
+    def model_name(self) -> str:
+        """The model name (``model``), under the name ChatOpenAI users know."""
+        return self.model
+
+    @property
+    def gateway(self) -> Gateway:
+        """The core client used for every call, created on first use."""
+        gateway = self._gateway
+        if gateway is None:
+            with self._gateway_lock:
+                gateway = self._gateway
+                if gateway is None:
+                    gateway = self._gateway = self._new_gateway()
+        return gateway
+
+    def _new_gateway(self) -> Gateway:
+        extra: dict[str, Any] = {}
+        if self.timeout is not None:
+            extra["timeout"] = self.timeout
+        if self.max_retries is not None:
+            extra["max_retries"] = self.max_retries
+        return Gateway(
+            config=self._config,
+            gateway_options=self.gateway_options,
+            http_client=self.http_client,
+            async_http_client=self.http_async_client,
+            **extra,
+        )
+
+    # -- LangChain metadata --------------------------------------------------------------------
+    @property
+    def _llm_type(self) -> str:
+        return "cloudflare-ai-gateway-chat"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "OPENAI_API_KEY", "cf_aig_token": "CF_AIG_TOKEN"}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model_name": self.model,
+            "provider": self.provider,
+            "api": self.api,
+            "gateway_id": self.gateway_id,
+        }
+        for name in (
+            "temperature",
+            "max_tokens",
+            "top_p",
+            "stop",
+            "seed",
+            "presence_penalty",
+            "frequency_penalty",
+            "reasoning_effort",
+            "reasoning",
+            "service_tier",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                params[name] = value
+        if self.model_kwargs:
+            params["model_kwargs"] = self.model_kwargs
+        return params
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        params = {**self._identifying_params, "_type": self._llm_type, "stop": stop}
+        params.update(kwargs)
+        if "model" in kwargs:
+            params["model_name"] = kwargs["model"]
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="cloudflare-ai-gateway",
+            ls_model_name=kwargs.get("model") or self.model,
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens") or kwargs.get("max_completion_tokens")
+        if max_tokens := max_tokens or self.max_tokens:
+            params["ls_max_tokens"] = max_tokens
+        if ls_stop := stop or kwargs.get("stop") or self.stop:
+            params["ls_stop"] = ls_stop
+        return params
+
+    # -- request building ----------------------------------------------------------------------
+    def _build_request(
+        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> tuple[ChatRequest, Any]:
+        """The neutral request and the per-call gateway options for one call."""
+        options = kwargs.pop("gateway_options", None)
+        request = ChatRequest(
+            model=self.model,
+            messages=convert_messages(messages),
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            stop=stop or self.stop or None,
+            seed=self.seed,
+            presence_penalty=self.presence_penalty,
+            frequency_penalty=self.frequency_penalty,
+            logprobs=self.logprobs,
+            top_logprobs=self.top_logprobs,
+            reasoning_effort=self.reasoning_effort,
+            stream_usage=self.stream_usage,
+            previous_response_id=self.previous_response_id,
+            store=self.store,
+            include=self.include,
+            truncation=self.truncation,
+        )
+        extra: dict[str, Any] = {}
+        if self.service_tier is not None:
+            extra["service_tier"] = self.service_tier
+        if self.reasoning:
+            _apply_reasoning(request, self.reasoning)
+        for source in (self.model_kwargs, kwargs):
+            for key, value in source.items():
+                _apply_call_kwarg(request, extra, key, value)
+        if self.extra_body:
+            extra.update(self.extra_body)
+        if extra:
+            request.extra_body = {**(request.extra_body or {}), **extra}
+        if request.n not in (None, 1):
+            raise ConfigurationError(f"n must be 1 (one message per call); got n={request.n}")
+        return request, options
+
+    # -- calls ---------------------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, options = self._build_request(messages, stop, kwargs)
+        result = self.gateway.chat(request, api=self.api, options=options)
+        return ChatResult(
+            generations=[ChatGeneration(message=result_to_message(result, request.model))],
+            llm_output=llm_output(result, request.model),
+        )
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        request, options = self._build_request(messages, stop, kwargs)
+        result = await self.gateway.achat(request, api=self.api, options=options)
+        return ChatResult(
+            generations=[ChatGeneration(message=result_to_message(result, request.model))],
+            llm_output=llm_output(result, request.model),
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, options = self._build_request(messages, stop, kwargs)
+        new_token = run_manager.on_llm_new_token if run_manager is not None else None
+        with self.gateway.chat_stream(request, api=self.api, options=options) as stream:
+            gateway_info: dict[str, Any] | None = stream.info.to_dict()
+            for delta in stream:
+                chunk = delta_to_chunk(delta)
+                if chunk is None:
+                    continue
+                if gateway_info is not None:
+                    chunk.message.response_metadata = {"gateway": gateway_info}
+                    gateway_info = None
+                if new_token is not None:
+                    new_token(chunk.text, chunk=chunk)
+                yield chunk
+            last = closing_chunk(stream.result(), request.model)
+        if gateway_info is not None:
+            last.message.response_metadata["gateway"] = gateway_info
+        if new_token is not None:
+            new_token("", chunk=last)
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, options = self._build_request(messages, stop, kwargs)
+        new_token = run_manager.on_llm_new_token if run_manager is not None else None
+        async with self.gateway.achat_stream(request, api=self.api, options=options) as stream:
+            gateway_info: dict[str, Any] | None = stream.info.to_dict()
+            async for delta in stream:
+                chunk = delta_to_chunk(delta)
+                if chunk is None:
+                    continue
+                if gateway_info is not None:
+                    chunk.message.response_metadata = {"gateway": gateway_info}
+                    gateway_info = None
+                if new_token is not None:
+                    await new_token(chunk.text, chunk=chunk)
+                yield chunk
+            last = closing_chunk(stream.result(), request.model)
+        if gateway_info is not None:
+            last.message.response_metadata["gateway"] = gateway_info
+        if new_token is not None:
+            await new_token("", chunk=last)
+        yield last
+
+    # -- tools and structured output -----------------------------------------------------------
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (pydantic models, functions, ``@tool``s or dict schemas).
+
+        ``tool_choice``: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True`` (some tool),
+        a tool's name (that tool), or an OpenAI-style dict. ``strict=True`` asks for
+        schema-exact arguments; ``parallel_tool_calls=False`` allows one call per turn.
+        """
+        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        choice = validate_tool_choice(tool_choice, tool_names(formatted))
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: StructuredOutputMethod = "json_schema",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        tools: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, Any]:
+        """Return a runnable that answers with data matching ``schema``.
+
+        ``method``: ``"json_schema"`` (default; strict unless ``strict=False``),
+        ``"function_calling"`` (one forced tool call) or ``"json_mode"`` (a JSON object; say
+        which keys in the prompt). ``schema`` may be a pydantic class, a TypedDict, a JSON
+        schema or an OpenAI function dict; pydantic schemas give pydantic objects, the others
+        dicts. With ``include_raw=True`` the result is ``{"raw", "parsed", "parsing_error"}``.
+        """
+        return build_structured_output(
+            self,
+            schema,
+            method=method,
+            include_raw=include_raw,
+            strict=strict,
+            tools=tools,
+            **kwargs,
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the sync HTTP client (it reopens on the next call)."""
+        if self._gateway is not None:
+            self._gateway.close()
+
+    async def aclose(self) -> None:
+        """Close both HTTP clients (they reopen on the next call)."""
+        if self._gateway is not None:
+            await self._gateway.aclose()
+
+
+def _options_dict(value: Any) -> dict[str, Any] | None:
+    """Check gateway options now (bad values raise ``ConfigurationError``), keep a dict."""
+    if value is None:
+        return None
+    if not isinstance(value, (GatewayOptions, Mapping)):
+        raise ConfigurationError(
+            "gateway_options must be a GatewayOptions or a dict of its fields; got "
+            f"{type(value).__name__}"
+        )
+    return GatewayOptions.coerce(value).to_dict()
+
+
+def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None:
+    if reasoning.get("effort") is not None:
+        request.reasoning_effort = reasoning["effort"]
+    if reasoning.get("summary") is not None:
+        request.reasoning_summary = reasoning["summary"]
+
+
+def _apply_call_kwarg(request: ChatRequest, extra: dict[str, Any], key: str, value: Any) -> None:
+    """Put one per-call (or ``model_kwargs``) value where it belongs in the request."""
+    if key == "tools":
+        request.tools = neutral_tools(value) if value else None
+    elif key == "tool_choice":
+        choice, raw_choice = neutral_tool_choice(value)
+        request.tool_choice = choice
+        if raw_choice is not None:
+            extra["tool_choice"] = raw_choice
+    elif key == "response_format":
+        request.response_format = neutral_response_format(value)
+    elif key == "reasoning":
+        if value:
+            _apply_reasoning(request, value)
+    elif key == "stop":
+        request.stop = list(value) if value else None
+    elif key in _MAX_TOKENS_ALIASES:
+        request.max_tokens = value
+    elif key == "extra_body":
+        if value:
+            extra.update(value)
+    elif key in _IGNORED_CALL_KWARGS:
+        return
+    elif key in _REQUEST_FIELDS:
+        setattr(request, key, value)
+    else:
+        extra[key] = value
+
