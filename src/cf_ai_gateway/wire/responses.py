@@ -16,29 +16,20 @@ from __future__ import annotations
 from typing import Any
 
 from cf_ai_gateway.wire._common import (
-    TOOL_CHOICE_MODES,
     apply_extra_body,
     arguments_text,
-    bad_part,
     check_request,
-    content_text,
     count,
     detail_count,
     put,
     raise_stream_error,
 )
+from cf_ai_gateway.wire._responses_input import input_items, tool, tool_choice
 from cf_ai_gateway.wire.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,
-    ContentPart,
-    FilePart,
     FinishReason,
-    FunctionTool,
-    ImagePart,
-    Message,
-    TextPart,
-    Tool,
     ToolCall,
     ToolCallChunk,
     Usage,
@@ -76,9 +67,9 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     body: dict[str, Any] = {"model": request.model, "input": input_items(request.messages)}
     put(body, "instructions", request.instructions)
     if request.tools:
-        body["tools"] = [_tool(tool) for tool in request.tools]
+        body["tools"] = [tool(item) for item in request.tools]
     if request.tool_choice is not None:
-        body["tool_choice"] = _tool_choice(request.tool_choice)
+        body["tool_choice"] = tool_choice(request.tool_choice)
     put(body, "parallel_tool_calls", request.parallel_tool_calls)
     fmt = request.response_format
     if fmt is not None:
@@ -110,111 +101,6 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     if stream:
         body["stream"] = True
     return apply_extra_body(body, request)
-
-
-def input_items(messages: list[Message]) -> list[dict[str, Any]]:
-    """The ``input`` items of a neutral conversation."""
-    items: list[dict[str, Any]] = []
-    for message in messages:
-        role = message.role
-        if role == "assistant":
-            items.extend(message.reasoning_items)
-            text = _assistant_parts(message.content)
-            if text:
-                items.append({"type": "message", "role": "assistant", "content": text})
-            for call in message.tool_calls:
-                item: dict[str, Any] = {
-                    "type": "function_call",
-                    "call_id": call.id,
-                    "name": call.name,
-                    "arguments": call.arguments,
-                }
-                put(item, "id", call.item_id)
-                items.append(item)
-        elif role == "tool":
-            items.append(
-                {
-                    "type": "function_call_output",
-                    "call_id": message.tool_call_id or "",
-                    "output": _tool_output(message.content),
-                }
-            )
-        else:
-            content = message.content
-            items.append(
-                {
-                    "type": "message",
-                    "role": role,
-                    "content": (
-                        content
-                        if isinstance(content, str)
-                        else [_input_part(part) for part in content]
-                        if content is not None
-                        else ""
-                    ),
-                }
-            )
-    return items
-
-
-def _assistant_parts(content: str | list[ContentPart] | None) -> list[dict[str, Any]]:
-    """An earlier assistant reply as ``output_text`` parts (empty when it had no text)."""
-    if not content:
-        return []
-    if isinstance(content, str):
-        return [{"type": "output_text", "text": content, "annotations": []}]
-    return [
-        {"type": "output_text", "text": part.text, "annotations": []}
-        for part in content
-        if isinstance(part, TextPart) and part.text
-    ]
-
-
-def _tool_output(content: str | list[ContentPart] | None) -> str | list[dict[str, Any]]:
-    """A tool result: its text, or input parts when it holds images or files."""
-    if isinstance(content, list) and not all(isinstance(part, TextPart) for part in content):
-        return [_input_part(part) for part in content]
-    return content_text(content)
-
-
-def _input_part(part: ContentPart) -> dict[str, Any]:
-    if isinstance(part, TextPart):
-        return {"type": "input_text", "text": part.text}
-    if isinstance(part, ImagePart):
-        return {"type": "input_image", "image_url": part.url, "detail": part.detail or "auto"}
-    if isinstance(part, FilePart):
-        file: dict[str, Any] = {"type": "input_file"}
-        put(file, "filename", part.filename)
-        data = part.data
-        if data is not None and data.startswith(("https:", "http:")):
-            file["file_url"] = data
-        else:
-            put(file, "file_data", data)
-        put(file, "file_id", part.file_id)
-        return file
-    if isinstance(part, dict):  # an endpoint-native part passes through
-        return part
-    raise bad_part(part)
-
-
-def _tool(tool: Tool) -> dict[str, Any]:
-    if isinstance(tool, FunctionTool):
-        out: dict[str, Any] = {"type": "function", "name": tool.name}
-        put(out, "description", tool.description)
-        out["parameters"] = tool.parameters
-        put(out, "strict", tool.strict)
-        return out
-    return tool
-
-
-def _tool_choice(choice: Any) -> Any:
-    if not isinstance(choice, str):
-        return choice  # an endpoint-native dict passes through
-    if choice in TOOL_CHOICE_MODES:
-        return choice
-    if choice == "any":
-        return "required"
-    return {"type": "function", "name": choice}
 
 
 # --- reply ---------------------------------------------------------------------------------
