@@ -346,7 +346,7 @@ def message_from_result(result: ChatResult) -> ChatMessage:
             )
         )
     if result.text or not result.tool_calls:
-        blocks.append(TextBlock(text=result.text))
+        blocks.append(TextBlock.model_construct(text=result.text))
     extra: dict[str, Any] = {}
     if result.tool_calls:
         calls = []
@@ -358,7 +358,10 @@ def message_from_result(result: ChatResult) -> ChatMessage:
         extra["tool_calls"] = calls
     if result.refusal:
         extra["refusal"] = result.refusal
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
+    # Built without re-validation: every field is already of its declared type.
+    return ChatMessage.model_construct(
+        role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
+    )
 
 
 def response_kwargs(result: ChatResult, gateway: dict[str, Any] | None) -> dict[str, Any]:
@@ -383,8 +386,10 @@ def info_dict(info: Any) -> dict[str, Any]:
 
 def result_to_chat_response(result: ChatResult) -> ChatResponse:
     """A ``ChatResponse`` for a whole reply; ``raw`` is the parsed reply body."""
-    return ChatResponse(
+    return ChatResponse.model_construct(
         message=message_from_result(result),
         raw=result.raw,
+        delta=None,
+        logprobs=None,
         additional_kwargs=response_kwargs(result, info_dict(result.info)),
     )
