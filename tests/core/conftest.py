@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from cf_ai_gateway import Gateway
+pytest.register_assert_rewrite("tests.core.recordings")
 
-from .testserver import TestServer
+from cf_ai_gateway import Gateway  # noqa: E402
+
+from .testserver import TestServer  # noqa: E402
 
 ACCOUNT = "acct123"
 API_KEY = "sk-test-provider-key-0123456789"
