@@ -30,7 +30,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import PROVIDER_KEY_ENV, GatewayConfig
@@ -49,6 +49,8 @@ _REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
 # Per-call kwargs that are LangChain plumbing, never request fields.
 _IGNORED_CALL_KWARGS = frozenset({"stream", "run_manager", "callbacks", "messages"})
 _MAX_TOKENS_ALIASES = ("max_completion_tokens", "max_output_tokens")
+# Guards the lazy creation of each model's client (rare, so one lock for all models).
+_GATEWAY_LOCK = threading.Lock()
 
 
 class ChatCloudflareAIGateway(BaseChatModel):
@@ -150,9 +152,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
     extra_body: dict[str, Any] | None = None
     """Raw fields merged last into the request body."""
 
-    _config: GatewayConfig = PrivateAttr()
+    _config: GatewayConfig | None = PrivateAttr(default=None)
     _gateway: Gateway | None = PrivateAttr(default=None)
-    _gateway_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     # -- construction --------------------------------------------------------------------------
     @model_validator(mode="before")
@@ -169,17 +170,19 @@ class ChatCloudflareAIGateway(BaseChatModel):
         names |= {info.alias for info in cls.model_fields.values() if info.alias}
         return _build_model_kwargs(values, names)
 
-    @field_validator("gateway_options", mode="before")
-    @classmethod
-    def _check_gateway_options(cls, value: Any) -> Any:
-        return _options_dict(value)
-
     def __init__(self, **kwargs: Any) -> None:
+        # Checked here, not in pydantic validators, so that ConfigurationError reaches the
+        # caller as itself rather than wrapped in a ValidationError.
+        if "gateway_options" in kwargs:
+            kwargs["gateway_options"] = _options_dict(kwargs["gateway_options"])
+        if kwargs.get("n") not in (None, 1):
+            raise ConfigurationError(f"n must be 1 (one message per call); got n={kwargs['n']}")
         super().__init__(**kwargs)
-        if self.n not in (None, 1):
-            raise ConfigurationError(f"n must be 1 (one message per call); got n={self.n}")
         # Resolve and check the connection settings now; the HTTP client stays lazy.
-        self._config = GatewayConfig.resolve(
+        self._config = self._resolve_config()
+
+    def _resolve_config(self) -> GatewayConfig:
+        return GatewayConfig.resolve(
             account_id=self.account_id,
             gateway_id=self.gateway_id,
             provider=self.provider,
@@ -200,11 +203,25 @@ class ChatCloudflareAIGateway(BaseChatModel):
         """The core client used for every call, created on first use."""
         gateway = self._gateway
         if gateway is None:
-            with self._gateway_lock:
+            with _GATEWAY_LOCK:
                 gateway = self._gateway
                 if gateway is None:
                     gateway = self._gateway = self._new_gateway()
         return gateway
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The HTTP client is not picklable; a copy makes its own on first use.
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private:
+            state["__pydantic_private__"] = {**private, "_gateway": None}
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatCloudflareAIGateway:
+        memo = {} if memo is None else memo
+        if self._gateway is not None:
+            memo[id(self._gateway)] = None  # a deep copy gets its own client, lazily
+        return super().__deepcopy__(memo)
 
     def _new_gateway(self) -> Gateway:
         extra: dict[str, Any] = {}
@@ -213,7 +230,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         if self.max_retries is not None:
             extra["max_retries"] = self.max_retries
         return Gateway(
-            config=self._config,
+            config=self._config or self._resolve_config(),
             gateway_options=self.gateway_options,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
