@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -25,6 +25,9 @@ from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 from .transport import Transport
 from .wire.types import Api, ChatRequest, ChatResult
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = ["Gateway", "RawResponse"]
 
@@ -150,7 +153,8 @@ class Gateway:
     def _check_model(self, request: ChatRequest) -> None:
         if not isinstance(request.model, str) or not request.model:
             raise ConfigurationError("model must be a non-empty string")
-        if self.config.provider == "compat" and "/" not in request.model:
+        prefix, _, name = request.model.partition("/")
+        if self.config.provider == "compat" and not (prefix and name):
             raise ConfigurationError(
                 f"model must be '{{provider}}/{{model}}' on the compat endpoint "
                 f"(e.g. 'openai/gpt-4o-mini'); got {request.model!r}"
@@ -295,6 +299,57 @@ class Gateway:
             timeout=timeout,
         )
         return AsyncChatStream(raw, wire.StreamHandler())
+
+    # -- OpenAI SDK clients and feedback ------------------------------------------------------
+    def openai_client(self, **kwargs: Any) -> openai.OpenAI:
+        """An official ``openai.OpenAI`` routed through this gateway: same URL, auth and options.
+
+        ``kwargs`` go to ``openai.OpenAI`` (``api_key`` and ``base_url`` come from this client;
+        ``timeout`` and ``max_retries`` default to its own). Needs the ``openai`` extra.
+        """
+        from .openai_client import build_openai_client
+
+        return build_openai_client(self, **kwargs)
+
+    def async_openai_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
+        """Async twin of :meth:`openai_client`: an official ``openai.AsyncOpenAI``."""
+        from .openai_client import build_async_openai_client
+
+        return build_async_openai_client(self, **kwargs)
+
+    def feedback(
+        self,
+        log_id: str,
+        *,
+        score: float | None = None,
+        feedback: int | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+    ) -> dict[str, Any]:
+        """Record human feedback on log entry ``log_id`` (a ``GatewayInfo.log_id``).
+
+        ``feedback`` is -1, 0 or 1, ``score`` 0 to 100, ``metadata`` str/number/bool values.
+        Needs a Cloudflare API token (``cf_api_token`` / ``CF_API_TOKEN``). Returns the log entry.
+        """
+        from .feedback import send_feedback
+
+        return send_feedback(
+            self.transport, log_id, score=score, feedback=feedback, metadata=metadata
+        )
+
+    async def afeedback(
+        self,
+        log_id: str,
+        *,
+        score: float | None = None,
+        feedback: int | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+    ) -> dict[str, Any]:
+        """Async twin of :meth:`feedback`."""
+        from .feedback import asend_feedback
+
+        return await asend_feedback(
+            self.transport, log_id, score=score, feedback=feedback, metadata=metadata
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:

@@ -1,0 +1,208 @@
+"""Official OpenAI SDK clients (``openai.OpenAI`` / ``openai.AsyncOpenAI``) routed through the gateway.
+
+The SDK keeps its own request building, parsing, streaming and retries; this module only points
+it at the gateway and hands it an httpx client of ours. The client's ``base_url`` is the gateway
+route (``config.provider_base_url``: provider-native, compat or the REST surface), its
+``http_client`` signs every request with :class:`~cf_ai_gateway.auth.GatewayAuth` (which, in
+``byok`` mode, removes the ``Authorization`` header the SDK adds, so the gateway uses stored keys
+or Unified Billing), and the client-level :class:`~cf_ai_gateway.GatewayOptions` become default
+headers. Per-request options go through the SDK's ``extra_headers`` (see :func:`gateway_headers`),
+and :func:`gateway_info` reads a :class:`~cf_ai_gateway.GatewayInfo` from a raw response. This is
+how agent frameworks that take an OpenAI client (openai-agents, pydantic-ai, AutoGen, smolagents,
+DSPy) go through the gateway. ``openai`` is imported only when a client is built.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .auth import GatewayAuth
+from .errors import ConfigurationError, GatewayError, error_from_response
+from .info import GatewayInfo
+from .options import GatewayOptions
+
+if TYPE_CHECKING:
+    import openai
+
+    from .client import Gateway
+
+__all__ = [
+    "PLACEHOLDER_API_KEY",
+    "OpenAIClientAdapter",
+    "build_async_openai_client",
+    "build_openai_client",
+    "gateway_error",
+    "gateway_headers",
+    "gateway_info",
+]
+
+# The SDK refuses to send without an API key. It gets this placeholder; GatewayAuth replaces the
+# Authorization header with the real credential at send time, or removes it (byok).
+PLACEHOLDER_API_KEY = "cf-aig-managed-credentials"
+
+# Arguments the gateway owns; passing them to the SDK would bypass the gateway's config.
+_OWNED_BY_GATEWAY = ("api_key", "base_url")
+_INSTALL_HINT = "pip install 'cf-ai-gateway[openai]'"
+
+
+def _require_openai() -> Any:
+    try:
+        import openai
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the OpenAI client adapter needs the openai package; run: {_INSTALL_HINT}"
+        ) from exc
+    return openai
+
+
+def gateway_headers(
+    options: GatewayOptions | Mapping[str, Any] | None = None, **fields: Any
+) -> dict[str, str]:
+    """The ``cf-aig-*`` headers of ``options`` and/or option ``fields``, for ``extra_headers=``.
+
+    ``client.chat.completions.create(..., extra_headers=gateway_headers(cache_ttl=3600))``.
+    Fields are checked as :class:`GatewayOptions` checks them; ``fields`` win over ``options``.
+    """
+    merged = GatewayOptions.coerce(options).merge(fields or None)
+    return merged.to_headers()
+
+
+def gateway_info(source: Any) -> GatewayInfo:
+    """The :class:`GatewayInfo` of an SDK raw response, stream, ``APIStatusError`` or httpx response.
+
+    ``raw = client.chat.completions.with_raw_response.create(...)``; ``gateway_info(raw).log_id``.
+    """
+    response = getattr(source, "http_response", None) or getattr(source, "response", None) or source
+    headers = getattr(response, "headers", None)
+    if headers is None or not hasattr(headers, "items"):
+        raise TypeError(
+            "gateway_info() needs a raw SDK response (with_raw_response / with_streaming_response), "
+            f"a stream, an APIStatusError or an httpx.Response; got {type(source).__name__}"
+        )
+    status = getattr(response, "status_code", None)
+    return GatewayInfo.from_headers(headers, status if isinstance(status, int) else None)
+
+
+def gateway_error(exc: BaseException) -> GatewayError:
+    """The typed :class:`GatewayError` for an SDK ``APIStatusError`` (tells gateway 401s from the
+    provider's, for instance). The SDK's exception is kept as ``__cause__``."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, httpx.Response):
+        raise TypeError(f"gateway_error() needs an openai.APIStatusError; got {type(exc).__name__}")
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    info = GatewayInfo.from_headers(response.headers, response.status_code)
+    error = error_from_response(response.status_code, response.headers, content, info=info)
+    error.__cause__ = exc
+    return error
+
+
+def _client_kwargs(gateway: Gateway, kwargs: dict[str, Any]) -> dict[str, Any]:
+    for name in _OWNED_BY_GATEWAY:
+        if name in kwargs:
+            raise ConfigurationError(
+                f"{name} is set on the Gateway (Gateway({name}=...) or its environment variable), "
+                "not on the OpenAI client built from it"
+            )
+    headers: dict[str, str] = {**gateway.config.default_headers, **gateway.options.to_headers()}
+    extra_headers = kwargs.pop("default_headers", None) or {}
+    if not isinstance(extra_headers, Mapping):
+        raise ConfigurationError("default_headers must be a dict of header names to values")
+    headers.update(extra_headers)
+    transport = gateway.transport
+    return {
+        "api_key": PLACEHOLDER_API_KEY,
+        "base_url": gateway.config.provider_base_url,
+        "timeout": kwargs.pop("timeout", transport.timeout),
+        "max_retries": kwargs.pop("max_retries", transport.max_retries),
+        "default_headers": headers,
+        **kwargs,
+    }
+
+
+def _attach_auth(client: httpx.Client | httpx.AsyncClient, auth: GatewayAuth) -> None:
+    if client.auth is not None:
+        raise ConfigurationError(
+            "http_client already has an auth; the gateway's auth must sign its requests "
+            "(pass an httpx client without auth=)"
+        )
+    client.auth = auth
+
+
+def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
+    """An ``openai.OpenAI`` routed through ``gateway`` (see :meth:`Gateway.openai_client`)."""
+    openai_module = _require_openai()
+    options = _client_kwargs(gateway, dict(kwargs))
+    auth = GatewayAuth(gateway.config)
+    http_client = options.pop("http_client", None)
+    if http_client is None:
+        http_client = httpx.Client(auth=auth, timeout=options["timeout"], follow_redirects=False)
+    elif isinstance(http_client, httpx.Client):
+        _attach_auth(http_client, auth)
+    else:
+        raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
+    client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
+    return client
+
+
+def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOpenAI:
+    """An ``openai.AsyncOpenAI`` routed through ``gateway`` (see
+    :meth:`Gateway.async_openai_client`)."""
+    openai_module = _require_openai()
+    options = _client_kwargs(gateway, dict(kwargs))
+    auth = GatewayAuth(gateway.config)
+    http_client = options.pop("http_client", None)
+    if http_client is None:
+        http_client = httpx.AsyncClient(auth=auth, timeout=options["timeout"], follow_redirects=False)
+    elif isinstance(http_client, httpx.AsyncClient):
+        _attach_auth(http_client, auth)
+    else:
+        raise ConfigurationError(
+            "http_client must be an httpx.AsyncClient for the async OpenAI client"
+        )
+    client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
+    return client
+
+
+def _split_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    from .client import Gateway
+
+    gateway_params = set(inspect.signature(Gateway.__init__).parameters) - {"self"}
+    gateway_params.discard("http_client")
+    gateway_params.discard("async_http_client")
+    gateway_kwargs = {k: v for k, v in config.items() if k in gateway_params}
+    client_kwargs = {k: v for k, v in config.items() if k not in gateway_params}
+    return gateway_kwargs, client_kwargs
+
+
+class OpenAIClientAdapter:
+    """Entry-point target of the ``openai`` adapter: ``load_adapter("openai", **config)``.
+
+    ``config`` holds the :class:`Gateway` fields (read from the environment as
+    :meth:`Gateway.from_env` reads them) plus any ``openai.OpenAI`` argument other than
+    ``api_key`` and ``base_url``; ``async_client=True`` returns an ``openai.AsyncOpenAI``.
+    """
+
+    @classmethod
+    def from_gateway_config(
+        cls, *, async_client: bool = False, **config: Any
+    ) -> openai.OpenAI | openai.AsyncOpenAI:
+        _require_openai()
+        if "model" in config:
+            raise ConfigurationError(
+                "the openai adapter returns an OpenAI client, which takes no model; pass "
+                "model= to each create() call instead"
+            )
+        from .client import Gateway
+
+        gateway_kwargs, client_kwargs = _split_config(config)
+        gateway = Gateway.from_env(**gateway_kwargs)
+        if async_client:
+            return build_async_openai_client(gateway, **client_kwargs)
+        return build_openai_client(gateway, **client_kwargs)
