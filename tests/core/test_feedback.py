@@ -193,3 +193,74 @@ def test_errors_are_gateway_errors(gateway: Any, server: TestServer) -> None:
     server.queue(Reply(status=400, body={"errors": [{"code": 7001, "message": "bad"}]}))
     with pytest.raises(GatewayError):
         gateway.feedback(LOG_ID, feedback=1)
+
+
+# -- end to end against the emulator's logs API ----------------------------------------------
+
+EMU_TOKEN = "emu-gateway-token-0123456789"
+EMU_API_TOKEN = "emu-cf-api-token-0123456789"
+
+
+def emulator_gateway(emulator: Any, **overrides: Any) -> Any:
+    from cf_ai_gateway import Gateway
+
+    settings: dict[str, Any] = {
+        "account_id": emulator.account_id,
+        "base_url": emulator.base_url,
+        "api_base_url": emulator.api_base_url,
+        "cf_aig_token": EMU_TOKEN,
+        "cf_api_token": EMU_API_TOKEN,
+        "retry_base_delay": 0.01,
+    }
+    settings.update(overrides)
+    return Gateway(**settings)
+
+
+@pytest.mark.ai_gateway_emulator(token=EMU_TOKEN, api_token=EMU_API_TOKEN)
+def test_feedback_lands_on_the_emulator_log(emulator: Any) -> None:
+    with emulator_gateway(emulator) as gw:
+        info = gw.create("chat/completions", {"model": "gpt-4o-mini", "messages": [
+            {"role": "user", "content": "hello"}]}).info
+        assert info.log_id
+        entry = gw.feedback(info.log_id, feedback=-1, score=12, metadata={"rater": "qa", "n": 2})
+        with gw.stream("chat/completions", {"model": "gpt-4o-mini", "messages": [
+                {"role": "user", "content": "stream please"}]}) as events:
+            streamed_log = events.info.log_id
+            list(events)
+        assert streamed_log
+        gw.feedback(streamed_log, feedback=1)
+    assert entry["id"] == info.log_id and entry["feedback"] == -1 and entry["score"] == 12
+    log = emulator.log(info.log_id)
+    assert (log.feedback, log.score) == (-1, 12)
+    assert log.metadata["rater"] == "qa" and log.metadata["n"] == 2
+    assert emulator.log(streamed_log).feedback == 1
+    patches = [r for r in emulator.requests if r.method == "PATCH"]
+    assert len(patches) == 2
+    assert all(r.header("authorization") == f"Bearer {EMU_API_TOKEN}" for r in patches)
+    assert all(r.header("cf-aig-authorization") is None for r in patches)
+
+
+@pytest.mark.ai_gateway_emulator(token=EMU_TOKEN, api_token=EMU_API_TOKEN)
+async def test_afeedback_against_the_emulator(emulator: Any) -> None:
+    async with emulator_gateway(emulator) as gw:
+        raw = await gw.acreate("responses", {"model": "gpt-4o-mini", "input": "hi"})
+        entry = await gw.afeedback(raw.info.log_id, score=99)
+    assert entry["score"] == 99
+    assert emulator.log(raw.info.log_id).score == 99
+
+
+@pytest.mark.ai_gateway_emulator(token=EMU_TOKEN, api_token=EMU_API_TOKEN)
+def test_emulator_log_not_found_and_bad_token(emulator: Any) -> None:
+    with emulator_gateway(emulator) as gw:
+        with pytest.raises(GatewayNotFoundError) as caught:
+            gw.feedback("01JADMCQQQBWH3NXZ5GCRN9999", feedback=1)
+        assert "Log not found" in str(caught.value)
+    assert [r.method for r in emulator.requests] == ["PATCH", "PATCH"]
+    with emulator_gateway(emulator, cf_api_token="wrong-api-token-000000") as gw:
+        log_id = gw.create(
+            "chat/completions", {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+        ).info.log_id
+        with pytest.raises(GatewayAuthenticationError) as auth_error:
+            gw.feedback(log_id, feedback=1)
+    assert "wrong-api-token-000000" not in str(auth_error.value) + repr(auth_error.value.body)
+    assert emulator.log(log_id).feedback == 0
