@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from loopback_server import ServerProcess  # noqa: E402
+from loopback_server import ServerProcess
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 GATEWAY = "bench"

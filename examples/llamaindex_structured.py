@@ -1,0 +1,68 @@
+"""Structured output with LlamaIndex through Cloudflare AI Gateway.
+
+``structured_predict`` and ``as_structured_llm`` ask the model for JSON that follows a pydantic
+class's schema (the API's native ``json_schema`` format, strict mode), and return validated
+objects. Without ``CF_ACCOUNT_ID`` and a key/token in the environment it runs against the local
+emulator: ``python examples/llamaindex_structured.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from typing import Any
+
+from llama_index.core.llms import ChatMessage
+from llama_index.core.prompts import PromptTemplate
+from pydantic import BaseModel, Field
+
+from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
+
+
+class City(BaseModel):
+    """A city and a few facts about it."""
+
+    name: str
+    country: str
+    population_millions: float = Field(description="Population in millions")
+    landmarks: list[str]
+
+
+def connection(stack: ExitStack) -> dict[str, Any]:
+    """Real gateway settings from the environment, else a local emulator's."""
+    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
+    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
+        return {}
+    from cf_ai_gateway.emulator import Emulator
+
+    emulator = stack.enter_context(Emulator())
+    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
+    return {
+        "account_id": emulator.account_id,
+        "base_url": emulator.base_url,
+        "api_key": "sk-emulator-example",
+    }
+
+
+def main() -> None:
+    with ExitStack() as stack:
+        llm = CloudflareAIGatewayLLM(
+            model=os.environ.get("CF_AIG_MODEL", "gpt-4o-mini"), **connection(stack)
+        )
+        prompt = PromptTemplate("Describe the city of {city}.")
+
+        city = llm.structured_predict(City, prompt, city="Paris")
+        print("structured_predict:", city)
+
+        for partial in llm.stream_structured_predict(City, prompt, city="Rome"):
+            pass
+        print("stream_structured_predict (last partial):", partial)
+
+        structured = llm.as_structured_llm(City)
+        reply = structured.chat([ChatMessage(role="user", content="Describe Tokyo.")])
+        print("as_structured_llm:", reply.raw)
+        llm.close()
+
+
+if __name__ == "__main__":
+    main()
