@@ -54,9 +54,8 @@ def main() -> None:
         city = llm.structured_predict(City, prompt, city="Paris")
         print("structured_predict:", city)
 
-        for partial in llm.stream_structured_predict(City, prompt, city="Rome"):
-            pass
-        print("stream_structured_predict (last partial):", partial)
+        partials = list(llm.stream_structured_predict(City, prompt, city="Rome"))
+        print(f"stream_structured_predict: {len(partials)} partial objects, last:", partials[-1])
 
         structured = llm.as_structured_llm(City)
         reply = structured.chat([ChatMessage(role="user", content="Describe Tokyo.")])
