@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from cf_ai_gateway.emulator import Emulator
 
 _PLUGIN = "cf_ai_gateway.emulator.pytest_plugin"
+pytest_plugins = ["pytester"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
