@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from .fixture_files import FixtureFileServer, LocalDownloads
 
 ACCOUNT = "acct123"
 API_KEY = "sk-test-provider-key-0123456789"
@@ -18,3 +22,20 @@ _ENV_VARS = (
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def fixture_file_server() -> Iterator[FixtureFileServer]:
+    server = FixtureFileServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_fixture_downloads(
+    fixture_file_server: FixtureFileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serve the standard suite's image/PDF/audio downloads from 127.0.0.1 (no internet)."""
+    from langchain_tests.integration_tests import chat_models as suite
+
+    monkeypatch.setattr(suite, "httpx", LocalDownloads(fixture_file_server))
