@@ -36,6 +36,8 @@ from .text_analysis import (
 )
 
 _PIECE = re.compile(r"\s*\S+")
+# Words that make a multi-tool request a sequence (each call needs the previous result).
+_SEQUENTIAL = re.compile(r"\b(then|after that|afterwards|next|the result|its result|that result)\b", re.I)
 _REASONING_TOKENS = {"minimal": 0, "none": 0, "low": 16, "medium": 32, "high": 64, "xhigh": 96}
 
 
@@ -161,6 +163,7 @@ class DeterministicModel:
         called = [call.name for turn in current for call in turn.tool_calls]
         has_results = bool(current) and current[-1].role == "tool"
         named = [by_name[n] for n in tools_named(prompt, by_name)]
+        one_at_a_time = not request.parallel_tool_calls or _SEQUENTIAL.search(prompt) is not None
         pending = [t for t in named if t.name not in called]
         chosen: list[FunctionSpec] = []
         if request.tool_choice in by_name:
@@ -168,12 +171,12 @@ class DeterministicModel:
         elif request.tool_choice == "required":
             hinted = tool_hinted(prompt, by_name)
             chosen = pending or ([by_name[hinted]] if hinted else [tools[0]])
-            if not request.parallel_tool_calls:
+            if one_at_a_time:
                 chosen = chosen[:1]
         elif not has_results:
             hinted = tool_hinted(prompt, by_name)
             chosen = named if named else ([by_name[hinted]] if hinted else [])
-            if not request.parallel_tool_calls:
+            if one_at_a_time:
                 chosen = chosen[:1]
         else:
             chosen = pending[:1]
