@@ -91,7 +91,7 @@ class FixtureFileServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib hook name
+            def do_GET(self) -> None:
                 suffix = "." + self.path.rsplit(".", 1)[-1].lower()
                 if suffix not in FILES:
                     self.send_error(404)
