@@ -8,6 +8,7 @@ requests on the wire carry the gateway options, auth headers and extra body fiel
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -49,7 +50,7 @@ def check_stream(chunks: list[Any], api: str) -> str:
     texts = [c.message.content if isinstance(c, ChatResponse) else c.text for c in chunks]
     deltas = "".join(c.delta or "" for c in chunks)
     assert deltas == texts[-1]
-    for before, after in zip(texts, texts[1:], strict=False):
+    for before, after in itertools.pairwise(texts):
         assert after.startswith(before)
     gateway = chunks[0].additional_kwargs["gateway"]
     assert all(c.additional_kwargs["gateway"] == gateway for c in chunks)

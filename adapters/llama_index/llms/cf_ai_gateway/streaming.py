@@ -58,11 +58,23 @@ class _StreamState:
         self.finish: dict[str, Any] | None = None
         self.usage: dict[str, Any] | None = None
 
-    def _response_kwargs(self, delta: ChatDelta) -> dict[str, Any]:
-        """The chunk's ``additional_kwargs``; usage and finish reason stick once seen."""
+    def _response_kwargs(self, delta: ChatDelta, final: ChatResult | None) -> dict[str, Any]:
+        """The chunk's ``additional_kwargs``; usage and finish details stick once seen."""
         if delta.usage is not None:
             self.usage = usage_kwargs(delta.usage)
-        if delta.finish_reason is not None:
+        if final is not None:
+            finish: dict[str, Any] = {}
+            reason = delta.finish_reason or final.finish_reason
+            for key, value in (
+                ("finish_reason", reason),
+                ("status", final.status),
+                ("model", final.model),
+                ("id", final.id),
+            ):
+                if value is not None:
+                    finish[key] = value
+            self.finish = finish
+        elif delta.finish_reason is not None:
             self.finish = {"finish_reason": delta.finish_reason}
         out: dict[str, Any] = {"gateway": self.gateway}
         if self.usage is not None:
@@ -161,7 +173,7 @@ class ChatStreamState(_StreamState):
             raw=_raw_for(delta, final),
             delta=text,
             logprobs=None,
-            additional_kwargs=self._response_kwargs(delta),
+            additional_kwargs=self._response_kwargs(delta, final),
         )
 
 
@@ -184,5 +196,5 @@ class CompletionStreamState(_StreamState):
             delta=text,
             raw=_raw_for(delta, final),
             logprobs=None,
-            additional_kwargs=self._response_kwargs(delta),
+            additional_kwargs=self._response_kwargs(delta, final),
         )
