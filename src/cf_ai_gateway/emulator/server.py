@@ -145,10 +145,15 @@ class Emulator:
         if sock is not None:
             sock.close()
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (Ctrl-C); used by the CLI."""
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve in the calling thread until interrupted (Ctrl-C, SIGTERM); used by the CLI.
+
+        ``on_ready`` runs once the port is bound (so :attr:`port` is known), before serving.
+        """
         self._socket = self._bind()
         self._port = self._socket.getsockname()[1]
+        if on_ready is not None:
+            on_ready()
         server = self._make_server()
         self._server = server
         try:

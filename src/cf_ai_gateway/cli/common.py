@@ -1,0 +1,122 @@
+"""Shared pieces of the CLI commands: building the client, and explaining failures in plain words.
+
+Errors are printed as one ``error:`` line plus a hint naming what to change (an environment
+variable, usually); no traceback reaches the user, and no secret is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .. import Gateway, GatewayError
+    from ..emulator import Emulator
+
+CREDENTIALS_HINT = (
+    "Set CF_ACCOUNT_ID and a provider key (OPENAI_API_KEY) and/or a gateway token (CF_AIG_TOKEN),\n"
+    "for example:\n"
+    "  export CF_ACCOUNT_ID=<your Cloudflare account id>\n"
+    "  export OPENAI_API_KEY=sk-...        # provider key\n"
+    "  export CF_AIG_TOKEN=...             # gateway token (authenticated gateways, stored keys)\n"
+    "or try it locally with --emulator."
+)
+
+
+def err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def model_name(args: argparse.Namespace) -> str:
+    from . import DEFAULT_MODEL
+
+    return str(args.model or os.environ.get("CF_AIG_MODEL") or DEFAULT_MODEL)
+
+
+@contextlib.contextmanager
+def maybe_emulator(enabled: bool) -> Iterator[Emulator | None]:
+    """A started in-process emulator when ``enabled``, else None."""
+    if not enabled:
+        yield None
+        return
+    try:
+        from ..emulator import Emulator
+    except ImportError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    with Emulator() as emulator:
+        yield emulator
+
+
+def build_gateway(args: argparse.Namespace, emulator: Emulator | None, **extra: Any) -> Gateway:
+    """The client: pointed at ``emulator`` when given, else configured from the environment."""
+    from .. import Gateway
+
+    overrides: dict[str, Any] = {k: v for k, v in (("provider", args.provider), ("gateway_id", args.gateway_id))
+                                 if v is not None}
+    overrides.update(extra)
+    if emulator is not None:
+        env = emulator.env()
+        return Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
+                       api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"),
+                       api_base_url=env["CF_API_BASE_URL"], **overrides)
+    return Gateway.from_env(**overrides)
+
+
+def explain(error: GatewayError, config: Any = None) -> str:
+    """A plain-words hint for a failed gateway call."""
+    from .. import (
+        GatewayAuthenticationError,
+        GatewayConnectionError,
+        GatewayNotFoundError,
+        GatewayRateLimitError,
+        GatewayTimeoutError,
+        ProviderError,
+        StreamError,
+    )
+
+    gateway = getattr(config, "gateway_id", "?")
+    account = getattr(config, "account_id", "?")
+    if isinstance(error, GatewayAuthenticationError) and error.code == 10000:
+        return ("The Cloudflare API refused the API token (code 10000): set CF_API_TOKEN to a token with the "
+                "AI Gateway permission.")
+    if isinstance(error, GatewayAuthenticationError):
+        return ("The gateway itself refused the request (code 2009): it is an authenticated gateway and the "
+                "gateway token is missing or wrong. Set CF_AIG_TOKEN to an AI Gateway token; it is sent as "
+                "cf-aig-authorization.")
+    if isinstance(error, ProviderError) and error.status_code in (401, 403):
+        return ("The provider refused the request and the gateway passed its error through: the provider key is "
+                "missing or wrong. Set OPENAI_API_KEY (or the provider's key variable), or, for an authenticated "
+                "gateway with stored keys (BYOK), set CF_AIG_TOKEN and leave the provider key out.")
+    if isinstance(error, GatewayNotFoundError) and error.code == 2001:
+        return (f"The gateway '{gateway}' does not exist in account {account} (code 2001): create it in the "
+                "Cloudflare dashboard or set CF_AIG_GATEWAY_ID to an existing gateway.")
+    if isinstance(error, GatewayNotFoundError):
+        return ("The gateway does not know this route or provider (code "
+                f"{error.code}): check --provider and CF_AIG_BASE_URL.")
+    if isinstance(error, GatewayConnectionError):
+        return "The gateway could not be reached: check the network and CF_AIG_BASE_URL."
+    if isinstance(error, GatewayTimeoutError):
+        return "The gateway did not answer in time: try again, or raise --timeout."
+    if isinstance(error, GatewayRateLimitError):
+        return "The request was rate limited: wait and try again, or raise the gateway's rate limit."
+    if isinstance(error, StreamError):
+        return "The reply broke off or could not be read."
+    if isinstance(error, ProviderError):
+        return "The provider rejected the request; the message above is the provider's own."
+    return "The gateway rejected the request."
+
+
+def info_line(info: Any) -> str:
+    """The gateway's response headers in one line, for stderr."""
+    if info is None:
+        return "[gateway] no gateway headers"
+    parts = [f"log id {info.log_id or '-'}", f"cache {info.cache_status or '-'}"]
+    if getattr(info, "event_id", None):
+        parts.append(f"event id {info.event_id}")
+    if getattr(info, "model", None):
+        parts.append(f"model {info.model}")
+    return "[gateway] " + ", ".join(parts)

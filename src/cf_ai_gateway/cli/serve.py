@@ -1,0 +1,48 @@
+"""``cf-ai-gateway emulator``: serve the local AI Gateway emulator in the foreground.
+
+Prints where it listens and the ``export`` lines that point the library at it, then serves until
+Ctrl-C (or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from .common import err
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    """Run the ``emulator`` command; returns the exit status."""
+    try:
+        from ..emulator import Emulator
+    except ImportError as exc:
+        err(f"error: {exc}")
+        return 2
+    emulator = Emulator(token=args.token, api_token=args.api_token, api_key=args.api_key, gateways=args.gateways,
+                        rate_limit=args.rate_limit, cache_ttl=args.cache_ttl, account_id=args.account_id,
+                        host=args.host, port=args.port, log_level="warning")
+
+    def announce() -> None:
+        out = sys.stdout
+        auth = "authenticated: send cf-aig-authorization" if args.token else "unauthenticated"
+        out.write(f"AI Gateway emulator listening on {emulator.root_url} ({auth})\n")
+        out.write(f"  gateway API:  {emulator.base_url}/{{account}}/{{gateway}}/{{provider}}/chat/completions\n")
+        out.write(f"  OpenAI SDK:   base_url={emulator.gateway_url()}\n")
+        out.write(f"  logs API:     {emulator.api_base_url}/accounts/{{account}}/ai-gateway/gateways/{{gateway}}/logs\n")
+        out.write("Point cf-ai-gateway at it:\n")
+        for name, value in emulator.env().items():
+            out.write(f"  export {name}={shlex.quote(value)}\n")
+        out.write("Press Ctrl-C to stop.\n")
+        out.flush()
+
+    try:
+        emulator.serve_forever(on_ready=announce)
+    except OSError as exc:
+        err(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return 1
+    except KeyboardInterrupt:
+        pass
+    err("emulator stopped")
+    return 0
