@@ -16,7 +16,12 @@ import pytest
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.llms import ChatMessage, ChatResponse, CompletionResponse
 
-from cf_ai_gateway import ConfigurationError, GatewayAuthenticationError, GatewayRateLimitError
+from cf_ai_gateway import (
+    ConfigurationError,
+    GatewayAuthenticationError,
+    GatewayRateLimitError,
+    StreamError,
+)
 from cf_ai_gateway.emulator import Emulator
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
@@ -277,3 +282,27 @@ def test_llm_without_usage_in_stream_still_completes(
     assert [c.delta for c in chunks] == ["Hel", "lo"]
     assert chunks[-1].message.content == "Hello"
     assert chunks[-1].additional_kwargs["finish_reason"] == "stop"
+
+
+def test_async_calls_from_successive_event_loops(llm: CloudflareAIGatewayLLM) -> None:
+    """Each ``asyncio.run`` has its own loop; the LLM must keep working across them."""
+    import asyncio
+
+    async def stream() -> str:
+        return "".join([c.delta or "" async for c in await llm.astream_chat(QUESTION)])
+
+    first = asyncio.run(llm.achat(QUESTION)).message.content
+    assert asyncio.run(llm.achat(QUESTION)).message.content == first
+    assert asyncio.run(stream()) == first
+    assert asyncio.run(stream()) == first
+    assert llm.chat(QUESTION).message.content == first
+
+
+async def test_a_cut_stream_raises_stream_error(
+    llm: CloudflareAIGatewayLLM, emulator: Emulator
+) -> None:
+    emulator.fault(cut_after=3, times=2)
+    with pytest.raises(StreamError):
+        list(llm.stream_chat(QUESTION))
+    with pytest.raises(StreamError):
+        [c async for c in await llm.astream_chat(QUESTION)]

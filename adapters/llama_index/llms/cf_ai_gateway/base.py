@@ -10,6 +10,8 @@ Retries happen only in the core (``max_retries``); this class adds no retry laye
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -161,6 +163,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     )
 
     _gateway: Gateway | None = PrivateAttr(default=None)
+    # The client for async calls and the event loop it belongs to (its pool is tied to it).
+    _async_gateway: tuple[Any, Gateway] | None = PrivateAttr(default=None)
     _metadata_cache: tuple[Any, LLMMetadata] | None = PrivateAttr(default=None)
 
     def __init__(
@@ -248,36 +252,54 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         super().__setattr__(name, value)
         if name in _CONNECTION_FIELDS:
             self._gateway = None
+            self._async_gateway = None
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
         private = state.get("__pydantic_private__")
         if isinstance(private, dict):
-            state["__pydantic_private__"] = {**private, "_gateway": None}
+            state["__pydantic_private__"] = {**private, "_gateway": None, "_async_gateway": None}
         return state
 
     @classmethod
     def class_name(cls) -> str:
         return "CloudflareAIGatewayLLM"
 
+    def _new_gateway(self) -> Gateway:
+        return Gateway(
+            account_id=self.account_id,
+            gateway_id=self.gateway_id,
+            provider=self.provider,
+            api_key=self.api_key.get_secret_value() if self.api_key else None,
+            cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+            auth_mode=self.auth_mode,
+            base_url=self.base_url,
+            gateway_options=self.gateway_options,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+
     @property
     def gateway(self) -> Gateway:
         """The core client, created from the connection fields (again after they change)."""
         gateway = self._gateway
         if gateway is None:
-            gateway = self._gateway = Gateway(
-                account_id=self.account_id,
-                gateway_id=self.gateway_id,
-                provider=self.provider,
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
-                auth_mode=self.auth_mode,
-                base_url=self.base_url,
-                gateway_options=self.gateway_options,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                default_headers=self.default_headers,
-            )
+            gateway = self._gateway = self._new_gateway()
+        return gateway
+
+    def _agateway(self) -> Gateway:
+        """The client for async calls on the running event loop.
+
+        An async connection pool belongs to the loop that opened it, so a call from another
+        loop (say, a second ``asyncio.run``) gets a client of its own.
+        """
+        loop = asyncio.get_running_loop()
+        current = self._async_gateway
+        if current is not None and current[0]() is loop:
+            return current[1]
+        gateway = self.gateway if current is None else self._new_gateway()
+        self._async_gateway = (weakref.ref(loop), gateway)
         return gateway
 
     @property
@@ -305,8 +327,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     async def aclose(self) -> None:
         """Close the pooled async HTTP connections."""
-        if self._gateway is not None:
-            await self._gateway.aclose()
+        current = self._async_gateway
+        if current is not None and current[0]() is asyncio.get_running_loop():
+            await current[1].aclose()
 
     # -- request building -------------------------------------------------------------------
 
@@ -339,7 +362,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 last = response
             return last
         request, call = self._request(messages, kwargs)
-        result = await self.gateway.achat(
+        result = await self._agateway().achat(
             request, api=self.api, options=call.options, timeout=call.timeout
         )
         return result_to_chat_response(result)
@@ -364,7 +387,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request, call = self._request(messages, kwargs)
-        gateway, api = self.gateway, self.api
+        gateway, api = self._agateway(), self.api
         async with gateway.achat_stream(
             request, api=api, options=call.options, timeout=call.timeout
         ) as s:
@@ -443,7 +466,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         self, prompt: str, kwargs: dict[str, Any]
     ) -> CompletionResponseAsyncGen:
         request, call = self._request(self._prompt_messages(prompt), kwargs)
-        gateway, api = self.gateway, self.api
+        gateway, api = self._agateway(), self.api
         async with gateway.achat_stream(
             request, api=api, options=call.options, timeout=call.timeout
         ) as s:
