@@ -15,6 +15,8 @@ DSPy) go through the gateway. ``openai`` is imported only when a client is built
 from __future__ import annotations
 
 import inspect
+import weakref
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,7 @@ __all__ = [
     "gateway_error",
     "gateway_headers",
     "gateway_info",
+    "recent_gateway_info",
 ]
 
 # The SDK refuses to send without an API key. It gets this placeholder; GatewayAuth replaces the
@@ -47,6 +50,9 @@ PLACEHOLDER_API_KEY = "cf-aig-managed-credentials"
 # Arguments the gateway owns; passing them to the SDK would bypass the gateway's config.
 _OWNED_BY_GATEWAY = ("api_key", "base_url")
 _INSTALL_HINT = "pip install 'cf-ai-gateway[openai]'"
+# How many responses' GatewayInfo each client remembers, for frameworks that hide raw responses.
+RECENT_INFO_SIZE = 64
+_recent: weakref.WeakKeyDictionary[Any, deque[GatewayInfo]] = weakref.WeakKeyDictionary()
 
 
 def _require_openai() -> Any:
@@ -75,7 +81,14 @@ def gateway_info(source: Any) -> GatewayInfo:
     """The :class:`GatewayInfo` of an SDK raw response, stream, ``APIStatusError`` or httpx response.
 
     ``raw = client.chat.completions.with_raw_response.create(...)``; ``gateway_info(raw).log_id``.
+    Given a client built by this module, it returns the info of the client's latest response
+    (useful under frameworks that hide raw responses; see :func:`recent_gateway_info`).
     """
+    recent = _recent_of(source)
+    if recent is not None:
+        if not recent:
+            raise LookupError("this client has not received a response yet")
+        return recent[-1]
     response = getattr(source, "http_response", None) or getattr(source, "response", None) or source
     headers = getattr(response, "headers", None)
     if headers is None or not hasattr(headers, "items"):
@@ -85,6 +98,44 @@ def gateway_info(source: Any) -> GatewayInfo:
         )
     status = getattr(response, "status_code", None)
     return GatewayInfo.from_headers(headers, status if isinstance(status, int) else None)
+
+
+def recent_gateway_info(client: Any) -> list[GatewayInfo]:
+    """The :class:`GatewayInfo` of a client's latest responses, oldest first (at most 64).
+
+    ``client`` is an OpenAI client from :meth:`Gateway.openai_client` (or its httpx client).
+    After an agent run, ``recent_gateway_info(client)[-1].log_id`` names the last model call.
+    """
+    recent = _recent_of(client)
+    if recent is None:
+        raise TypeError("recent_gateway_info() needs a client built by Gateway.openai_client()")
+    return list(recent)
+
+
+def _recent_of(source: Any) -> deque[GatewayInfo] | None:
+    http_client = source if isinstance(source, (httpx.Client, httpx.AsyncClient)) else getattr(
+        source, "_client", None
+    )
+    if not isinstance(http_client, (httpx.Client, httpx.AsyncClient)):
+        return None
+    return _recent.get(http_client)
+
+
+def _record_responses(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Remember the GatewayInfo of every response ``client`` receives (headers only)."""
+    recent: deque[GatewayInfo] = deque(maxlen=RECENT_INFO_SIZE)
+    _recent[client] = recent
+
+    def record(response: httpx.Response) -> None:
+        recent.append(GatewayInfo.from_headers(response.headers, response.status_code))
+
+    async def arecord(response: httpx.Response) -> None:
+        record(response)
+
+    hook = arecord if isinstance(client, httpx.AsyncClient) else record
+    hooks = client.event_hooks
+    hooks["response"] = [*hooks.get("response", []), hook]
+    client.event_hooks = hooks
 
 
 def gateway_error(exc: BaseException) -> GatewayError:
@@ -147,6 +198,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
         _attach_auth(http_client, auth)
     else:
         raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
+    _record_responses(http_client)
     client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
     return client
 
@@ -166,6 +218,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
         raise ConfigurationError(
             "http_client must be an httpx.AsyncClient for the async OpenAI client"
         )
+    _record_responses(http_client)
     client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
     return client
 

@@ -21,6 +21,7 @@ from cf_ai_gateway.openai_client import (  # noqa: E402
     gateway_error,
     gateway_headers,
     gateway_info,
+    recent_gateway_info,
 )
 
 from .conftest import ACCOUNT, API_KEY, TOKEN  # noqa: E402
@@ -224,6 +225,28 @@ def test_gateway_info_from_raw_response(make_gateway: Any, server: TestServer) -
     assert info.cache_status == "MISS" and not info.cached
     assert info.event_id == "evt-7" and info.step == 0
     assert info.status_code == 200
+
+
+def test_client_remembers_the_info_of_its_latest_responses(
+    make_gateway: Any, server: TestServer
+) -> None:
+    gw = make_gateway()
+    server.queue(
+        Reply(body=completion(), headers={"cf-aig-log-id": "LOG-1"}),
+        Reply(status=400, body={"error": {"message": "bad"}}, headers={"cf-aig-log-id": "LOG-2"}),
+    )
+    with gw.openai_client(max_retries=0) as client:
+        with pytest.raises(LookupError):
+            gateway_info(client)
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        assert gateway_info(client).log_id == "LOG-1"
+        with pytest.raises(openai.BadRequestError):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        infos = recent_gateway_info(client)
+    assert [(i.log_id, i.status_code) for i in infos] == [("LOG-1", 200), ("LOG-2", 400)]
+    assert recent_gateway_info(client._client)[-1].log_id == "LOG-2"
+    with pytest.raises(TypeError):
+        recent_gateway_info(object())
 
 
 def test_gateway_info_from_a_stream(make_gateway: Any, server: TestServer) -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.frameworks
 
 agents = pytest.importorskip("agents")
 
-from cf_ai_gateway.openai_client import gateway_headers  # noqa: E402
+from cf_ai_gateway.openai_client import gateway_headers, recent_gateway_info  # noqa: E402
 
 from .conftest import assert_byok_wire, model_requests  # noqa: E402
 
@@ -52,6 +52,8 @@ async def test_chat_completions_model_runs_the_tool_loop(emulator: Any, async_cl
     assert tool_turns and TOOL_RESULT in tool_turns[0]["content"]
     assert_byok_wire([first, second])
     assert all(r.header("cf-aig-metadata") == '{"suite":"frameworks"}' for r in (first, second))
+    # The agent hides raw responses; the client still knows each call's log id.
+    assert [i.log_id for i in recent_gateway_info(async_client)] == [log.id for log in emulator.logs]
 
 
 async def test_responses_model_runs_the_tool_loop(emulator: Any, async_client: Any) -> None:
