@@ -7,9 +7,10 @@ route (``config.provider_base_url``: provider-native, compat or the REST surface
 ``byok`` mode, removes the ``Authorization`` header the SDK adds, so the gateway uses stored keys
 or Unified Billing), and the client-level :class:`~cf_ai_gateway.GatewayOptions` become default
 headers. Per-request options go through the SDK's ``extra_headers`` (see :func:`gateway_headers`),
-and :func:`gateway_info` reads a :class:`~cf_ai_gateway.GatewayInfo` from a raw response. This is
-how agent frameworks that take an OpenAI client (openai-agents, pydantic-ai, AutoGen, smolagents,
-DSPy) go through the gateway. ``openai`` is imported only when a client is built.
+and :func:`gateway_info` reads a :class:`~cf_ai_gateway.GatewayInfo` from a raw response; each
+client also remembers the info of its latest responses (:func:`recent_gateway_info`). This is how
+agent frameworks that take an OpenAI client (openai-agents, pydantic-ai, AutoGen, smolagents) go
+through the gateway. ``openai`` is imported only when a client is built.
 """
 
 from __future__ import annotations
