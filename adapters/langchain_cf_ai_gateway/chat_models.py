@@ -23,7 +23,8 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -479,6 +480,26 @@ class ChatCloudflareAIGateway(BaseChatModel):
             tools=tools,
             **kwargs,
         )
+
+    # -- token counting ------------------------------------------------------------------------
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """Approximate token count (about four characters a token, plus per-message overhead).
+
+        The gateway fronts many providers with different tokenizers, so this is an estimate;
+        exact counts come back in ``usage_metadata`` after each call.
+        """
+        formatted: list[BaseTool | dict[str, Any]] | None = (
+            [convert_to_openai_tool(tool) for tool in tools] if tools else None
+        )
+        return count_tokens_approximately(messages, tools=formatted)
+
+    def get_num_tokens(self, text: str) -> int:
+        """Approximate token count of a text (see :meth:`get_num_tokens_from_messages`)."""
+        return count_tokens_approximately([HumanMessage(text)], extra_tokens_per_message=0)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def close(self) -> None:

@@ -138,24 +138,23 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk | None:
     the accumulated result, so that exactly one chunk carries them.
     """
     text = delta.text
-    if delta.tool_call_chunks:
-        chunks: list[ToolCallChunk] = [
-            tool_call_chunk(
-                name=piece.name, args=piece.arguments or None, id=piece.id, index=piece.index
-            )
-            for piece in delta.tool_call_chunks
-        ]
-        message = AIMessageChunk(content=text, tool_call_chunks=chunks)
-    elif text:
-        message = AIMessageChunk(content=text)
-    elif delta.reasoning:
-        message = AIMessageChunk(
-            content="", additional_kwargs={"reasoning_content": delta.reasoning}
+    if text and not (delta.tool_call_chunks or delta.reasoning or delta.refusal):
+        # The common case, kept to one object each.
+        return ChatGenerationChunk(message=AIMessageChunk(content=text), text=text)
+    extra: dict[str, Any] = {}
+    if delta.reasoning:
+        extra["reasoning_content"] = delta.reasoning
+    if delta.refusal:
+        extra["refusal"] = delta.refusal
+    chunks: list[ToolCallChunk] = [
+        tool_call_chunk(
+            name=piece.name, args=piece.arguments or None, id=piece.id, index=piece.index
         )
-    elif delta.refusal:
-        message = AIMessageChunk(content="", additional_kwargs={"refusal": delta.refusal})
-    else:
+        for piece in delta.tool_call_chunks
+    ]
+    if not (text or extra or chunks):
         return None
+    message = AIMessageChunk(content=text, additional_kwargs=extra, tool_call_chunks=chunks)
     return ChatGenerationChunk(message=message, text=text)
 
 

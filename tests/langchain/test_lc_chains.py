@@ -184,3 +184,20 @@ async def test_create_agent_streams_async(emulator: Any) -> None:
     ):
         seen.extend(step)
     assert "tools" in seen and seen[-1] == "model"
+
+
+class Forecast(BaseModel):
+    """The weather forecast for a city."""
+
+    city: str
+    summary: str
+
+
+@APIS
+def test_create_agent_with_structured_response(emulator: Any, api: str) -> None:
+    from langchain.agents import create_agent
+
+    agent = create_agent(make(emulator, api=api), tools=[get_weather], response_format=Forecast)
+    state = agent.invoke({"messages": [HumanMessage("What is the weather in Rome?")]})
+    assert isinstance(state["structured_response"], Forecast)
+    assert any(isinstance(m, ToolMessage) for m in state["messages"])

@@ -340,3 +340,38 @@ def test_secrets_never_reach_callbacks_or_errors(emulator: Any) -> None:
     assert len(recorder.seen) > 4
     for text in recorder.seen:
         assert SECRET_KEY not in text and SECRET_TOKEN not in text
+
+
+@APIS
+def test_streaming_true_streams_under_invoke(emulator: Any, api: str) -> None:
+    model = make(emulator, api=api, streaming=True)
+    reply = model.invoke("hello there")
+    assert model_requests(emulator)[-1].json["stream"] is True
+    assert "hello there" in reply.text.lower()
+    assert reply.usage_metadata is not None and reply.usage_metadata["total_tokens"] > 0
+    assert reply.response_metadata["gateway"]["log_id"]
+    assert reply.response_metadata["finish_reason"] == "stop"
+
+
+def test_stream_usage_can_be_turned_off(emulator: Any) -> None:
+    chunks = list(make(emulator, stream_usage=False).stream("hi"))
+    assert "stream_options" not in model_requests(emulator)[-1].json
+    assert merged(chunks).usage_metadata is None
+    list(make(emulator).stream("hi", stream_usage=True))
+    assert model_requests(emulator)[-1].json["stream_options"] == {"include_usage": True}
+
+
+def test_load_adapter_builds_the_model_from_the_environment(emulator: Any) -> None:
+    from cf_ai_gateway import load_adapter
+
+    model = load_adapter("langchain", model="gpt-4o-mini", api="responses")
+    assert isinstance(model, ChatCloudflareAIGateway)
+    assert model.invoke("hi").response_metadata["gateway"]["log_id"]
+
+
+def test_token_counting_is_approximate_but_available(emulator: Any) -> None:
+    model = make(emulator)
+    short = model.get_num_tokens_from_messages([HumanMessage("hi")])
+    long = model.get_num_tokens_from_messages([HumanMessage("hi " * 200)])
+    assert 0 < short < long
+    assert model.get_num_tokens("four words in here") > 0
