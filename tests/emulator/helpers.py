@@ -12,6 +12,7 @@ from cf_ai_gateway.emulator import Emulator
 KEY = "sk-test-key-0123456789"
 CHAT_BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is Cloudflare?"}]}
 RESPONSES_BODY = {"model": "gpt-4o-mini", "input": "What is Cloudflare?"}
+_client = httpx.Client()  # one pooled client: keep-alive connections to the session emulator
 
 
 def url(emu: Emulator, endpoint: str = "chat/completions", gateway: str = "default", provider: str = "openai") -> str:
@@ -25,7 +26,7 @@ def post(emu: Emulator, endpoint: str = "chat/completions", body: Any = None, *,
         sent.setdefault("authorization", f"Bearer {key}")
     if body is None:
         body = CHAT_BODY if endpoint == "chat/completions" else RESPONSES_BODY
-    return httpx.post(url(emu, endpoint, gateway, provider), json=body, headers=sent, timeout=timeout)
+    return _client.post(url(emu, endpoint, gateway, provider), json=body, headers=sent, timeout=timeout)
 
 
 def sse_events(text: str) -> list[Any]:

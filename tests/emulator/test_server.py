@@ -31,7 +31,8 @@ def test_start_and_stop_leave_no_thread_and_free_the_port() -> None:
         assert post(emu).status_code == 200
     assert len(_emulator_threads()) == before and not emu.running
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the port is free again
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))  # nothing listens on the port any more
     emu.stop()  # idempotent
 
 

@@ -20,6 +20,8 @@ from .scripting import GARBAGE_BYTES
 # uvicorn reports a response that ends without its final chunk; for deliberate cuts that is the
 # point, so the message is filtered out of its error log.
 _DELIBERATE_CUT_MESSAGE = "ASGI callable returned without completing response."
+# Events sent per write when no pause between events is asked for.
+_BATCH_PIECES = 16
 
 
 class _DropDeliberateCuts(logging.Filter):
@@ -63,10 +65,23 @@ class DeliveryResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.delivery_headers.items()]
         await send({"type": "http.response.start", "status": self.status_code, "headers": raw_headers})
+        gone = asyncio.Event()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
         outcome = "complete"
         sent = 0
+        batch: list[bytes] = []
+
+        async def flush() -> None:
+            if batch:
+                await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})
+                batch.clear()
+                await asyncio.sleep(0)  # notice a disconnect soon; let other requests run
+
         try:
             for piece in self.pieces:
+                if gone.is_set():
+                    outcome = "disconnected"
+                    return
                 if self.cut_after is not None and sent >= self.cut_after:
                     outcome = "cut"
                     break
@@ -75,8 +90,11 @@ class DeliveryResponse(Response):
                     break
                 if sent and self.piece_delay:
                     await asyncio.sleep(self.piece_delay)
-                await send({"type": "http.response.body", "body": piece, "more_body": True})
+                batch.append(piece)
                 sent += 1
+                if self.piece_delay or len(batch) >= _BATCH_PIECES:
+                    await flush()
+            await flush()
             if self.garbage:
                 outcome = "garbage"
                 await send({"type": "http.response.body", "body": GARBAGE_BYTES, "more_body": True})
@@ -84,9 +102,17 @@ class DeliveryResponse(Response):
                 return  # no final chunk: the server drops the connection mid-body
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
+            watcher.cancel()
             if self.on_finish is not None:
                 self.on_finish(outcome)
 
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
 
 def single_body(body: bytes) -> list[bytes]:
     """A JSON body as delivery pieces (two halves, so a cut after one piece truncates it)."""
