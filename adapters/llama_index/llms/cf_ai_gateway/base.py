@@ -165,7 +165,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     _gateway: Gateway | None = PrivateAttr(default=None)
     # The client for async calls and the event loop it belongs to (its pool is tied to it).
     _async_gateway: tuple[Any, Gateway] | None = PrivateAttr(default=None)
-    _metadata_cache: tuple[Any, LLMMetadata] | None = PrivateAttr(default=None)
+    _metadata_cache: tuple[Any, LLMMetadata, dict[str, Any]] | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -302,12 +302,11 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         self._async_gateway = (weakref.ref(loop), gateway)
         return gateway
 
-    @property
-    def metadata(self) -> LLMMetadata:
+    def _cached_metadata(self) -> tuple[Any, LLMMetadata, dict[str, Any]]:
         key = (self.model, self.context_window, self.max_tokens)
         cached = self._metadata_cache
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached
         window, num_output = resolve_limits(self.model, self.context_window, self.max_tokens)
         metadata = LLMMetadata(
             context_window=window,
@@ -317,8 +316,17 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             model_name=self.model,
             system_role=MessageRole.SYSTEM,
         )
-        self._metadata_cache = (key, metadata)
-        return metadata
+        payload = {"class_name": self.class_name(), **metadata.model_dump()}
+        cached = self._metadata_cache = (key, metadata, payload)
+        return cached
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return self._cached_metadata()[1]
+
+    def to_payload(self) -> dict[str, Any]:
+        """The non-secret description LlamaIndex's instrumentation sends with every call."""
+        return dict(self._cached_metadata()[2])
 
     def close(self) -> None:
         """Close the pooled HTTP connections (they reopen on the next call)."""
