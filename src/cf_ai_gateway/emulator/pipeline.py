@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from . import envelopes
+from . import envelopes, ids
 from .auth import api_token_ok, gateway_token_ok, provider_credential
 from .cache import CachedReply, cache_key, parse_cache_directive
 from .conversation import (
@@ -29,7 +29,14 @@ from .conversation import (
 from .deliver import deliver_model_output, deliver_reply, json_delivery
 from .embeddings import embeddings_body
 from .exchange import Exchange, Outcome, json_bytes
-from .model import DeterministicModel, ModelOutput, prompt_fingerprint
+from .model import (
+    DeterministicModel,
+    ModelOutput,
+    ToolCallOut,
+    prompt_fingerprint,
+    prompt_tokens,
+    split_pieces,
+)
 from .routes import (
     COMPAT_PREFIXES,
     MODEL_ENDPOINTS,
@@ -257,9 +264,6 @@ def _store(state: EmulatorState, cacheable: bool, key: str, ttl: int, body: dict
 def scripted_output(request: ModelRequest, text: str | None, tool_calls: list[dict[str, Any]] | None,
                     seen: bool) -> ModelOutput:
     """A queued text / tool-call reply as model output, with usage counted like the model's."""
-    from . import ids
-    from .model import ToolCallOut, prompt_tokens, split_pieces
-
     calls = []
     for call in tool_calls or []:
         arguments = call.get("arguments", {})

@@ -20,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from .app import EmulatorApp
+from .envelopes import GATEWAY_CODES, REQUEST_TIMEOUT_CODE
 from .logs import LogEntry
 from .scripting import Fault, Reply
 from .state import DEFAULT_ACCOUNT_ID, EmulatorSettings, EmulatorState, RecordedRequest
@@ -331,8 +332,6 @@ class Emulator:
 
 
 def _status_for_code(code: int) -> int:
-    from .envelopes import GATEWAY_CODES, REQUEST_TIMEOUT_CODE
-
     if code == REQUEST_TIMEOUT_CODE:
         return 504
     return GATEWAY_CODES.get(code, (500, ""))[0]
