@@ -297,3 +297,37 @@ def test_completion_stream_state() -> None:
     out = [state.response(ChatDelta(text=t)) for t in ("a", "b", "c")]
     assert [r.text for r in out if r] == ["a", "ab", "abc"]
     assert state.response(ChatDelta()) is None
+
+
+def test_fast_builders_match_validated_models() -> None:
+    from llama_index.core.base.llms.types import ChatResponse, CompletionResponse
+
+    from llama_index.llms.cf_ai_gateway.convert import (
+        model_builder,
+        new_chat_message,
+        new_chat_response,
+        new_text_block,
+    )
+
+    fast = new_chat_response(
+        message=new_chat_message(
+            role=MessageRole.ASSISTANT, blocks=[new_text_block(text="hi")], additional_kwargs={}
+        ),
+        raw={"id": 1},
+        delta="hi",
+        additional_kwargs={"gateway": {}},
+    )
+    slow = ChatResponse(
+        message=ChatMessage(role="assistant", content="hi"),
+        raw={"id": 1},
+        delta="hi",
+        additional_kwargs={"gateway": {}},
+    )
+    assert fast == slow
+    assert fast.model_dump() == slow.model_dump()
+    assert fast.model_dump_json() == slow.model_dump_json()
+    assert fast.logprobs is None and fast.message.content == "hi"
+    assert pickle.loads(pickle.dumps(fast)) == slow
+    completion = model_builder(CompletionResponse)(text="a", delta="a")
+    assert completion == CompletionResponse(text="a", delta="a")
+    assert completion.additional_kwargs == {} and completion.raw is None

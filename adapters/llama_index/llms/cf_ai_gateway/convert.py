@@ -11,8 +11,8 @@ token usage and the gateway info. Nothing here does I/O or parses endpoint JSON.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     AudioBlock,
@@ -28,6 +28,7 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+from pydantic import BaseModel
 
 from cf_ai_gateway.wire.types import (
     ChatResult,
@@ -46,6 +47,8 @@ from cf_ai_gateway.wire.types import (
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 __all__ = [
     "ToolCallDict",
@@ -72,6 +75,48 @@ _ROLES: dict[str, Role] = {
 
 # Key in a ThinkingBlock's ``additional_information`` that carries Responses reasoning items.
 REASONING_ITEMS_KEY = "reasoning_items"
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def model_builder(cls: type[_Model]) -> Callable[..., _Model]:
+    """A fast constructor for a LlamaIndex pydantic model, for values of the declared types.
+
+    It does what ``model_construct`` does (no validation; unset fields get their defaults)
+    without its per-call generic work, which matters when a stream builds three models per
+    chunk. Models with private attributes or extra fields fall back to ``model_construct``.
+    """
+    if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+        return cls.model_construct
+    static: dict[str, Any] = {}
+    factories: dict[str, Callable[[], Any]] = {}
+    for name, info in cls.model_fields.items():
+        if info.default_factory is not None:
+            factories[name] = info.default_factory  # type: ignore[assignment]
+        elif not info.is_required():
+            static[name] = info.default
+
+    def build(**values: Any) -> _Model:
+        data = dict(static)
+        for name, factory in factories.items():
+            if name not in values:
+                data[name] = factory()
+        data.update(values)
+        obj = _new_object(cls)
+        _set_attribute(obj, "__dict__", data)
+        _set_attribute(obj, "__pydantic_fields_set__", set(values))
+        _set_attribute(obj, "__pydantic_extra__", None)
+        _set_attribute(obj, "__pydantic_private__", None)
+        return obj
+
+    return build
+
+
+new_text_block = model_builder(TextBlock)
+new_chat_message = model_builder(ChatMessage)
+new_chat_response = model_builder(ChatResponse)
 
 
 class ToolCallDict(dict[str, Any]):
@@ -346,7 +391,7 @@ def message_from_result(result: ChatResult) -> ChatMessage:
             )
         )
     if result.text or not result.tool_calls:
-        blocks.append(TextBlock.model_construct(text=result.text))
+        blocks.append(new_text_block(text=result.text))
     extra: dict[str, Any] = {}
     if result.tool_calls:
         calls = []
@@ -359,9 +404,7 @@ def message_from_result(result: ChatResult) -> ChatMessage:
     if result.refusal:
         extra["refusal"] = result.refusal
     # Built without re-validation: every field is already of its declared type.
-    return ChatMessage.model_construct(
-        role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra
-    )
+    return new_chat_message(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=extra)
 
 
 def response_kwargs(result: ChatResult, gateway: dict[str, Any] | None) -> dict[str, Any]:
@@ -386,10 +429,8 @@ def info_dict(info: Any) -> dict[str, Any]:
 
 def result_to_chat_response(result: ChatResult) -> ChatResponse:
     """A ``ChatResponse`` for a whole reply; ``raw`` is the parsed reply body."""
-    return ChatResponse.model_construct(
+    return new_chat_response(
         message=message_from_result(result),
         raw=result.raw,
-        delta=None,
-        logprobs=None,
         additional_kwargs=response_kwargs(result, info_dict(result.info)),
     )

@@ -5,7 +5,7 @@ growing text, a ``ThinkingBlock`` for streamed reasoning, and the tool calls so 
 ``ToolCallBlock`` blocks and in ``message.additional_kwargs["tool_calls"]`` (LlamaIndex's agents
 and structured-output programs read that key). Every chunk's ``additional_kwargs`` holds the
 gateway info; usage and the finish reason join once they arrive. Per-chunk work is kept small:
-models are built with ``model_construct`` and tool-call blocks are rebuilt only when a tool-call
+models are built without re-validation and tool-call blocks are rebuilt only when a tool-call
 chunk arrives.
 """
 
@@ -14,26 +14,34 @@ from __future__ import annotations
 from typing import Any
 
 from llama_index.core.base.llms.types import (
-    ChatMessage,
     ChatResponse,
     CompletionResponse,
     MessageRole,
-    TextBlock,
     ThinkingBlock,
     ToolCallBlock,
 )
 
 from cf_ai_gateway.wire.types import ChatDelta, ChatResult
 
-from .convert import REASONING_ITEMS_KEY, tool_call_dict, usage_kwargs
+from .convert import (
+    REASONING_ITEMS_KEY,
+    model_builder,
+    new_chat_message,
+    new_chat_response,
+    new_text_block,
+    tool_call_dict,
+    usage_kwargs,
+)
 
 __all__ = ["ChatStreamState", "CompletionStreamState"]
 
 _ASSISTANT = MessageRole.ASSISTANT
-_new_text = TextBlock.model_construct
-_new_message = ChatMessage.model_construct
-_new_response = ChatResponse.model_construct
-_new_completion = CompletionResponse.model_construct
+_new_text = new_text_block
+_new_message = new_chat_message
+_new_response = new_chat_response
+_new_completion = model_builder(CompletionResponse)
+_new_tool_call = model_builder(ToolCallBlock)
+_new_thinking = model_builder(ThinkingBlock)
 
 
 class _Call:
@@ -125,9 +133,7 @@ class ChatStreamState(_StreamState):
             if chunk.arguments:
                 call.arguments += chunk.arguments
         self.call_blocks = [
-            ToolCallBlock.model_construct(
-                tool_call_id=c.call_id, tool_name=c.name or "", tool_kwargs=c.arguments
-            )
+            _new_tool_call(tool_call_id=c.call_id, tool_name=c.name or "", tool_kwargs=c.arguments)
             for c in calls
         ]
         self.call_dicts = [tool_call_dict(c.call_id, c.name or "", c.arguments) for c in calls]
@@ -159,11 +165,11 @@ class ChatStreamState(_StreamState):
         if self.reasoning or self.reasoning_items:
             info = {REASONING_ITEMS_KEY: self.reasoning_items} if self.reasoning_items else {}
             blocks.append(
-                ThinkingBlock.model_construct(
+                _new_thinking(
                     content=self.reasoning or None, num_tokens=None, additional_information=info
                 )
             )
-        blocks.append(_new_text(block_type="text", text=self.content))
+        blocks.append(_new_text(text=self.content))
         message_kwargs: dict[str, Any] = {}
         if self.calls:
             blocks.extend(self.call_blocks)
@@ -172,7 +178,6 @@ class ChatStreamState(_StreamState):
             message=_new_message(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
             raw=_raw_for(delta, final),
             delta=text,
-            logprobs=None,
             additional_kwargs=self._response_kwargs(delta, final),
         )
 
