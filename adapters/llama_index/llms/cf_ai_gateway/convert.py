@@ -90,20 +90,19 @@ def model_builder(cls: type[_Model]) -> Callable[..., _Model]:
     """
     if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
         return cls.model_construct
-    static: dict[str, Any] = {}
-    factories: dict[str, Callable[[], Any]] = {}
+    # Per field, in declaration order (as pydantic keeps them): (name, default, factory).
+    fields: list[tuple[str, Any, Callable[[], Any] | None]] = []
     for name, info in cls.model_fields.items():
-        if info.default_factory is not None:
-            factories[name] = info.default_factory  # type: ignore[assignment]
-        elif not info.is_required():
-            static[name] = info.default
+        factory: Any = info.default_factory
+        fields.append((name, None if info.is_required() else info.default, factory))
 
     def build(**values: Any) -> _Model:
-        data = dict(static)
-        for name, factory in factories.items():
-            if name not in values:
-                data[name] = factory()
-        data.update(values)
+        data: dict[str, Any] = {}
+        for name, default, factory in fields:
+            if name in values:
+                data[name] = values[name]
+            else:
+                data[name] = factory() if factory is not None else default
         obj = _new_object(cls)
         _set_attribute(obj, "__dict__", data)
         _set_attribute(obj, "__pydantic_fields_set__", set(values))
