@@ -62,6 +62,17 @@ def test_authenticated_gateway_with_token_and_no_key_uses_a_stored_key(emulator:
     assert sent["cf-aig-authorization"] == f"Bearer {TOKEN}" and "authorization" not in sent
 
 
+def test_a_stored_key_alias_must_exist(emulator: Emulator) -> None:
+    emulator.configure(token=TOKEN, stored_key_aliases=["default", "team-a"])
+    auth = {"cf-aig-authorization": f"Bearer {TOKEN}"}
+    assert post(emulator, key=None, headers={**auth, "cf-aig-byok-alias": "team-a"}).status_code == 200
+    reply = post(emulator, key=None, headers={**auth, "cf-aig-byok-alias": "team-b"})
+    assert reply.status_code == 400 and reply.json()["internalCode"] == 2040
+    assert reply.json()["error"][0]["message"] == (
+        "Provider 'openai' has no BYOK credential named 'team-b'. Configured aliases: 'default', 'team-a'")
+    assert post(emulator, headers={**auth, "cf-aig-byok-alias": "team-b"}).status_code == 200  # a key is sent
+
+
 def test_authenticated_gateway_uses_a_provider_key_that_is_sent(emulator: Emulator) -> None:
     emulator.configure(token=TOKEN, api_key=KEY)
     ok = post(emulator, headers={"cf-aig-authorization": f"Bearer {TOKEN}"})

@@ -24,7 +24,7 @@ GATEWAY_CODES: dict[int, tuple[int, str]] = {
     2021: (402, "Insufficient balance; add money to your gateway or use BYOK"),
     2029: (400, "Request content blocked due to DLP policy violations"),
     2030: (400, "Response content blocked due to DLP policy violations"),
-    2040: (400, "Provider has no BYOK credential with that alias"),
+    2040: (400, "Provider has no BYOK credential with that alias"),  # the real message names both
     2041: (429, "Spend limit exceeded"),
     2045: (429, "Spend limit exceeded"),
     3040: (429, "Capacity temporarily exceeded, please try again"),

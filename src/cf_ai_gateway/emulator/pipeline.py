@@ -150,6 +150,12 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
             status, error_body = envelopes.invalid_key_error(credential.key or "")
             return ex.answer(status, error_body, cache_status="MISS")
         ex.byok = credential.source == "stored"
+        alias = headers.get("cf-aig-byok-alias", "").strip() or "default"
+        if ex.byok and alias not in settings.stored_key_aliases:
+            configured = ", ".join(f"'{a}'" for a in settings.stored_key_aliases) or "none"
+            return ex.answer(*envelopes.gateway_error(
+                2040, f"Provider '{ex.provider}' has no BYOK credential named '{alias}'. "
+                      f"Configured aliases: {configured}"))
 
     # Faults and queued replies stand in for the provider.
     endpoint = route.endpoint

@@ -50,6 +50,8 @@ class Emulator:
         cache_ttl: the gateway's default cache TTL in seconds. When None (the default of a new
             gateway), only requests that send ``cf-aig-cache-ttl`` or ``cf-aig-cache-key`` are cached.
         stored_keys: whether an authenticated gateway has stored provider keys (BYOK).
+        stored_key_aliases: the aliases of those keys; a ``cf-aig-byok-alias`` naming another gets
+            400, code 2040.
         collect_logs: the gateway's log setting (``cf-aig-collect-log`` overrides it per request).
         stream_chunks: make every text answer exactly this many words (one stream delta each).
         account_id: the account id that :meth:`env` and :attr:`gateway_url` use (any is accepted).
@@ -70,6 +72,7 @@ class Emulator:
         rate_limit_window: float = 60.0,
         cache_ttl: int | None = None,
         stored_keys: bool = True,
+        stored_key_aliases: Iterable[str] = ("default",),
         collect_logs: bool = True,
         stream_chunks: int | None = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
@@ -82,7 +85,7 @@ class Emulator:
             token=token, api_token=api_token, api_key=api_key,
             gateways=frozenset(gateways) if gateways is not None else None,
             rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
-            stored_keys=stored_keys, collect_logs=collect_logs, stream_chunks=stream_chunks,
+            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs, stream_chunks=stream_chunks,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)

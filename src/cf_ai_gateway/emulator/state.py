@@ -36,6 +36,7 @@ class EmulatorSettings:
     rate_limit_window: float = 60.0
     cache_ttl: int | None = None
     stored_keys: bool = True
+    stored_key_aliases: tuple[str, ...] = ("default",)
     collect_logs: bool = True
     stream_chunks: int | None = None
 
@@ -45,6 +46,8 @@ class EmulatorSettings:
             raise TypeError(f"unknown emulator setting(s): {', '.join(sorted(unknown))}")
         if "gateways" in changes and changes["gateways"] is not None:
             changes["gateways"] = frozenset(changes["gateways"])
+        if "stored_key_aliases" in changes:
+            changes["stored_key_aliases"] = tuple(changes["stored_key_aliases"])
         return dataclasses.replace(self, **changes)
 
 
