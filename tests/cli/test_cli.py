@@ -124,6 +124,17 @@ def test_the_emulator_command_serves_until_interrupted(served_emulator: tuple[su
     assert process.stderr is not None and "emulator stopped" in process.stderr.read()
 
 
+def test_the_emulator_command_reports_a_busy_port() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run("emulator", "--port", str(busy.getsockname()[1]))
+    assert result.returncode == 1 and "cannot listen on 127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_doctor_reports_a_working_gateway_with_secrets_masked(emulator: Emulator) -> None:
     emulator.configure(token=SECRET_TOKEN)
     env = clean_env(**{**emulator.env(), "OPENAI_API_KEY": SECRET_KEY, "CF_AIG_METADATA": '{"team": "cli"}'})
