@@ -11,10 +11,11 @@ Measured (median per call, calls interleaved in rounds so drift hits both sides 
 - ``chat``: one short reply, ours (``api="chat"``) vs ``OpenAILike`` and ours
   (``api="responses"``) vs ``OpenAIResponses``;
 - ``stream_chat``: a 200-chunk reply, consumed to the end;
-- ``import``: ``import llama_index.llms.cf_ai_gateway`` and
+- ``import``: ``import llama_index.llms.cf_ai_gateway`` (the class loads on first access) and
   ``from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM`` vs
   ``import llama_index.llms.openai`` / ``from llama_index.llms.openai import OpenAI``, each in a
-  fresh interpreter.
+  fresh interpreter; ``import llama_index.core`` alone is printed as the floor that every
+  LlamaIndex integration pays.
 
 Run ``python benchmarks/bench_llamaindex.py`` (needs the ``bench`` extra). It prints medians and
 the ratio ours / theirs (lower is better). Not part of the test run.
@@ -152,6 +153,8 @@ def main() -> None:
             "from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM",
             "from llama_index.llms.openai import OpenAI",
         ),
+        # The floor of any LlamaIndex integration: llama_index.core itself.
+        ("import llama_index.core", "import llama_index.core", "import llama_index.llms.openai"),
     ]
     for label, ours_stmt, theirs_stmt in imports:
         results.append(
