@@ -192,3 +192,14 @@ def test_function_mode_uses_the_base_program(
     check_person(llm.structured_predict(Person, PROMPT, text=TEXT))
     body = model_requests(emulator)[0].json
     assert body["tools"] and "response_format" not in body
+
+
+def test_function_mode_streams_through_streamed_tool_calls(
+    make_llm: Callable[..., CloudflareAIGatewayLLM], api: str, emulator: Emulator
+) -> None:
+    """LlamaIndex's function-calling program reads ``additional_kwargs["tool_calls"]`` per chunk."""
+    llm = make_llm(api=api, pydantic_program_mode=PydanticProgramMode.FUNCTION)
+    partials = list(llm.stream_structured_predict(Person, PROMPT, text=TEXT))
+    check_person(partials[-1])
+    body = model_requests(emulator)[0].json
+    assert body["stream"] is True and body["tools"]
