@@ -225,37 +225,47 @@ def _serve(port_queue: Any) -> None:
 # -- measurement -------------------------------------------------------------------------------
 
 
-def _per_call(fn: Callable[[], Any], calls: int, rounds: int) -> float:
-    """Median over ``rounds`` of the mean seconds per call in a round of ``calls``."""
+def _compare(ours: Callable[[], Any], theirs: Callable[[], Any], calls: int,
+             rounds: int) -> tuple[float, float]:
+    """Median seconds per call of each, from interleaved rounds of ``calls`` calls.
+
+    The two sides alternate round by round (and which goes first alternates too), so a change
+    in machine load during the run hits both alike.
+    """
     for _ in range(max(3, calls // 5)):  # warm up pools, caches and lazy imports
-        fn()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+        ours()
+        theirs()
+    samples: dict[int, list[float]] = {0: [], 1: []}
+    for number in range(rounds):
+        order = ((0, ours), (1, theirs)) if number % 2 == 0 else ((1, theirs), (0, ours))
+        for side, fn in order:
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            samples[side].append((time.perf_counter() - start) / calls)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
-def _import_time(module: str, runs: int) -> float:
-    code = (
-        "import time; t = time.perf_counter(); import " + module +
-        "; print(time.perf_counter() - t)"
-    )
-    samples = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                             text=True).stdout)
-        for _ in range(runs)
-    ]
-    return statistics.median(samples)
+def _import_times(modules: tuple[str, str], runs: int) -> tuple[float, float]:
+    """Median seconds to import each module in a fresh interpreter, the two interleaved."""
+    samples: dict[str, list[float]] = {module: [] for module in modules}
+    for _ in range(runs):
+        for module in modules:
+            code = (
+                "import time; t = time.perf_counter(); import " + module +
+                "; print(time.perf_counter() - t)"
+            )
+            done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                  text=True)
+            samples[module].append(float(done.stdout))
+    return statistics.median(samples[modules[0]]), statistics.median(samples[modules[1]])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=40, help="calls per round")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds (the median is kept)")
-    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9, help="rounds (the median is kept)")
+    parser.add_argument("--import-runs", type=int, default=9)
     args = parser.parse_args()
 
     port_queue: Any = multiprocessing.Queue()
@@ -284,22 +294,23 @@ def main() -> None:
                 ("invoke", lambda m=ours: m.invoke("Hello"), lambda m=theirs: m.invoke("Hello")),
                 ("stream", lambda m=ours: _drain(m), lambda m=theirs: _drain(m)),
             ):
-                ours_s = _per_call(ours_fn, args.calls, args.rounds)
-                theirs_s = _per_call(theirs_fn, args.calls, args.rounds)
+                ours_s, theirs_s = _compare(ours_fn, theirs_fn, args.calls, args.rounds)
                 rows.append((f"{name} ({api})", ours_s, theirs_s))
     finally:
         server.terminate()
         server.join()
 
-    ours_import = _import_time("langchain_cf_ai_gateway", args.import_runs)
-    theirs_import = _import_time("langchain_openai", args.import_runs)
+    ours_import, theirs_import = _import_times(
+        ("langchain_cf_ai_gateway", "langchain_openai"), args.import_runs
+    )
     rows.append(("import", ours_import, theirs_import))
 
     print(f"{'measure':<22}{'ours (ms)':>12}{'ChatOpenAI (ms)':>18}{'ratio':>9}")
     for name, ours_s, theirs_s in rows:
         print(f"{name:<22}{ours_s * 1e3:>12.3f}{theirs_s * 1e3:>18.3f}{ours_s / theirs_s:>9.2f}")
-    print(f"(stream = one {STREAM_CHUNKS}-chunk reply; medians of {args.rounds} rounds of "
-          f"{args.calls} calls; import = median of {args.import_runs} fresh interpreters)")
+    print(f"(stream = one {STREAM_CHUNKS}-chunk reply; medians of {args.rounds} interleaved "
+          f"rounds of {args.calls} calls; import = median of {args.import_runs} fresh "
+          "interpreters each)")
 
 
 def _drain(model: Any) -> None:
