@@ -272,3 +272,25 @@ async def test_function_agent_on_recorded_streams(emulator: Emulator) -> None:
     sent = emulator.requests[-1].json["input"]
     (result,) = [i for i in sent if i.get("type") == "function_call_output"]
     assert result["call_id"] == call[0] and result["output"] == "recorded tool output"
+
+
+def test_streamed_reasoning_summary(emulator: Emulator) -> None:
+    body = cassette("test_stream_reasoning_summary")[0]["response"]["body"]
+    events = sse_events(body)
+    summary = "".join(
+        e["delta"] for e in events if e.get("type") == "response.reasoning_summary_text.delta"
+    )
+    reasoning_ids = [
+        e["item"]["id"]
+        for e in events
+        if e.get("type") == "response.output_item.done" and e["item"]["type"] == "reasoning"
+    ]
+    assert summary and reasoning_ids
+    emulator.script(sse=body)
+    chunks = list(replay_llm(emulator, "responses").stream_chat(QUESTION))
+    thinking = "".join(c.additional_kwargs.get("thinking_delta", "") for c in chunks)
+    (block,) = [b for b in chunks[-1].message.blocks if isinstance(b, ThinkingBlock)]
+    # Summary parts are joined by the core with a separator; every streamed piece is kept.
+    assert block.content == thinking
+    assert summary.replace("\n", "") in thinking.replace("\n", "")
+    assert [i["id"] for i in block.additional_information["reasoning_items"]] == reasoning_ids
