@@ -216,3 +216,20 @@ def test_react_prompts_get_react_steps(emulator: Emulator) -> None:
     messages += [{"role": "assistant", "content": step}, {"role": "user", "content": "Observation: 5"}]
     final = post(emulator, body={"model": "m", "messages": messages}).json()["choices"][0]["message"]["content"]
     assert final.startswith("Thought:") and "\nAnswer: " in final and "5" in final.split("Answer:", 1)[1]
+
+
+def test_output_parser_instructions_with_a_schema_get_json(emulator: Emulator) -> None:
+    schema = {"properties": {"setup": {"type": "string"}, "punchline": {"type": "string"}},
+              "required": ["setup", "punchline"], "type": "object"}
+    example = {"properties": {"foo": {"type": "array", "items": {"type": "string"}}}, "required": ["foo"]}
+    instructions = ("The output should be formatted as a JSON instance that conforms to the JSON schema below.\n"
+                    f"As an example, for the schema {json.dumps(example)} the object {{\"foo\": [\"bar\"]}} is a "
+                    f"well-formatted instance.\nHere is the output schema:\n```\n{json.dumps(schema)}\n```\n"
+                    "Tell me a joke about cats.")
+    reply = post(emulator, body={"model": "m", "messages": [{"role": "user", "content": instructions}]}).json()
+    jsonschema.validate(json.loads(reply["choices"][0]["message"]["content"]), schema)
+    escaped = "Here's a JSON schema to follow:\n" + json.dumps(schema).replace("{", "{{").replace("}", "}}")
+    reply = post(emulator, "responses", body={"model": "m", "input": escaped}).json()
+    jsonschema.validate(json.loads(reply["output"][0]["content"][0]["text"]), schema)
+    plain = post(emulator, body={"model": "m", "messages": [{"role": "user", "content": "What is JSON?"}]}).json()
+    assert plain["choices"][0]["message"]["content"].startswith("This is the AI Gateway emulator")

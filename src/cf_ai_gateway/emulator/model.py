@@ -150,6 +150,11 @@ class DeterministicModel:
                                forced_function=forced)
         if request.response_format is not None:
             return self._limited(_json(self._structured_value(request)), request, apply_stop=False)
+        instructed = _schema_instructions(request)
+        if instructed is not None and not _current_exchange(request.turns):
+            last = request.last_user_turn()
+            value = generate(instructed, PromptValues(last.text if last else ""))
+            return self._limited(_json(value), request, apply_stop=False)
         return self._limited(self._text_answer(request), request)
 
     def _plan_tool_calls(self, request: ModelRequest) -> list[tuple[FunctionSpec, Any]]:
@@ -258,20 +263,41 @@ def _current_exchange(turns: list[Turn]) -> list[Turn]:
 
 
 def _schema_in_prompt(turns: list[Turn]) -> dict[str, Any] | None:
-    """A JSON schema object written into a system or user message, if any."""
-    decoder = json.JSONDecoder()
+    """The last JSON schema object written into a system or user message, if any."""
     for turn in reversed(turns):
-        if turn.role not in ("system", "user") or '"properties"' not in turn.text:
-            continue
         text = turn.text
-        for match in re.finditer(r"\{", text):
-            try:
-                value, _ = decoder.raw_decode(text, match.start())
-            except ValueError:
-                continue
-            if isinstance(value, dict) and isinstance(value.get("properties"), dict):
-                return value
+        if turn.role not in ("system", "user") or '"properties"' not in text or len(text) > 200_000:
+            continue
+        found = _last_schema(text)
+        if found is None and "{{" in text:  # templates that left their braces escaped
+            found = _last_schema(text.replace("{{", "{").replace("}}", "}"))
+        if found is not None:
+            return found
     return None
+
+
+def _last_schema(text: str) -> dict[str, Any] | None:
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] | None = None
+    position = text.find("{")
+    while position >= 0:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except ValueError:
+            position = text.find("{", position + 1)
+            continue
+        if isinstance(value, dict) and isinstance(value.get("properties"), dict):
+            found = value
+        position = text.find("{", end)
+    return found
+
+
+def _schema_instructions(request: ModelRequest) -> dict[str, Any] | None:
+    """A JSON schema that the prompt asks the answer to follow (output-parser instructions)."""
+    last = request.last_user_turn()
+    candidates = [t for t in request.turns if t.role == "system"] + ([last] if last else [])
+    asking = [t for t in candidates if "json" in t.text.lower() and "schema" in t.text.lower()]
+    return _schema_in_prompt(asking) if asking else None
 
 
 def _exact_words(text: str, count: int) -> str:
