@@ -105,6 +105,8 @@ def test_other_provider_reads_its_own_key(monkeypatch: pytest.MonkeyPatch) -> No
         ({"auth_mode": "byok"}, ("cf_aig_token",)),
         ({"seed": "not-a-number"}, ("seed",)),
         ({"api_key": 12345}, ("api_key",)),
+        ({"temprature": 0.5}, ("temprature",)),
+        ({"api_base": "https://x"}, ("api_base", "base_url")),
     ],
 )
 def test_bad_input_names_the_argument(kwargs: dict[str, object], names: tuple[str, ...]) -> None:
@@ -114,6 +116,11 @@ def test_bad_input_names_the_argument(kwargs: dict[str, object], names: tuple[st
     for name in names:
         assert name in message
     assert KEY not in message
+
+
+def test_model_defaults_to_gpt_4o_mini() -> None:
+    llm = CloudflareAIGatewayLLM(account_id="acct", api_key=KEY)
+    assert llm.model == "gpt-4o-mini"
 
 
 def test_configuration_error_is_a_value_error() -> None:

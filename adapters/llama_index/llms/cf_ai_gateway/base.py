@@ -39,7 +39,12 @@ from cf_ai_gateway.wire.types import ChatRequest
 from .convert import result_to_chat_response
 from .metadata import resolve_limits
 from .request import CallSettings, build_request
-from .settings import check_settings, secret_value, validation_message
+from .settings import (
+    check_settings,
+    secret_value,
+    unknown_arguments_message,
+    validation_message,
+)
 from .streaming import ChatStreamState, CompletionStreamState
 from .structured import StructuredOutputMixin
 from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selections
@@ -50,6 +55,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CloudflareAIGatewayLLM"]
 
+DEFAULT_MODEL = "gpt-4o-mini"
 # Fields whose change needs a new Gateway client.
 _CONNECTION_FIELDS = frozenset(
     {
@@ -106,7 +112,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         ```
     """
 
-    model: str = Field(description="Model name, e.g. 'gpt-4o-mini'.")
+    model: str = Field(default=DEFAULT_MODEL, description="Model name, e.g. 'gpt-4o-mini'.")
     api: Literal["chat", "responses"] = Field(
         default="chat", description="'chat' for chat/completions, 'responses' for responses."
     )
@@ -169,7 +175,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     def __init__(
         self,
-        model: str,
+        model: str = DEFAULT_MODEL,
         *,
         api: str = "chat",
         account_id: str | None = None,
@@ -196,6 +202,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         token = get_from_param_or_env(
             "cf_aig_token", secret_value(cf_aig_token, "cf_aig_token"), "CF_AIG_TOKEN", ""
         )
+        unknown = sorted(set(kwargs) - set(type(self).model_fields))
+        if unknown:
+            raise ConfigurationError(unknown_arguments_message(unknown))
         if isinstance(kwargs.get("stop"), str):
             kwargs["stop"] = [kwargs["stop"]]
         check_settings(

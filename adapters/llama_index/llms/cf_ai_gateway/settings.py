@@ -14,7 +14,12 @@ from llama_index.core.bridge.pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError
 
-__all__ = ["check_settings", "secret_value"]
+__all__ = [
+    "check_settings",
+    "secret_value",
+    "unknown_arguments_message",
+    "validation_message",
+]
 
 _APIS = ("chat", "responses")
 
@@ -98,3 +103,20 @@ def validation_message(exc: Any) -> str:
         where = ".".join(str(part) for part in error.get("loc", ())) or "argument"
         problems.append(f"{where}: {error.get('msg', 'invalid value')}")
     return "invalid argument(s) for CloudflareAIGatewayLLM: " + "; ".join(problems)
+
+
+# Arguments of LlamaIndex's OpenAI classes that mean something else here.
+_RENAMED = {
+    "api_base": "base_url (the gateway API root; the provider path is built from provider=...)",
+    "max_new_tokens": "max_tokens",
+    "max_output_tokens": "max_tokens",
+    "reasoning_options": "reasoning_effort / reasoning_summary",
+}
+
+
+def unknown_arguments_message(names: list[str]) -> str:
+    """A message naming unknown constructor arguments, with the right name where one exists."""
+    hints = [f"{name} (use {_RENAMED[name]})" for name in names if name in _RENAMED]
+    others = [name for name in names if name not in _RENAMED]
+    parts = hints + others
+    return "unknown argument(s) for CloudflareAIGatewayLLM: " + ", ".join(parts)
