@@ -375,3 +375,22 @@ def test_token_counting_is_approximate_but_available(emulator: Any) -> None:
     long = model.get_num_tokens_from_messages([HumanMessage("hi " * 200)])
     assert 0 < short < long
     assert model.get_num_tokens("four words in here") > 0
+
+
+@APIS
+def test_one_model_across_event_loops(emulator: Any, api: str) -> None:
+    """``asyncio.run`` twice (notebooks, scripts, sync frameworks) must not reuse a dead loop."""
+    import asyncio
+
+    model = make(emulator, api=api)
+
+    async def call() -> tuple[str, int]:
+        reply = await model.ainvoke("hi")
+        chunks = [c async for c in model.astream("hi")]
+        return reply.text, len(chunks)
+
+    for _ in range(3):
+        text, count = asyncio.run(call())
+        assert text and count > 1
+    assert model.invoke("and sync").text
+    assert len(model_requests(emulator)) == 7
