@@ -294,3 +294,19 @@ def test_streamed_reasoning_summary(emulator: Emulator) -> None:
     assert block.content == thinking
     assert summary.replace("\n", "") in thinking.replace("\n", "")
     assert [i["id"] for i in block.additional_information["reasoning_items"]] == reasoning_ids
+
+
+def test_streamed_refusal_is_kept(emulator: Emulator) -> None:
+    body = (
+        FIXTURES / "sse" / "chat_completions_stream__test_parse_pydantic_model_refusal.sse"
+    ).read_text()
+    refusal = "".join(
+        (c.get("delta") or {}).get("refusal") or ""
+        for e in sse_events(body)
+        for c in e.get("choices") or []
+    )
+    assert refusal
+    emulator.script(sse=body)
+    last = list(replay_llm(emulator, "chat").stream_chat(QUESTION))[-1]
+    assert last.message.additional_kwargs["refusal"] == refusal
+    assert not last.message.content

@@ -21,7 +21,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from cf_ai_gateway.wire.types import ChatDelta, ChatResult
+from cf_ai_gateway.wire.types import ChatDelta, ChatResult, ToolCallChunk
 
 from .convert import (
     REASONING_ITEMS_KEY,
@@ -109,18 +109,19 @@ def _raw_for(delta: ChatDelta, final: ChatResult | None) -> Any:
 class ChatStreamState(_StreamState):
     """Accumulates one chat stream; :meth:`response` turns a delta into a ``ChatResponse``."""
 
-    __slots__ = ("call_blocks", "call_dicts", "calls", "reasoning_items")
+    __slots__ = ("call_blocks", "call_dicts", "calls", "reasoning_items", "refusal")
 
     def __init__(self, gateway: dict[str, Any]) -> None:
         super().__init__(gateway)
+        self.refusal = ""
         self.calls: list[_Call] = []
         self.call_blocks: list[ToolCallBlock] = []
         self.call_dicts: list[Any] = []
         self.reasoning_items: list[dict[str, Any]] | None = None
 
-    def _add_chunks(self, delta: ChatDelta) -> None:
+    def _add_chunks(self, chunks: list[ToolCallChunk]) -> None:
         calls = self.calls
-        for chunk in delta.tool_call_chunks:
+        for chunk in chunks:
             while chunk.index >= len(calls):
                 calls.append(_Call())
             call = calls[chunk.index]
@@ -149,8 +150,10 @@ class ChatStreamState(_StreamState):
             self.content += text
         if delta.reasoning:
             self.reasoning += delta.reasoning
+        if delta.refusal:
+            self.refusal += delta.refusal
         if delta.tool_call_chunks:
-            self._add_chunks(delta)
+            self._add_chunks(delta.tool_call_chunks)
         elif not (
             text
             or delta.reasoning
@@ -159,8 +162,17 @@ class ChatStreamState(_StreamState):
             or delta.finish_reason is not None
         ):
             return None
-        if final is not None and final.reasoning_items:
-            self.reasoning_items = final.reasoning_items
+        if final is not None:
+            if final.reasoning_items:
+                self.reasoning_items = final.reasoning_items
+            if final.tool_calls and not self.calls:
+                # Calls that only the final reply object carried.
+                self._add_chunks(
+                    [
+                        ToolCallChunk(index=i, id=c.id, name=c.name, arguments=c.arguments)
+                        for i, c in enumerate(final.tool_calls)
+                    ]
+                )
         blocks: list[Any] = []
         if self.reasoning or self.reasoning_items:
             info = {REASONING_ITEMS_KEY: self.reasoning_items} if self.reasoning_items else {}
@@ -174,6 +186,8 @@ class ChatStreamState(_StreamState):
         if self.calls:
             blocks.extend(self.call_blocks)
             message_kwargs["tool_calls"] = list(self.call_dicts)
+        if self.refusal:
+            message_kwargs["refusal"] = self.refusal
         return _new_response(
             message=_new_message(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
             raw=_raw_for(delta, final),
