@@ -86,8 +86,12 @@ class _IntegrationBase(ChatModelIntegrationTests):
         return {"invoke": details, "stream": details}
 
     def invoke_with_cache_read_input(self, *, stream: bool = False) -> Any:
+        # The second identical prompt is a prompt-cache read on the emulated provider.
         model = ChatCloudflareAIGateway(**self.chat_model_params)
-        return _invoke(model, "Hello, what is in the cache?", stream)
+        _invoke(model, "Hello, what is in the prompt cache?", stream)
+        message = _invoke(model, "Hello, what is in the prompt cache?", stream)
+        assert message.usage_metadata["input_token_details"]["cache_read"] > 0
+        return message
 
     def invoke_with_reasoning_output(self, *, stream: bool = False) -> Any:
         model = ChatCloudflareAIGateway(
