@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from llama_index.core.base.llms.generic_utils import get_from_param_or_env
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -33,7 +32,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from cf_ai_gateway import ConfigurationError, Gateway
-from cf_ai_gateway.config import DEFAULT_BASE_URL, GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.types import ChatRequest
 
 from .convert import result_to_chat_response
@@ -41,11 +40,12 @@ from .metadata import resolve_limits
 from .request import CallSettings, build_request
 from .settings import (
     check_settings,
+    resolve_from_env,
     secret_value,
     unknown_arguments_message,
     validation_message,
 )
-from .streaming import ChatStreamState, CompletionStreamState
+from .streaming import ChatStreamState, CompletionStreamState, StreamState
 from .structured import StructuredOutputMixin
 from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selections
 
@@ -90,6 +90,14 @@ _REQUEST_FIELDS = (
     "instructions",
     "truncation",
 )
+
+
+def _completion(response: ChatResponse) -> CompletionResponse:
+    return CompletionResponse(
+        text=response.message.content or "",
+        raw=response.raw,
+        additional_kwargs=response.additional_kwargs,
+    )
 
 
 class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
@@ -195,13 +203,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         from cf_ai_gateway import GatewayOptions
 
         provider = provider or "openai"
-        account = get_from_param_or_env("account_id", account_id, "CF_ACCOUNT_ID", "")
-        account = account or get_from_param_or_env("account_id", None, "CLOUDFLARE_ACCOUNT_ID", "")
-        key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
-        key = get_from_param_or_env("api_key", secret_value(api_key, "api_key"), key_env, "")
-        token = get_from_param_or_env(
-            "cf_aig_token", secret_value(cf_aig_token, "cf_aig_token"), "CF_AIG_TOKEN", ""
-        )
+        env = resolve_from_env(provider, account_id, gateway_id, api_key, cf_aig_token, base_url)
         unknown = sorted(set(kwargs) - set(type(self).model_fields))
         if unknown:
             raise ConfigurationError(unknown_arguments_message(unknown))
@@ -217,18 +219,13 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         )
         options = GatewayOptions.coerce(gateway_options).to_dict() or None
         gateway = Gateway(
-            account_id=account or None,
-            gateway_id=get_from_param_or_env("gateway_id", gateway_id, "CF_AIG_GATEWAY_ID", "")
-            or None,
             provider=provider,
-            api_key=key or None,
-            cf_aig_token=token or None,
             auth_mode=auth_mode,
-            base_url=get_from_param_or_env("base_url", base_url, "CF_AIG_BASE_URL", "") or None,
             gateway_options=options,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
+            **env,
         )
         config = gateway.config
         try:
@@ -238,8 +235,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 account_id=config.account_id,
                 gateway_id=config.gateway_id,
                 provider=config.provider,
-                api_key=SecretStr(key) if key else None,
-                cf_aig_token=SecretStr(token) if token else None,
+                api_key=SecretStr(env["api_key"]) if env["api_key"] else None,
+                cf_aig_token=SecretStr(env["cf_aig_token"]) if env["cf_aig_token"] else None,
                 auth_mode=auth_mode,
                 base_url=config.base_url,
                 gateway_options=options,
@@ -384,12 +381,14 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         )
         return result_to_chat_response(result)
 
-    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+    def _stream(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], state_type: type[StreamState]
+    ) -> Generator[Any, None, None]:
+        """Stream one call; ``state_type`` turns each delta into a chat or completion chunk."""
         request, call = self._request(messages, kwargs)
         gateway, api = self.gateway, self.api
         with gateway.chat_stream(request, api=api, options=call.options, timeout=call.timeout) as s:
-            state = ChatStreamState(s.info.to_dict())
-            respond = state.response
+            respond = state_type(s.info.to_dict()).response
             for delta in s:
                 final = (
                     s.result()
@@ -400,16 +399,16 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 if response is not None:
                     yield response
 
-    async def _astream_chat(
-        self, messages: Sequence[ChatMessage], **kwargs: Any
-    ) -> ChatResponseAsyncGen:
+    async def _astream(
+        self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], state_type: type[StreamState]
+    ) -> AsyncGenerator[Any, None]:
+        """Async twin of :meth:`_stream`."""
         request, call = self._request(messages, kwargs)
         gateway, api = self._agateway(), self.api
         async with gateway.achat_stream(
             request, api=api, options=call.options, timeout=call.timeout
         ) as s:
-            state = ChatStreamState(s.info.to_dict())
-            respond = state.response
+            respond = state_type(s.info.to_dict()).response
             async for delta in s:
                 final = (
                     s.result()
@@ -419,6 +418,12 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 response = respond(delta, final)
                 if response is not None:
                     yield response
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream(messages, kwargs, ChatStreamState)
+
+    def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        return self._astream(messages, kwargs, ChatStreamState)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
@@ -446,69 +451,25 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        response = self._chat(self._prompt_messages(prompt), **kwargs)
-        return CompletionResponse(
-            text=response.message.content or "",
-            raw=response.raw,
-            additional_kwargs=response.additional_kwargs,
-        )
+        return _completion(self._chat(self._prompt_messages(prompt), **kwargs))
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        response = await self._achat(self._prompt_messages(prompt), **kwargs)
-        return CompletionResponse(
-            text=response.message.content or "",
-            raw=response.raw,
-            additional_kwargs=response.additional_kwargs,
-        )
-
-    def _stream_complete(self, prompt: str, kwargs: dict[str, Any]) -> CompletionResponseGen:
-        request, call = self._request(self._prompt_messages(prompt), kwargs)
-        gateway, api = self.gateway, self.api
-        with gateway.chat_stream(request, api=api, options=call.options, timeout=call.timeout) as s:
-            state = CompletionStreamState(s.info.to_dict())
-            for delta in s:
-                final = (
-                    s.result()
-                    if delta.usage is not None or delta.finish_reason is not None
-                    else None
-                )
-                response = state.response(delta, final)
-                if response is not None:
-                    yield response
-
-    async def _astream_complete(
-        self, prompt: str, kwargs: dict[str, Any]
-    ) -> CompletionResponseAsyncGen:
-        request, call = self._request(self._prompt_messages(prompt), kwargs)
-        gateway, api = self._agateway(), self.api
-        async with gateway.achat_stream(
-            request, api=api, options=call.options, timeout=call.timeout
-        ) as s:
-            state = CompletionStreamState(s.info.to_dict())
-            async for delta in s:
-                final = (
-                    s.result()
-                    if delta.usage is not None or delta.finish_reason is not None
-                    else None
-                )
-                response = state.response(delta, final)
-                if response is not None:
-                    yield response
+        return _completion(await self._achat(self._prompt_messages(prompt), **kwargs))
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        return self._stream_complete(prompt, kwargs)
+        return self._stream(self._prompt_messages(prompt), kwargs, CompletionStreamState)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        return self._astream_complete(prompt, kwargs)
+        return self._astream(self._prompt_messages(prompt), kwargs, CompletionStreamState)
 
     # -- tools ------------------------------------------------------------------------------
 

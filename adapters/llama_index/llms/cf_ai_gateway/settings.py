@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from llama_index.core.base.llms.generic_utils import get_from_param_or_env
 from llama_index.core.bridge.pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError
+from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
 
 __all__ = [
     "check_settings",
+    "resolve_from_env",
     "secret_value",
     "unknown_arguments_message",
     "validation_message",
@@ -37,6 +40,37 @@ def secret_value(value: Any, arg: str) -> str | None:
         if isinstance(text, str):
             return text
     raise ConfigurationError(f"{arg} must be a string, not {type(value).__name__}")
+
+
+def resolve_from_env(
+    provider: str,
+    account_id: str | None,
+    gateway_id: str | None,
+    api_key: Any,
+    cf_aig_token: Any,
+    base_url: str | None,
+) -> dict[str, Any]:
+    """Connection values from the arguments, else their environment variables (None if unset).
+
+    ``account_id``: ``CF_ACCOUNT_ID``, then ``CLOUDFLARE_ACCOUNT_ID``; ``gateway_id``:
+    ``CF_AIG_GATEWAY_ID``; ``api_key``: the provider's key variable (``OPENAI_API_KEY`` for
+    ``openai``); ``cf_aig_token``: ``CF_AIG_TOKEN``; ``base_url``: ``CF_AIG_BASE_URL``.
+    """
+    account = get_from_param_or_env("account_id", account_id, "CF_ACCOUNT_ID", "")
+    account = account or get_from_param_or_env("account_id", None, "CLOUDFLARE_ACCOUNT_ID", "")
+    key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
+    return {
+        "account_id": account or None,
+        "gateway_id": get_from_param_or_env("gateway_id", gateway_id, "CF_AIG_GATEWAY_ID", "")
+        or None,
+        "api_key": get_from_param_or_env("api_key", secret_value(api_key, "api_key"), key_env, "")
+        or None,
+        "cf_aig_token": get_from_param_or_env(
+            "cf_aig_token", secret_value(cf_aig_token, "cf_aig_token"), "CF_AIG_TOKEN", ""
+        )
+        or None,
+        "base_url": get_from_param_or_env("base_url", base_url, "CF_AIG_BASE_URL", "") or None,
+    }
 
 
 def _is_number(value: Any) -> bool:

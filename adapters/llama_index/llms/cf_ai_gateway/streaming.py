@@ -33,7 +33,7 @@ from .convert import (
     usage_kwargs,
 )
 
-__all__ = ["ChatStreamState", "CompletionStreamState"]
+__all__ = ["ChatStreamState", "CompletionStreamState", "StreamState"]
 
 _ASSISTANT = MessageRole.ASSISTANT
 _new_text = new_text_block
@@ -54,7 +54,7 @@ class _Call:
         self.arguments = ""
 
 
-class _StreamState:
+class StreamState:
     """What both chat and completion streams accumulate."""
 
     __slots__ = ("content", "finish", "gateway", "reasoning", "usage")
@@ -65,6 +65,10 @@ class _StreamState:
         self.reasoning = ""
         self.finish: dict[str, Any] | None = None
         self.usage: dict[str, Any] | None = None
+
+    def response(self, delta: ChatDelta, final: ChatResult | None = None) -> Any:
+        """The stream chunk for one delta, or None when the delta carries nothing."""
+        raise NotImplementedError
 
     def _response_kwargs(self, delta: ChatDelta, final: ChatResult | None) -> dict[str, Any]:
         """The chunk's ``additional_kwargs``; usage and finish details stick once seen."""
@@ -106,7 +110,7 @@ def _raw_for(delta: ChatDelta, final: ChatResult | None) -> Any:
     return event
 
 
-class ChatStreamState(_StreamState):
+class ChatStreamState(StreamState):
     """Accumulates one chat stream; :meth:`response` turns a delta into a ``ChatResponse``."""
 
     __slots__ = ("call_blocks", "call_dicts", "calls", "reasoning_items", "refusal")
@@ -196,7 +200,7 @@ class ChatStreamState(_StreamState):
         )
 
 
-class CompletionStreamState(_StreamState):
+class CompletionStreamState(StreamState):
     """Accumulates one completion stream (text only)."""
 
     __slots__ = ()
