@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from dataclasses import fields as dataclass_fields
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -38,20 +37,14 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import PROVIDER_KEY_ENV, GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
-from cf_ai_gateway.options import GatewayOptions
-from cf_ai_gateway.wire.types import ChatRequest
 
-from .messages import convert_messages
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
-from .structured import StructuredOutputMethod, build_structured_output, neutral_response_format
-from .tools import neutral_tool_choice, neutral_tools, tool_names, validate_tool_choice
+from .request import build_request, options_dict
+from .structured import StructuredOutputMethod, build_structured_output
+from .tools import tool_names, validate_tool_choice
 
 __all__ = ["ChatCloudflareAIGateway"]
 
-_REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
-# Per-call kwargs that are LangChain plumbing, never request fields.
-_IGNORED_CALL_KWARGS = frozenset({"stream", "run_manager", "callbacks", "messages"})
-_MAX_TOKENS_ALIASES = ("max_completion_tokens", "max_output_tokens")
 # Guards the lazy creation of each model's client (rare, so one lock for all models).
 _GATEWAY_LOCK = threading.Lock()
 
@@ -181,7 +174,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         # Checked here, not in pydantic validators, so that ConfigurationError reaches the
         # caller as itself rather than wrapped in a ValidationError.
         if "gateway_options" in kwargs:
-            kwargs["gateway_options"] = _options_dict(kwargs["gateway_options"])
+            kwargs["gateway_options"] = options_dict(kwargs["gateway_options"])
         if kwargs.get("n") not in (None, 1):
             raise ConfigurationError(f"n must be 1 (one message per call); got n={kwargs['n']}")
         super().__init__(**kwargs)
@@ -333,47 +326,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
             params["ls_stop"] = ls_stop
         return params
 
-    # -- request building ----------------------------------------------------------------------
-    def _build_request(
-        self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> tuple[ChatRequest, Any]:
-        """The neutral request and the per-call gateway options for one call."""
-        options = kwargs.pop("gateway_options", None)
-        request = ChatRequest(
-            model=self.model,
-            messages=convert_messages(messages),
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            stop=stop or self.stop or None,
-            seed=self.seed,
-            presence_penalty=self.presence_penalty,
-            frequency_penalty=self.frequency_penalty,
-            logprobs=self.logprobs,
-            top_logprobs=self.top_logprobs,
-            reasoning_effort=self.reasoning_effort,
-            stream_usage=self.stream_usage,
-            previous_response_id=self.previous_response_id,
-            store=self.store,
-            include=self.include,
-            truncation=self.truncation,
-        )
-        extra: dict[str, Any] = {}
-        if self.service_tier is not None:
-            extra["service_tier"] = self.service_tier
-        if self.reasoning:
-            _apply_reasoning(request, self.reasoning)
-        for source in (self.model_kwargs, kwargs):
-            for key, value in source.items():
-                _apply_call_kwarg(request, extra, key, value)
-        if self.extra_body:
-            extra.update(self.extra_body)
-        if extra:
-            request.extra_body = {**(request.extra_body or {}), **extra}
-        if request.n not in (None, 1):
-            raise ConfigurationError(f"n must be 1 (one message per call); got n={request.n}")
-        return request, options
-
     # -- calls ---------------------------------------------------------------------------------
     def _generate(
         self,
@@ -382,7 +334,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._build_request(messages, stop, kwargs)
+        request, options = build_request(self, messages, stop, kwargs)
         result = self.gateway.chat(request, api=self.api, options=options)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
@@ -396,7 +348,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = self._build_request(messages, stop, kwargs)
+        request, options = build_request(self, messages, stop, kwargs)
         result = await self._async_gateway().achat(request, api=self.api, options=options)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
@@ -410,7 +362,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, options = self._build_request(messages, stop, kwargs)
+        request, options = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         with self.gateway.chat_stream(request, api=self.api, options=options) as stream:
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
@@ -438,7 +390,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, options = self._build_request(messages, stop, kwargs)
+        request, options = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         gateway = self._async_gateway()
         async with gateway.achat_stream(request, api=self.api, options=options) as stream:
@@ -543,52 +495,4 @@ class ChatCloudflareAIGateway(BaseChatModel):
         entry = self._loop_gateways.pop(id(asyncio.get_running_loop()), None)
         if entry is not None:
             await entry[1].aclose()
-
-
-def _options_dict(value: Any) -> dict[str, Any] | None:
-    """Check gateway options now (bad values raise ``ConfigurationError``), keep a dict."""
-    if value is None:
-        return None
-    if not isinstance(value, (GatewayOptions, Mapping)):
-        raise ConfigurationError(
-            "gateway_options must be a GatewayOptions or a dict of its fields; got "
-            f"{type(value).__name__}"
-        )
-    return GatewayOptions.coerce(value).to_dict()
-
-
-def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None:
-    if reasoning.get("effort") is not None:
-        request.reasoning_effort = reasoning["effort"]
-    if reasoning.get("summary") is not None:
-        request.reasoning_summary = reasoning["summary"]
-
-
-def _apply_call_kwarg(request: ChatRequest, extra: dict[str, Any], key: str, value: Any) -> None:
-    """Put one per-call (or ``model_kwargs``) value where it belongs in the request."""
-    if key == "tools":
-        request.tools = neutral_tools(value) if value else None
-    elif key == "tool_choice":
-        choice, raw_choice = neutral_tool_choice(value)
-        request.tool_choice = choice
-        if raw_choice is not None:
-            extra["tool_choice"] = raw_choice
-    elif key == "response_format":
-        request.response_format = neutral_response_format(value)
-    elif key == "reasoning":
-        if value:
-            _apply_reasoning(request, value)
-    elif key == "stop":
-        request.stop = list(value) if value else None
-    elif key in _MAX_TOKENS_ALIASES:
-        request.max_tokens = value
-    elif key == "extra_body":
-        if value:
-            extra.update(value)
-    elif key in _IGNORED_CALL_KWARGS:
-        return
-    elif key in _REQUEST_FIELDS:
-        setattr(request, key, value)
-    else:
-        extra[key] = value
 

@@ -289,6 +289,10 @@ def test_model_parameters_reach_the_wire(emulator: Any, api: str) -> None:
         assert body["max_completion_tokens"] == 50 and body["seed"] == 7 and body["stop"] == ["END"]
     else:
         assert body["max_output_tokens"] == 50
+    # per call: extra_body and unknown fields win over the model's
+    model.invoke("hi", extra_body={"metadata": {"k": "call"}}, user="u-call")
+    body = model_requests(emulator)[-1].json
+    assert body["metadata"] == {"k": "call"} and body["user"] == "u-call"
 
 
 def test_malformed_tool_arguments_become_invalid_tool_calls(emulator: Any) -> None:

@@ -1,0 +1,128 @@
+"""Build the core's neutral :class:`~cf_ai_gateway.wire.types.ChatRequest` for one model call.
+
+The model's fields give the defaults; ``model_kwargs``, then the model's ``extra_body``, then the
+call's keyword arguments (from ``invoke``, ``.bind`` or ``bind_tools``) override them, in that
+order. Known names land in their request field (``tools``, ``tool_choice``,
+``response_format``, ``reasoning``, ``stop``, ``max_completion_tokens``…), anything else in the
+request's ``extra_body`` so that it reaches the endpoint as is. ``gateway_options`` is taken out
+and returned separately: it becomes headers, not body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import BaseMessage
+
+from cf_ai_gateway.errors import ConfigurationError
+from cf_ai_gateway.options import GatewayOptions
+from cf_ai_gateway.wire.types import ChatRequest
+
+from .messages import convert_messages
+from .structured import neutral_response_format
+from .tools import neutral_tool_choice, neutral_tools
+
+if TYPE_CHECKING:
+    from .chat_models import ChatCloudflareAIGateway
+
+__all__ = ["build_request", "options_dict"]
+
+_REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
+# Per-call kwargs that are LangChain plumbing (or fixed by the call), never request fields.
+_IGNORED_CALL_KWARGS = frozenset({"stream", "run_manager", "callbacks", "messages"})
+_MAX_TOKENS_ALIASES = ("max_completion_tokens", "max_output_tokens")
+
+
+def options_dict(value: Any) -> dict[str, Any] | None:
+    """Check gateway options now (bad values raise ``ConfigurationError``), keep a dict."""
+    if value is None:
+        return None
+    if not isinstance(value, (GatewayOptions, Mapping)):
+        raise ConfigurationError(
+            "gateway_options must be a GatewayOptions or a dict of its fields; got "
+            f"{type(value).__name__}"
+        )
+    return GatewayOptions.coerce(value).to_dict()
+
+
+def build_request(
+    model: ChatCloudflareAIGateway,
+    messages: list[BaseMessage],
+    stop: list[str] | None,
+    kwargs: dict[str, Any],
+) -> tuple[ChatRequest, Any]:
+    """The neutral request and the per-call gateway options for one call."""
+    options = kwargs.pop("gateway_options", None)
+    request = ChatRequest(
+        model=model.model,
+        messages=convert_messages(messages),
+        temperature=model.temperature,
+        top_p=model.top_p,
+        max_tokens=model.max_tokens,
+        stop=stop or model.stop or None,
+        seed=model.seed,
+        presence_penalty=model.presence_penalty,
+        frequency_penalty=model.frequency_penalty,
+        logprobs=model.logprobs,
+        top_logprobs=model.top_logprobs,
+        reasoning_effort=model.reasoning_effort,
+        stream_usage=model.stream_usage,
+        previous_response_id=model.previous_response_id,
+        store=model.store,
+        include=model.include,
+        truncation=model.truncation,
+    )
+    extra: dict[str, Any] = {}
+    if model.service_tier is not None:
+        extra["service_tier"] = model.service_tier
+    if model.reasoning:
+        _apply_reasoning(request, model.reasoning)
+    for key, value in model.model_kwargs.items():
+        _apply(request, extra, key, value)
+    if model.extra_body:
+        extra.update(model.extra_body)
+    for key, value in kwargs.items():
+        _apply(request, extra, key, value)
+    if extra:
+        request.extra_body = extra
+    if request.n not in (None, 1):
+        raise ConfigurationError(f"n must be 1 (one message per call); got n={request.n}")
+    return request, options
+
+
+def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None:
+    if reasoning.get("effort") is not None:
+        request.reasoning_effort = reasoning["effort"]
+    if reasoning.get("summary") is not None:
+        request.reasoning_summary = reasoning["summary"]
+
+
+def _apply(request: ChatRequest, extra: dict[str, Any], key: str, value: Any) -> None:
+    """Put one per-call (or ``model_kwargs``) value where it belongs in the request."""
+    if key == "tools":
+        request.tools = neutral_tools(value) if value else None
+    elif key == "tool_choice":
+        choice, raw_choice = neutral_tool_choice(value)
+        request.tool_choice = choice
+        if raw_choice is not None:
+            extra["tool_choice"] = raw_choice
+    elif key == "response_format":
+        request.response_format = neutral_response_format(value)
+    elif key == "reasoning":
+        if value:
+            _apply_reasoning(request, value)
+    elif key == "stop":
+        request.stop = list(value) if value else None
+    elif key in _MAX_TOKENS_ALIASES:
+        request.max_tokens = value
+    elif key == "extra_body":
+        if value:
+            extra.update(value)
+    elif key in _IGNORED_CALL_KWARGS:
+        return
+    elif key in _REQUEST_FIELDS:
+        setattr(request, key, value)
+    else:
+        extra[key] = value
