@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -246,6 +246,19 @@ class ChatCloudflareAIGateway(BaseChatModel):
             memo[id(self._gateway)] = None
         memo[id(self._loop_gateways)] = {}
         return super().__deepcopy__(memo)
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> ChatCloudflareAIGateway:
+        """A copy; with ``update``, its settings are checked again and it gets its own client."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            if "gateway_options" in update:
+                copied.gateway_options = options_dict(update["gateway_options"])
+            copied._config = copied._resolve_config()
+            copied._gateway = None
+            copied._loop_gateways = {}
+        return copied
 
     def _new_gateway(self) -> Gateway:
         extra: dict[str, Any] = {}

@@ -182,3 +182,17 @@ def test_deep_copies_do_not_share_or_copy_the_client() -> None:
     assert clone._gateway is None
     assert clone.gateway is not client
     assert model.model_copy().gateway is client
+
+
+def test_model_copy_with_new_settings_gets_its_own_checked_client() -> None:
+    model = make(gateway_options={"cache_ttl": 60})
+    client = model.gateway
+    same = model.model_copy()
+    assert same.gateway is client
+    other = model.model_copy(update={"gateway_id": "other", "gateway_options": {"cache_ttl": 90}})
+    assert other.gateway is not client
+    assert other.gateway.config.gateway_id == "other"
+    assert other.gateway.options.to_dict() == {"cache_ttl": 90}
+    assert model.gateway.config.gateway_id == "default"
+    with pytest.raises(ConfigurationError, match="gateway_id"):
+        model.model_copy(update={"gateway_id": "bad/id"})
