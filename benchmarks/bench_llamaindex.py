@@ -112,6 +112,28 @@ def main() -> None:
         )
         responses = OpenAIResponses(model=MODEL, api_base=provider_base, api_key="sk-bench")
 
+        # Context: a bare httpx POST of the same request, the part of the floor that no client
+        # can avoid (LlamaIndex's own per-call instrumentation comes on top of it).
+        import json
+
+        import httpx
+
+        raw_client = httpx.Client()
+        raw_body = json.dumps(
+            {"model": MODEL, "messages": [{"role": "user", "content": "Say hello."}]}
+        )
+        raw_headers = {"authorization": "Bearer sk-bench", "content-type": "application/json"}
+
+        def raw_post() -> Any:
+            return raw_client.post(
+                f"{provider_base}/chat/completions", content=raw_body, headers=raw_headers
+            ).json()
+
+        med = _per_call(
+            {"raw": raw_post, "theirs": lambda: like.chat(messages)}, args.calls, args.rounds
+        )
+        results.append(("raw httpx POST (floor part)", med["raw"], med["theirs"], "OpenAILike"))
+
         for label, ours, theirs, name in (
             ("chat", ours_chat, like, "OpenAILike"),
             ("chat (responses)", ours_responses, responses, "OpenAIResponses"),
