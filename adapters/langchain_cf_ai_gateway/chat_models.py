@@ -12,9 +12,7 @@ first use and reused. Both OpenAI-wire endpoints are supported (``api="chat"`` o
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -150,10 +148,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
 
     _config: GatewayConfig | None = PrivateAttr(default=None)
     _gateway: Gateway | None = PrivateAttr(default=None)
-    # Async HTTP connections belong to one event loop: one client per live loop, by loop id.
-    _loop_gateways: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Gateway]] = (
-        PrivateAttr(default_factory=dict)
-    )
 
     # -- construction --------------------------------------------------------------------------
     @model_validator(mode="before")
@@ -209,24 +203,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
                     gateway = self._gateway = self._new_gateway()
         return gateway
 
-    def _async_gateway(self) -> Gateway:
-        """The client for the running event loop (``asyncio.run`` twice gets two loops)."""
-        if self.http_async_client is not None:
-            return self.gateway  # the caller's own client, bound to the caller's loop
-        loop = asyncio.get_running_loop()
-        entry = self._loop_gateways.get(id(loop))
-        if entry is not None and entry[0]() is loop:
-            return entry[1]
-        with _GATEWAY_LOCK:
-            # Forget the clients of loops that are gone or closed, then add this loop's.
-            for key, (ref, _) in list(self._loop_gateways.items()):
-                old = ref()
-                if old is None or old.is_closed():
-                    del self._loop_gateways[key]
-            gateway = self._new_gateway()
-            self._loop_gateways[id(loop)] = (weakref.ref(loop), gateway)
-        return gateway
-
     def __getstate__(self) -> dict[Any, Any]:
         # HTTP clients are not picklable; a copy makes its own on first use.
         state = super().__getstate__()
@@ -235,7 +211,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
             state["__pydantic_private__"] = {
                 **private,
                 "_gateway": None,
-                "_loop_gateways": {},
             }
         return state
 
@@ -244,7 +219,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
         # A deep copy gets its own clients, lazily.
         if self._gateway is not None:
             memo[id(self._gateway)] = None
-        memo[id(self._loop_gateways)] = {}
         return super().__deepcopy__(memo)
 
     def model_copy(
@@ -257,7 +231,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
                 copied.gateway_options = options_dict(update["gateway_options"])
             copied._config = copied._resolve_config()
             copied._gateway = None
-            copied._loop_gateways = {}
         return copied
 
     def _new_gateway(self) -> Gateway:
@@ -362,7 +335,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, options = build_request(self, messages, stop, kwargs)
-        result = await self._async_gateway().achat(request, api=self.api, options=options)
+        result = await self.gateway.achat(request, api=self.api, options=options)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -405,7 +378,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, options = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
-        gateway = self._async_gateway()
+        gateway = self.gateway
         async with gateway.achat_stream(request, api=self.api, options=options) as stream:
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             async for delta in stream:
@@ -504,8 +477,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
             self._gateway.close()
 
     async def aclose(self) -> None:
-        """Close the running event loop's HTTP client (it reopens on the next call)."""
-        entry = self._loop_gateways.pop(id(asyncio.get_running_loop()), None)
-        if entry is not None:
-            await entry[1].aclose()
+        """Close the HTTP clients (they reopen on the next call)."""
+        if self._gateway is not None:
+            await self._gateway.aclose()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,44 +73,69 @@ class Transport:
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self._client = http_client
-        self._aclient = async_http_client
+        self._user_aclient = async_http_client
+        # Our own async clients, one per event loop: a pool is bound to the loop that opened it.
+        self._aclients: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
         self._owns_client = http_client is None
-        self._owns_aclient = async_http_client is None
         self._secrets = config.secrets()
-        base = {"user-agent": _USER_AGENT, **config.default_headers}
+        base = {
+            "accept-encoding": "gzip, deflate",
+            "connection": "keep-alive",
+            "user-agent": _USER_AGENT,
+            **config.default_headers,
+        }
         self._json_headers = {**base, **_JSON_HEADERS}
         self._sse_headers = {**base, **_SSE_HEADERS}
+        # Requests on our own clients are built directly, with the auth headers already merged.
+        signed: httpx.Headers = httpx.Headers()
+        self.auth.apply(signed)
+        self._signed_json = {**self._json_headers, **dict(signed)}
+        self._signed_sse = {**self._sse_headers, **dict(signed)}
+        self._timeout_ext = {"timeout": self.timeout.as_dict()}
 
     # -- clients ------------------------------------------------------------------------------
+    def _new_client_kwargs(self) -> dict[str, Any]:
+        return {
+            "timeout": self.timeout,
+            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            "follow_redirects": False,
+        }
+
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-                follow_redirects=False,
-            )
+            self._client = httpx.Client(**self._new_client_kwargs())
         return self._client
 
     @property
     def aclient(self) -> httpx.AsyncClient:
-        if self._aclient is None:
-            self._aclient = httpx.AsyncClient(
-                timeout=self.timeout,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-                follow_redirects=False,
-            )
-        return self._aclient
+        """The async client for the running event loop (created on first use in that loop)."""
+        if self._user_aclient is not None:
+            return self._user_aclient
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._aclients.get(loop)
+        if client is None:
+            client = self._aclients[loop] = httpx.AsyncClient(**self._new_client_kwargs())
+        return client
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
             self._client.close()
-        self._client = None if self._owns_client else self._client
+            self._client = None
 
     async def aclose(self) -> None:
-        if self._aclient is not None and self._owns_aclient:
-            await self._aclient.aclose()
-        self._aclient = None if self._owns_aclient else self._aclient
+        """Close the async client of the running loop, forget the others, and close the sync one."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._aclients.pop(loop, None)
+        self._aclients.clear()
+        if client is not None:
+            await client.aclose()
         self.close()
 
     # -- request building ---------------------------------------------------------------------
@@ -124,13 +150,25 @@ class Transport:
         stream: bool,
         timeout: float | httpx.Timeout | None = None,
     ) -> httpx.Request:
+        content = encode_body(body) if body is not None else None
+        if timeout is not None:
+            extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        else:
+            extensions = self._timeout_ext
+        if (client is self._client and self._owns_client) or (
+            isinstance(client, httpx.AsyncClient) and client is not self._user_aclient
+        ):
+            # Our own client has no defaults of its own: skip its merge step.
+            merged = dict(self._signed_sse if stream else self._signed_json)
+            if headers:
+                merged.update(headers)
+            return httpx.Request(method, url, content=content, headers=merged, extensions=extensions)
         merged = dict(self._sse_headers if stream else self._json_headers)
         if headers:
             merged.update(headers)
-        content = encode_body(body) if body is not None else None
-        extensions = {"timeout": httpx.Timeout(timeout).as_dict()} if timeout is not None else None
         request = client.build_request(
-            method, url, content=content, headers=merged, extensions=extensions
+            method, url, content=content, headers=merged,
+            extensions=extensions if timeout is not None else None,
         )
         self.auth.apply(request.headers)
         return request

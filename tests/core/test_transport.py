@@ -168,3 +168,17 @@ async def test_async_retries_and_timeout(make_gateway: Any, server: TestServer) 
         await gw.acreate("chat/completions", {}, timeout=0.2)
     assert len(server.requests) == 4  # the timeout was retried once
     await gw.aclose()
+
+
+def test_async_calls_from_successive_event_loops(make_gateway: Any, server: TestServer) -> None:
+    import asyncio
+
+    gw = make_gateway()
+
+    async def call() -> Any:
+        return (await gw.acreate("chat/completions", {"model": "m"})).body
+
+    # each asyncio.run has its own loop; the pool of a closed loop must not be reused
+    assert asyncio.run(call()) == {"ok": True}
+    assert asyncio.run(call()) == {"ok": True}
+    assert len(server.requests) == 2

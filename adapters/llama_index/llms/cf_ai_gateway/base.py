@@ -10,8 +10,6 @@ Retries happen only in the core (``max_retries``); this class adds no retry laye
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import AsyncGenerator, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -177,8 +175,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     )
 
     _gateway: Gateway | None = PrivateAttr(default=None)
-    # The client for async calls and the event loop it belongs to (its pool is tied to it).
-    _async_gateway: tuple[Any, Gateway] | None = PrivateAttr(default=None)
     _metadata_cache: tuple[Any, LLMMetadata, dict[str, Any]] | None = PrivateAttr(default=None)
 
     def __init__(
@@ -258,13 +254,12 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         super().__setattr__(name, value)
         if name in _CONNECTION_FIELDS:
             self._gateway = None
-            self._async_gateway = None
 
     def __getstate__(self) -> dict[Any, Any]:
         state = super().__getstate__()
         private = state.get("__pydantic_private__")
         if isinstance(private, dict):
-            state["__pydantic_private__"] = {**private, "_gateway": None, "_async_gateway": None}
+            state["__pydantic_private__"] = {**private, "_gateway": None}
         return state
 
     @classmethod
@@ -292,20 +287,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         gateway = self._gateway
         if gateway is None:
             gateway = self._gateway = self._new_gateway()
-        return gateway
-
-    def _agateway(self) -> Gateway:
-        """The client for async calls on the running event loop.
-
-        An async connection pool belongs to the loop that opened it, so a call from another
-        loop (say, a second ``asyncio.run``) gets a client of its own.
-        """
-        loop = asyncio.get_running_loop()
-        current = self._async_gateway
-        if current is not None and current[0]() is loop:
-            return current[1]
-        gateway = self.gateway if current is None else self._new_gateway()
-        self._async_gateway = (weakref.ref(loop), gateway)
         return gateway
 
     def _cached_metadata(self) -> tuple[Any, LLMMetadata, dict[str, Any]]:
@@ -340,10 +321,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             self._gateway.close()
 
     async def aclose(self) -> None:
-        """Close the pooled async HTTP connections."""
-        current = self._async_gateway
-        if current is not None and current[0]() is asyncio.get_running_loop():
-            await current[1].aclose()
+        """Close the pooled HTTP connections (they reopen on the next call)."""
+        if self._gateway is not None:
+            await self._gateway.aclose()
 
     # -- request building -------------------------------------------------------------------
 
@@ -376,7 +356,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 last = response
             return last
         request, call = self._request(messages, kwargs)
-        result = await self._agateway().achat(
+        result = await self.gateway.achat(
             request, api=self.api, options=call.options, timeout=call.timeout
         )
         return result_to_chat_response(result)
@@ -404,7 +384,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     ) -> AsyncGenerator[Any, None]:
         """Async twin of :meth:`_stream`."""
         request, call = self._request(messages, kwargs)
-        gateway, api = self._agateway(), self.api
+        gateway, api = self.gateway, self.api
         async with gateway.achat_stream(
             request, api=api, options=call.options, timeout=call.timeout
         ) as s:
