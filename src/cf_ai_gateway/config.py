@@ -108,7 +108,12 @@ def _secret_text(value: Any) -> str | None:
 def _check_secret(value: str | None, arg: str, env_name: str) -> Secret | None:
     if value is None:
         return None
-    if value != value.strip() or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if value[:7].lower() == "bearer ":
+        raise ConfigurationError(
+            f"{arg} (environment variable {env_name}) starts with 'Bearer ': pass the bare "
+            "key or token; the library adds the 'Bearer ' prefix itself"
+        )
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ConfigurationError(
             f"{arg} (environment variable {env_name}) contains whitespace or control characters "
             "(CR/LF would change the request headers); check how it was copied"
@@ -159,6 +164,13 @@ def _normalise_base_url(value: str, arg: str, env_name: str) -> str:
             )
     while path.endswith("/v1/v1"):
         path = path[:-3]
+    last = path.rsplit("/", 1)[-1]
+    if last in PROVIDER_KEY_ENV or last == "compat" or last.startswith("custom-"):
+        raise ConfigurationError(
+            f"{arg} (environment variable {env_name}) looks like a provider route (it ends in "
+            f"'/{last}'); pass the gateway API root such as {DEFAULT_BASE_URL}, and the account, "
+            "gateway and provider as account_id, gateway_id and provider"
+        )
     if any(seg in ("..", ".") for seg in path.split("/")):
         raise ConfigurationError(f"{arg} (environment variable {env_name}) must not contain '..'")
     return f"{parts.scheme}://{parts.netloc}{path}"
@@ -317,10 +329,10 @@ class GatewayConfig:
             s.get_secret_value() for s in (self.api_key, self.cf_aig_token, self.cf_api_token) if s
         )
 
-    def describe(self) -> dict[str, Any]:
-        """The settings with secrets masked, for diagnostics."""
+    def describe(self, endpoint: str = "chat/completions") -> dict[str, Any]:
+        """The settings with secrets masked, for diagnostics; ``url`` is that of ``endpoint``."""
         return {
-            "url": self.url("chat/completions"),
+            "url": self.url(endpoint),
             "account_id": self.account_id,
             "gateway_id": self.gateway_id,
             "provider": self.provider,
@@ -336,7 +348,8 @@ def _mask(secret: Secret | None) -> str | None:
     if secret is None:
         return None
     value = secret.get_secret_value()
-    return f"{value[:3]}…{value[-2:]}" if len(value) >= 12 else "***"
+    # Long keys keep their last 4 characters, so users can tell which key is in use.
+    return f"***{value[-4:]}" if len(value) >= 24 else "***"
 
 
 def _infer_surface(base_url: str) -> Surface:

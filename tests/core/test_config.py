@@ -170,3 +170,32 @@ def test_default_headers_cannot_smuggle_auth() -> None:
         GatewayConfig.resolve(account_id="a", api_key=API_KEY, default_headers={"Authorization": "x"})
     with pytest.raises(ConfigurationError, match="default_headers"):
         GatewayConfig.resolve(account_id="a", api_key=API_KEY, default_headers={"x-a": "b\r\nc: d"})
+
+
+@pytest.mark.parametrize("bad", ["Bearer sk-abcdef123", "sk-abc def", "bearer tok123456"])
+def test_secret_with_bearer_prefix_or_inner_space(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        GatewayConfig.resolve(account_id="a", cf_aig_token=bad)
+    assert "cf_aig_token" in str(err.value) and "CF_AIG_TOKEN" in str(err.value)
+    assert bad not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "https://gateway.ai.cloudflare.com/v1/acct/default/openai",
+        "http://127.0.0.1:8787/v1/acct/gw/compat/",
+        "https://gateway.ai.cloudflare.com/v1/acct/gw/custom-acme",
+    ],
+)
+def test_provider_route_given_as_base_url_is_explained(route: str) -> None:
+    with pytest.raises(ConfigurationError, match="provider route"):
+        GatewayConfig.resolve(account_id="a", api_key=API_KEY, base_url=route)
+
+
+def test_describe_masks_secrets_and_names_the_endpoint() -> None:
+    cfg = GatewayConfig.resolve(account_id="a", api_key=API_KEY, cf_aig_token="short-tok")
+    described = cfg.describe("responses")
+    assert described["url"].endswith("/a/default/openai/responses")
+    assert described["api_key"] == "***" + API_KEY[-4:]
+    assert described["cf_aig_token"] == "***"
