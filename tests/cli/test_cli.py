@@ -181,3 +181,21 @@ def test_version_and_help() -> None:
     assert run("--version").stdout.startswith("cf-ai-gateway ")
     bare = run()
     assert bare.returncode == 2 and "chat" in bare.stdout and "doctor" in bare.stdout
+
+
+def test_doctor_shows_the_url_of_the_endpoint_it_checks(emulator: Emulator) -> None:
+    env = clean_env(**emulator.env())
+    result = run("doctor", "--api", "responses", env=env)
+    assert result.returncode == 0, result.stderr
+    url_line = next(line for line in result.stdout.splitlines() if line.strip().startswith("URL:"))
+    assert url_line.rstrip().endswith("/openai/responses")
+
+
+def test_configuration_hints_fit_the_error() -> None:
+    groq = run("chat", "--provider", "groq", "hi", env=clean_env(CF_ACCOUNT_ID="acct1"))
+    assert groq.returncode != 0 and "GROQ_API_KEY" in groq.stderr
+    assert "OPENAI_API_KEY" not in groq.stderr
+    bad_option = run("chat", "hi", env=clean_env(CF_ACCOUNT_ID="acct1", OPENAI_API_KEY="sk-test-00000000",
+                                                 CF_AIG_CACHE_TTL="10"))
+    assert bad_option.returncode != 0 and "CF_AIG_CACHE_TTL" in bad_option.stderr
+    assert "export CF_ACCOUNT_ID" not in bad_option.stderr  # no credentials hint for an option error

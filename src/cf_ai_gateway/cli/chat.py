@@ -12,8 +12,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from .common import (
-    CREDENTIALS_HINT,
     build_gateway,
+    config_hint,
     err,
     explain,
     info_line,
@@ -52,7 +52,9 @@ def run_chat(args: argparse.Namespace) -> int:
             gateway = build_gateway(args, emulator)
         except ConfigurationError as exc:
             err(f"error: {exc}")
-            err(CREDENTIALS_HINT)
+            hint = config_hint(exc, args.provider)
+            if hint:
+                err(hint)
             return 2
         with gateway:
             if emulator is not None:

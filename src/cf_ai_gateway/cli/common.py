@@ -17,14 +17,25 @@ if TYPE_CHECKING:
     from .. import Gateway, GatewayError
     from ..emulator import Emulator
 
-CREDENTIALS_HINT = (
-    "Set CF_ACCOUNT_ID and a provider key (OPENAI_API_KEY) and/or a gateway token (CF_AIG_TOKEN),\n"
+_CREDENTIALS_HINT = (
+    "Set CF_ACCOUNT_ID and a provider key ({key_env}) and/or a gateway token (CF_AIG_TOKEN),\n"
     "for example:\n"
     "  export CF_ACCOUNT_ID=<your Cloudflare account id>\n"
-    "  export OPENAI_API_KEY=sk-...        # provider key\n"
+    "  export {key_env}=...        # provider key\n"
     "  export CF_AIG_TOKEN=...             # gateway token (authenticated gateways, stored keys)\n"
     "or try it locally with --emulator."
 )
+
+
+def config_hint(error: Exception, provider: str | None) -> str | None:
+    """The credentials hint, when ``error`` is about missing credentials or account; else None."""
+    from ..config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+
+    text = str(error)
+    if not any(word in text for word in ("no credentials", "account_id is required", "needs a")):
+        return None
+    key_env = PROVIDER_KEY_ENV.get(provider or "openai", GENERIC_KEY_ENV)
+    return _CREDENTIALS_HINT.format(key_env=key_env)
 
 
 def err(message: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import CREDENTIALS_HINT, build_gateway, err, explain, maybe_emulator, model_name
+from .common import build_gateway, config_hint, err, explain, maybe_emulator, model_name
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -28,10 +28,12 @@ def run_doctor(args: argparse.Namespace) -> int:
             out.write("Configuration: not usable\n")
             out.flush()
             err(f"error: {exc}")
-            err(CREDENTIALS_HINT)
+            hint = config_hint(exc, args.provider)
+            if hint:
+                err(hint)
             return 2
         with gateway:
-            described = gateway.config.describe()
+            described = gateway.config.describe("chat/completions" if args.api == "chat" else "responses")
             out.write("Configuration\n")
             for label, key in (("URL", "url"), ("account", "account_id"), ("gateway", "gateway_id"),
                                ("provider", "provider"), ("surface", "surface"), ("auth mode", "auth_mode"),
