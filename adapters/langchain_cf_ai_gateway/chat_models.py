@@ -33,7 +33,7 @@ from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import PROVIDER_KEY_ENV, GatewayConfig
+from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV, GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
@@ -158,7 +158,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         provider = values.get("provider") or "openai"
         if provider != "openai" and values.get("api_key") is None:
             # Never send an OpenAI key to another provider: read that provider's variable.
-            env_name = PROVIDER_KEY_ENV.get(provider, "CF_AIG_PROVIDER_API_KEY")
+            env_name = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
             values["api_key"] = secret_from_env(env_name, default=None)()
         names = {name for name, info in cls.model_fields.items()}
         names |= {info.alias for info in cls.model_fields.values() if info.alias}
@@ -258,7 +258,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
-        return {"api_key": "OPENAI_API_KEY", "cf_aig_token": "CF_AIG_TOKEN"}
+        # The provider's own key variable, so a loaded groq model never gets the OpenAI key.
+        key_env = PROVIDER_KEY_ENV.get(self.provider, GENERIC_KEY_ENV)
+        return {"api_key": key_env, "cf_aig_token": "CF_AIG_TOKEN"}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:

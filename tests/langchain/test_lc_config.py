@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from langchain_core.load import dumpd, dumps, load
+from langchain_core.load import dumpd, dumps, load, loads
 from pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError, GatewayOptions
@@ -196,3 +196,39 @@ def test_model_copy_with_new_settings_gets_its_own_checked_client() -> None:
     assert model.gateway.config.gateway_id == "default"
     with pytest.raises(ConfigurationError, match="gateway_id"):
         model.model_copy(update={"gateway_id": "bad/id"})
+
+
+@pytest.mark.parametrize(
+    ("provider", "key_env"),
+    [("openai", "OPENAI_API_KEY"), ("groq", "GROQ_API_KEY"), ("custom-mine", "CF_AIG_PROVIDER_API_KEY")],
+)
+def test_serialized_key_names_the_providers_own_variable(
+    monkeypatch: pytest.MonkeyPatch, provider: str, key_env: str
+) -> None:
+    model = make(provider=provider)
+    assert model.lc_secrets["api_key"] == key_env
+    assert dumpd(model)["kwargs"]["api_key"] == {"lc": 1, "type": "secret", "id": [key_env]}
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-travel")
+    monkeypatch.setenv(key_env, "key-for-" + provider)
+    loaded = loads(
+        dumps(model),
+        valid_namespaces=["langchain_cf_ai_gateway"],
+        allowed_objects=[ChatCloudflareAIGateway],
+        secrets_from_env=True,
+    )
+    assert loaded.provider == provider
+    assert loaded.api_key is not None and loaded.api_key.get_secret_value() == "key-for-" + provider
+
+
+def test_loading_a_groq_model_without_its_key_never_falls_back_to_openai(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = dumps(make(provider="groq"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-travel")
+    with pytest.raises(ConfigurationError, match="GROQ_API_KEY"):
+        loads(
+            text,
+            valid_namespaces=["langchain_cf_ai_gateway"],
+            allowed_objects=[ChatCloudflareAIGateway],
+            secrets_from_env=True,
+        )
