@@ -322,8 +322,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = build_request(self, messages, stop, kwargs)
-        result = self.gateway.chat(request, api=self.api, options=options)
+        request, call = build_request(self, messages, stop, kwargs)
+        result = self.gateway.chat(request, api=self.api, **call)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -336,8 +336,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        request, options = build_request(self, messages, stop, kwargs)
-        result = await self.gateway.achat(request, api=self.api, options=options)
+        request, call = build_request(self, messages, stop, kwargs)
+        result = await self.gateway.achat(request, api=self.api, **call)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -350,9 +350,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, options = build_request(self, messages, stop, kwargs)
+        request, call = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
-        with self.gateway.chat_stream(request, api=self.api, options=options) as stream:
+        with self.gateway.chat_stream(request, api=self.api, **call) as stream:
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             for delta in stream:
                 chunk = delta_to_chunk(delta)
@@ -378,10 +378,10 @@ class ChatCloudflareAIGateway(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, options = build_request(self, messages, stop, kwargs)
+        request, call = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         gateway = self.gateway
-        async with gateway.achat_stream(request, api=self.api, options=options) as stream:
+        async with gateway.achat_stream(request, api=self.api, **call) as stream:
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             async for delta in stream:
                 chunk = delta_to_chunk(delta)

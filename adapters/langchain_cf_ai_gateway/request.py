@@ -4,8 +4,9 @@ The model's fields give the defaults; ``model_kwargs``, then the model's ``extra
 call's keyword arguments (from ``invoke``, ``.bind`` or ``bind_tools``) override them, in that
 order. Known names land in their request field (``tools``, ``tool_choice``,
 ``response_format``, ``reasoning``, ``stop``, ``max_completion_tokens``…), anything else in the
-request's ``extra_body`` so that it reaches the endpoint as is. ``gateway_options`` is taken out
-and returned separately: it becomes headers, not body.
+request's ``extra_body`` so that it reaches the endpoint as is. HTTP options are never body:
+``gateway_options`` (headers), ``timeout`` and ``extra_headers`` are returned as keyword
+arguments for the core call, and ``extra_query`` is refused (the gateway routes take no query).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
+from cf_ai_gateway.config import check_extra_headers
 from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.options import GatewayOptions
+from cf_ai_gateway.transport import check_timeout
 from cf_ai_gateway.wire.types import ChatRequest
 
 from .messages import convert_messages
@@ -33,6 +36,8 @@ _REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
 # Per-call kwargs that are LangChain plumbing (or fixed by the call), never request fields.
 _IGNORED_CALL_KWARGS = frozenset({"stream", "run_manager", "callbacks", "messages"})
 _MAX_TOKENS_ALIASES = ("max_completion_tokens", "max_output_tokens")
+# Per-call options of the HTTP request rather than of the model (as in the OpenAI SDK).
+_HTTP_OPTIONS = frozenset({"timeout", "request_timeout", "extra_headers", "extra_query"})
 
 
 def options_dict(value: Any) -> dict[str, Any] | None:
@@ -52,9 +57,9 @@ def build_request(
     messages: list[BaseMessage],
     stop: list[str] | None,
     kwargs: dict[str, Any],
-) -> tuple[ChatRequest, Any]:
-    """The neutral request and the per-call gateway options for one call."""
-    options = kwargs.pop("gateway_options", None)
+) -> tuple[ChatRequest, dict[str, Any]]:
+    """The neutral request and the core call's keyword arguments (options, timeout, headers)."""
+    call: dict[str, Any] = {"options": kwargs.pop("gateway_options", None)}
     request = ChatRequest(
         model=model.model,
         messages=convert_messages(messages),
@@ -80,16 +85,16 @@ def build_request(
     if model.reasoning:
         _apply_reasoning(request, model.reasoning)
     for key, value in model.model_kwargs.items():
-        _apply(request, extra, key, value)
+        _apply(request, extra, call, key, value)
     if model.extra_body:
         extra.update(model.extra_body)
     for key, value in kwargs.items():
-        _apply(request, extra, key, value)
+        _apply(request, extra, call, key, value)
     if extra:
         request.extra_body = extra
     if request.n not in (None, 1):
         raise ConfigurationError(f"n must be 1 (one message per call); got n={request.n}")
-    return request, options
+    return request, call
 
 
 def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None:
@@ -99,9 +104,13 @@ def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None
         request.reasoning_summary = reasoning["summary"]
 
 
-def _apply(request: ChatRequest, extra: dict[str, Any], key: str, value: Any) -> None:
-    """Put one per-call (or ``model_kwargs``) value where it belongs in the request."""
-    if key == "tools":
+def _apply(
+    request: ChatRequest, extra: dict[str, Any], call: dict[str, Any], key: str, value: Any
+) -> None:
+    """Put one per-call (or ``model_kwargs``) value where it belongs: request or HTTP call."""
+    if key in _HTTP_OPTIONS:
+        _apply_http_option(call, key, value)
+    elif key == "tools":
         request.tools = neutral_tools(value) if value else None
     elif key == "tool_choice":
         choice, raw_choice = neutral_tool_choice(value)
@@ -126,3 +135,19 @@ def _apply(request: ChatRequest, extra: dict[str, Any], key: str, value: Any) ->
         setattr(request, key, value)
     else:
         extra[key] = value
+
+
+def _apply_http_option(call: dict[str, Any], key: str, value: Any) -> None:
+    if key == "extra_query":
+        if value:
+            raise ConfigurationError(
+                "extra_query is not supported: the gateway's provider routes take no query "
+                "parameters; put request fields in extra_body"
+            )
+    elif key == "extra_headers":
+        # Checked now (names, values, no auth headers) so that nothing is sent on bad input.
+        headers = check_extra_headers(value)
+        call["extra_headers"] = {**call.get("extra_headers", {}), **headers}
+    elif value is not None:  # timeout / request_timeout; None keeps the model's timeout
+        check_timeout(value, key)
+        call["timeout"] = value
