@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .config import GatewayConfig
+from .config import GatewayConfig, check_extra_headers
 from .errors import ConfigurationError, StreamError
 from .info import GatewayInfo
 from .options import GatewayOptions
@@ -145,10 +145,13 @@ class Gateway:
         """The full URL of a provider endpoint on this gateway."""
         return self.config.url(endpoint)
 
-    def _headers(self, options: OptionsLike) -> Mapping[str, str]:
-        if options is None:
-            return self.options.headers
-        return self.options.merge(options).headers
+    def _headers(
+        self, options: OptionsLike, extra_headers: Mapping[str, str] | None = None
+    ) -> Mapping[str, str]:
+        headers = self.options.headers if options is None else self.options.merge(options).headers
+        if extra_headers:
+            return {**headers, **check_extra_headers(extra_headers)}
+        return headers
 
     def _check_model(self, request: ChatRequest) -> None:
         if not isinstance(request.model, str) or not request.model:
@@ -163,11 +166,11 @@ class Gateway:
     # -- raw calls ----------------------------------------------------------------------------
     def create(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """POST ``body`` to ``endpoint`` and return the parsed JSON reply."""
         url = self.config.url(endpoint)
-        headers = self._headers(options)
+        headers = self._headers(options, extra_headers)
         client = self.transport.client
         response = self.transport.send(
             lambda: self.transport.build_request(
@@ -179,11 +182,11 @@ class Gateway:
 
     async def acreate(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
         url = self.config.url(endpoint)
-        headers = self._headers(options)
+        headers = self._headers(options, extra_headers)
         client = self.transport.aclient
         response = await self.transport.asend(
             lambda: self.transport.build_request(
@@ -195,7 +198,7 @@ class Gateway:
 
     def stream(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawStream:
         """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
 
@@ -205,7 +208,7 @@ class Gateway:
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
         url = self.config.url(endpoint)
-        headers = self._headers(options)
+        headers = self._headers(options, extra_headers)
         client = self.transport.client
         response = self.transport.send(
             lambda: self.transport.build_request(
@@ -213,17 +216,17 @@ class Gateway:
             ),
             stream=True,
         )
-        return RawStream(response)
+        return RawStream(response, self.transport.secrets)
 
     def astream(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncRawStream:
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
         url = self.config.url(endpoint)
-        headers = self._headers(options)
+        headers = self._headers(options, extra_headers)
 
         async def opener() -> httpx.Response:
             client = self.transport.aclient
@@ -234,32 +237,32 @@ class Gateway:
                 stream=True,
             )
 
-        return AsyncRawStream(opener)
+        return AsyncRawStream(opener, self.transport.secrets)
 
     # -- neutral calls ------------------------------------------------------------------------
     def chat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> ChatResult:
         """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.create(
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout,
+            timeout=timeout, extra_headers=extra_headers,
         )
         return self._result(wire, raw)
 
     async def achat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
         wire = _wire(api)
         self._check_model(request)
         raw = await self.acreate(
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout,
+            timeout=timeout, extra_headers=extra_headers,
         )
         return self._result(wire, raw)
 
@@ -276,27 +279,27 @@ class Gateway:
 
     def chat_stream(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> ChatStream:
         """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.stream(
             _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout,
+            timeout=timeout, extra_headers=extra_headers,
         )
         return ChatStream(raw, wire.StreamHandler())
 
     def achat_stream(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncChatStream:
         """Async twin of :meth:`chat_stream`."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.astream(
             _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout,
+            timeout=timeout, extra_headers=extra_headers,
         )
         return AsyncChatStream(raw, wire.StreamHandler())
 

@@ -101,7 +101,10 @@ def _secret_text(value: Any) -> str | None:
     if hasattr(value, "get_secret_value"):
         value = value.get_secret_value()
     if not isinstance(value, str):
-        raise TypeError("secrets must be strings")
+        raise ConfigurationError(
+            f"secrets (api_key, cf_aig_token, cf_api_token) must be strings, not "
+            f"{type(value).__name__}"
+        )
     return value or None
 
 
@@ -138,14 +141,25 @@ def _check_id(value: Any, arg: str, env_name: str | None, pattern: re.Pattern[st
     return value
 
 
-def _normalise_base_url(value: str, arg: str, env_name: str) -> str:
+def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"{arg} (environment variable {env_name}) must be a URL string, not "
+            f"{type(value).__name__}"
+        )
     if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in value):
         raise ConfigurationError(
             f"{arg} (environment variable {env_name}) must not contain whitespace or control "
             "characters"
         )
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:
+        raise ConfigurationError(
+            f"{arg} (environment variable {env_name}) is not a valid URL"
+        ) from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ConfigurationError(
             f"{arg} (environment variable {env_name}) must be an http(s) URL such as "
             f"{DEFAULT_BASE_URL}; got {value!r}"
@@ -248,10 +262,10 @@ class GatewayConfig:
             "CF_API_BASE_URL",
         )
         raw_base = base_url or _env(env, "CF_AIG_BASE_URL") or DEFAULT_BASE_URL
-        chosen_surface = surface or _infer_surface(raw_base)
+        base = _normalise_base_url(raw_base, "base_url", "CF_AIG_BASE_URL")
+        chosen_surface = surface or _infer_surface(base)
         if chosen_surface not in ("gateway", "rest"):
             raise ConfigurationError(f"surface must be 'gateway' or 'rest'; got {surface!r}")
-        base = _normalise_base_url(raw_base, "base_url", "CF_AIG_BASE_URL")
         if chosen_surface == "rest" and (base_url or _env(env, "CF_AIG_BASE_URL")):
             api_base = base
         elif chosen_surface == "gateway":
@@ -266,7 +280,7 @@ class GatewayConfig:
         api_token = _check_secret(
             _secret_text(cf_api_token) or _env(env, "CF_API_TOKEN"), "cf_api_token", "CF_API_TOKEN"
         )
-        headers = _check_default_headers(default_headers)
+        headers = check_extra_headers(default_headers, "default_headers")
 
         if chosen_surface == "rest":
             rest_token = api_token or token
@@ -407,18 +421,33 @@ def _resolve_auth_mode(
     return "byok"
 
 
-def _check_default_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+_FORBIDDEN_HEADERS = frozenset(
+    {"authorization", "cf-aig-authorization", "host", "content-length", "transfer-encoding"}
+)
+
+
+def check_extra_headers(headers: Any, arg: str = "extra_headers") -> dict[str, str]:
+    """Check user-supplied headers: valid names, ASCII values without CR/LF, and none that
+    would replace the auth headers or the request framing."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(f"{arg} must be a dict of header names to values")
     out: dict[str, str] = {}
-    for name, value in (headers or {}).items():
+    for name, value in headers.items():
         if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]+$", name):
-            raise ConfigurationError(f"default_headers has an invalid header name {name!r}")
-        if name.lower() in ("authorization", "cf-aig-authorization"):
+            raise ConfigurationError(f"{arg} has an invalid header name {name!r}")
+        if name.lower() in _FORBIDDEN_HEADERS:
             raise ConfigurationError(
-                f"default_headers must not set {name}; pass api_key / cf_aig_token instead"
+                f"{arg} must not set {name}; pass api_key / cf_aig_token for authentication"
             )
-        if not isinstance(value, str) or any(ch in value for ch in "\r\n\x00"):
+        if (
+            not isinstance(value, str)
+            or any(ch in value for ch in "\r\n\x00")
+            or not value.isascii()
+        ):
             raise ConfigurationError(
-                f"default_headers[{name!r}] must be a string without CR, LF or NUL"
+                f"{arg}[{name!r}] must be an ASCII string without CR, LF or NUL"
             )
         out[name] = value
     return out

@@ -150,9 +150,22 @@ def gateway_error(exc: BaseException) -> GatewayError:
     except httpx.ResponseNotRead:
         content = b""
     info = GatewayInfo.from_headers(response.headers, response.status_code)
-    error = error_from_response(response.status_code, response.headers, content, info=info)
+    error = error_from_response(
+        response.status_code, response.headers, content, info=info,
+        secrets=_request_secrets(response),
+    )
     error.__cause__ = exc
     return error
+
+
+def _request_secrets(response: httpx.Response) -> tuple[str, ...]:
+    """The credentials the request carried, so that they can be scrubbed from the reply."""
+    try:
+        headers = response.request.headers
+    except RuntimeError:
+        return ()
+    values = (headers.get("authorization"), headers.get("cf-aig-authorization"))
+    return tuple(v.split(" ", 1)[-1] for v in values if v)
 
 
 def _client_kwargs(gateway: Gateway, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -185,6 +198,8 @@ def _attach_auth(client: httpx.Client | httpx.AsyncClient, auth: GatewayAuth) ->
             "(pass an httpx client without auth=)"
         )
     client.auth = auth
+    # A redirect to another host would carry cf-aig-authorization along: never follow one.
+    client.follow_redirects = False
 
 
 def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:

@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Protocol
 
 import httpx
 
-from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError
+from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .info import GatewayInfo
 from .sse import DONE, SSEDecoder
 from .wire.types import ChatDelta, ChatResult
@@ -34,19 +34,27 @@ class StreamHandler(Protocol):
     def result(self) -> ChatResult: ...
 
 
-def _raise_error_event(event: Any, info: GatewayInfo) -> NoReturn:
+def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings."""
+    try:
+        return json.loads(scrub(json.dumps(value), secrets))
+    except (TypeError, ValueError):
+        return None
+
+
+def _raise_error_event(event: Any, info: GatewayInfo, secrets: tuple[str, ...]) -> NoReturn:
     """Raise the :class:`StreamError` for an error event or a non-object event."""
     if not isinstance(event, dict):
         raise StreamError("stream event is not a JSON object", log_id=info.log_id, info=info)
     err = event.get("error")
     detail = err if isinstance(err, dict) else event
-    message = detail.get("message") or "error event in stream"
+    message = scrub(str(detail.get("message") or "error event in stream"), secrets)
     code = detail.get("code")
     raise StreamError(
         f"stream error from provider: {message}",
         code=code if isinstance(code, int) else None,
         log_id=info.log_id,
-        body=event,
+        body=scrub_value(event, secrets),
         info=info,
     )
 
@@ -54,10 +62,11 @@ def _raise_error_event(event: Any, info: GatewayInfo) -> NoReturn:
 class _StreamState:
     """State shared by the sync and async raw streams."""
 
-    __slots__ = ("_decoder", "info", "saw_done", "terminal")
+    __slots__ = ("_decoder", "info", "saw_done", "secrets", "terminal")
 
-    def __init__(self, info: GatewayInfo) -> None:
+    def __init__(self, info: GatewayInfo, secrets: tuple[str, ...] = ()) -> None:
         self.info = info
+        self.secrets = secrets
         self.saw_done = False
         self.terminal = False
         self._decoder = SSEDecoder()
@@ -77,15 +86,15 @@ class _StreamState:
                     info=self.info,
                 ) from exc
             if type(event) is not dict:
-                _raise_error_event(event, self.info)
+                _raise_error_event(event, self.info, self.secrets)
             kind = event.get("type")
             if kind is None:
                 if "error" in event:
-                    _raise_error_event(event, self.info)
+                    _raise_error_event(event, self.info, self.secrets)
             elif kind in TERMINAL_EVENTS:
                 self.terminal = True
             elif kind == "error":
-                _raise_error_event(event, self.info)
+                _raise_error_event(event, self.info, self.secrets)
             yield event
 
     def finish(self) -> Generator[dict[str, Any], None, None]:
@@ -116,10 +125,11 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
 class RawStream:
     """Iterator of parsed SSE event dicts from one open response; a context manager."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, secrets: tuple[str, ...] = ()) -> None:
         self.response = response
         self.info = GatewayInfo.from_headers(response.headers, response.status_code)
-        self._state = _StreamState(self.info)
+        self.secrets = secrets
+        self._state = _StreamState(self.info, secrets)
         self._iterator: Iterator[dict[str, Any]] | None = None
 
     @property
@@ -160,8 +170,11 @@ class RawStream:
 class AsyncRawStream:
     """Async iterator of parsed SSE event dicts. Opens on ``async with``, ``await`` or first use."""
 
-    def __init__(self, opener: Callable[[], Awaitable[httpx.Response]]) -> None:
+    def __init__(
+        self, opener: Callable[[], Awaitable[httpx.Response]], secrets: tuple[str, ...] = ()
+    ) -> None:
         self._opener = opener
+        self.secrets = secrets
         self.response: httpx.Response | None = None
         self.info: GatewayInfo = GatewayInfo()
         self._state: _StreamState | None = None
@@ -175,7 +188,7 @@ class AsyncRawStream:
         if self.response is None:
             self.response = await self._opener()
             self.info = GatewayInfo.from_headers(self.response.headers, self.response.status_code)
-            self._state = _StreamState(self.info)
+            self._state = _StreamState(self.info, self.secrets)
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncRawStream]:
@@ -217,14 +230,14 @@ class AsyncRawStream:
         await self.aclose()
 
 
-def _failed_error(result: ChatResult) -> ProviderError:
+def _failed_error(result: ChatResult, secrets: tuple[str, ...]) -> ProviderError:
     err = result.raw.get("error") if isinstance(result.raw, dict) else None
     message = err.get("message") if isinstance(err, dict) else None
     info = result.info if isinstance(result.info, GatewayInfo) else None
     return ProviderError(
-        f"Provider: {message or 'the response failed'}",
+        f"Provider: {scrub(str(message or 'the response failed'), secrets)}",
         log_id=info.log_id if info else None,
-        body=result.raw,
+        body=scrub_value(result.raw, secrets),
         info=info,
     )
 
@@ -262,7 +275,7 @@ class ChatStream:
         self._finished = True
         result = self.result()
         if result.status == "failed":
-            raise _failed_error(result)
+            raise _failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         """The whole reply accumulated from the deltas seen so far."""
@@ -319,7 +332,7 @@ class AsyncChatStream:
             self.handler.on_done()
         result = self.result()
         if result.status == "failed":
-            raise _failed_error(result)
+            raise _failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         result = self.handler.result()

@@ -22,10 +22,12 @@ import httpx
 from .auth import GatewayAuth
 from .config import GatewayConfig
 from .errors import (
+    ConfigurationError,
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
     error_from_response,
+    scrub,
 )
 from .info import GatewayInfo
 
@@ -45,9 +47,27 @@ def is_retryable_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+# Codes whose 429/5xx will not clear within a retry's wait: spend limits, exhausted credits.
+NON_TRANSIENT_CODES = frozenset({2021, 2041, 2045})
+
+
 def encode_body(body: Any) -> bytes:
-    """Compact JSON bytes of a request body."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON bytes of a request body; NaN, infinities and non-JSON values are refused."""
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"the request body is not valid JSON: {exc}") from None
+
+
+def check_timeout(timeout: Any, arg: str = "timeout") -> httpx.Timeout | None:
+    """A positive number of seconds, an ``httpx.Timeout``, or None (no timeout)."""
+    if timeout is None or isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ConfigurationError(
+            f"{arg} must be a positive number of seconds, an httpx.Timeout or None; got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))
 
 
 class Transport:
@@ -63,23 +83,23 @@ class Transport:
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise ConfigurationError("http_client must be an httpx.Client")
+        if async_http_client is not None and not isinstance(async_http_client, httpx.AsyncClient):
+            raise ConfigurationError("async_http_client must be an httpx.AsyncClient")
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            from .errors import ConfigurationError
-
             raise ConfigurationError(f"max_retries must be a non-negative integer; got {max_retries!r}")
         self.config = config
         self.auth = GatewayAuth(config)
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.timeout = check_timeout(timeout) or httpx.Timeout(None)
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self._client = http_client
         self._user_aclient = async_http_client
-        # Our own async clients, one per event loop: a pool is bound to the loop that opened it.
-        self._aclients: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Our own async clients, one per live event loop: a pool is bound to the loop that opened it.
+        self._aclients: dict[int, tuple[weakref.ref[Any], httpx.AsyncClient]] = {}
         self._owns_client = http_client is None
-        self._secrets = config.secrets()
+        self.secrets = config.secrets()
         base = {
             "accept-encoding": "gzip, deflate",
             "connection": "keep-alive",
@@ -117,9 +137,16 @@ class Transport:
         import asyncio
 
         loop = asyncio.get_running_loop()
-        client = self._aclients.get(loop)
-        if client is None:
-            client = self._aclients[loop] = httpx.AsyncClient(**self._new_client_kwargs())
+        entry = self._aclients.get(id(loop))
+        if entry is not None and entry[0]() is loop:
+            return entry[1]
+        # Forget the clients of loops that are gone or closed (their sockets go with them).
+        for key, (ref, _) in list(self._aclients.items()):
+            old = ref()
+            if old is None or old.is_closed():
+                del self._aclients[key]
+        client = httpx.AsyncClient(**self._new_client_kwargs())
+        self._aclients[id(loop)] = (weakref.ref(loop), client)
         return client
 
     def close(self) -> None:
@@ -131,11 +158,10 @@ class Transport:
         """Close the async client of the running loop, forget the others, and close the sync one."""
         import asyncio
 
-        loop = asyncio.get_running_loop()
-        client = self._aclients.pop(loop, None)
+        entry = self._aclients.pop(id(asyncio.get_running_loop()), None)
         self._aclients.clear()
-        if client is not None:
-            await client.aclose()
+        if entry is not None:
+            await entry[1].aclose()
         self.close()
 
     # -- request building ---------------------------------------------------------------------
@@ -151,8 +177,9 @@ class Transport:
         timeout: float | httpx.Timeout | None = None,
     ) -> httpx.Request:
         content = encode_body(body) if body is not None else None
-        if timeout is not None:
-            extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+        call_timeout = check_timeout(timeout)
+        if call_timeout is not None:
+            extensions = {"timeout": call_timeout.as_dict()}
         else:
             extensions = self._timeout_ext
         if (client is self._client and self._owns_client) or (
@@ -182,18 +209,28 @@ class Transport:
         base: float = min(self.retry_base_delay * (2.0**attempt), MAX_BACKOFF)
         return base * (0.75 + random.random() * 0.25)
 
+    def _retryable(self, status: int, error: GatewayError) -> bool:
+        return is_retryable_status(status) and error.code not in NON_TRANSIENT_CODES
+
     def _translate(self, exc: httpx.HTTPError) -> GatewayError:
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
         if isinstance(exc, httpx.TimeoutException):
             return GatewayTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
         return GatewayConnectionError(
-            f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self._secrets)}"
+            f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self.secrets)}"
         )
 
     def error_for(self, response: httpx.Response) -> GatewayError:
         info = GatewayInfo.from_headers(response.headers, response.status_code)
+        if response.status_code < 400:
+            location = scrub(response.headers.get("location", "?"), self.secrets)[:200]
+            return GatewayError(
+                f"the gateway answered with a redirect to {location}, which is not followed: "
+                "it would carry the credentials to another address; check base_url",
+                status_code=response.status_code, log_id=info.log_id, info=info,
+            )
         return error_from_response(
-            response.status_code, response.headers, response.content, info=info, secrets=self._secrets
+            response.status_code, response.headers, response.content, info=info, secrets=self.secrets
         )
 
     # -- sync ---------------------------------------------------------------------------------
@@ -203,7 +240,7 @@ class Transport:
         while True:
             request = request_factory()
             try:
-                response = self.client.send(request, stream=stream)
+                response = self.client.send(request, stream=stream, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
@@ -211,7 +248,7 @@ class Transport:
                     attempt += 1
                     continue
                 raise error from exc
-            if response.status_code < 400:
+            if response.status_code < 300:
                 return response
             try:
                 if stream:
@@ -222,7 +259,7 @@ class Transport:
                 if stream:
                     response.close()
             error = self.error_for(response)
-            if is_retryable_status(response.status_code) and attempt < self.max_retries:
+            if self._retryable(response.status_code, error) and attempt < self.max_retries:
                 self._sleep(attempt, error.retry_after, error)
                 attempt += 1
                 continue
@@ -239,7 +276,7 @@ class Transport:
         while True:
             request = request_factory()
             try:
-                response = await self.aclient.send(request, stream=stream)
+                response = await self.aclient.send(request, stream=stream, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
@@ -247,7 +284,7 @@ class Transport:
                     attempt += 1
                     continue
                 raise error from exc
-            if response.status_code < 400:
+            if response.status_code < 300:
                 return response
             try:
                 if stream:
@@ -258,7 +295,7 @@ class Transport:
                 if stream:
                     await response.aclose()
             error = self.error_for(response)
-            if is_retryable_status(response.status_code) and attempt < self.max_retries:
+            if self._retryable(response.status_code, error) and attempt < self.max_retries:
                 await self._asleep(attempt, error.retry_after, error)
                 attempt += 1
                 continue
@@ -281,6 +318,4 @@ def _has_request(exc: httpx.HTTPError) -> bool:
 
 
 def _short(text: str, secrets: tuple[str, ...]) -> str:
-    from .errors import scrub
-
     return scrub(text, secrets)[:300]

@@ -71,7 +71,7 @@ def test_missing_credentials_names_arguments_and_env_vars() -> None:
 
 
 def test_missing_account_names_argument_and_env_var() -> None:
-    with pytest.raises(ConfigurationError, match="account_id.*CF_ACCOUNT_ID"):
+    with pytest.raises(ConfigurationError, match=r"account_id.*CF_ACCOUNT_ID"):
         GatewayConfig.resolve(api_key=API_KEY)
 
 
@@ -138,7 +138,7 @@ def test_bad_provider_slug(bad: str) -> None:
     ],
 )
 def test_bad_base_url(bad: str) -> None:
-    with pytest.raises(ConfigurationError, match="base_url.*CF_AIG_BASE_URL"):
+    with pytest.raises(ConfigurationError, match=r"base_url.*CF_AIG_BASE_URL"):
         GatewayConfig.resolve(account_id="a", api_key=API_KEY, base_url=bad)
 
 

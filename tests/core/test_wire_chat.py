@@ -475,3 +475,24 @@ def test_bad_request_raises_configuration_error(
 ) -> None:
     with pytest.raises(ConfigurationError, match=named):
         converter(api).build_body(request(**fields), stream=False)
+
+
+def test_logprobs_from_the_recorded_stream_and_body() -> None:
+    from .recordings import FIXTURE_SSE_DIR, HAVE_RECORDINGS, feed_chat
+
+    if not HAVE_RECORDINGS:
+        pytest.skip("recordings not found")
+    text = (FIXTURE_SSE_DIR / "chat_completions_stream__test_content_logprobs_events.sse").read_text()
+    handler, deltas, events = feed_chat(text)
+    expected = [
+        token
+        for event in events
+        for choice in event.get("choices") or []
+        if choice.get("index", 0) == 0 and choice.get("logprobs")
+        for token in choice["logprobs"].get("content") or []
+    ]
+    assert expected and handler.result().logprobs == expected
+    assert [t for d in deltas for t in (d.logprobs or [])] == expected
+    body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop",
+                         "logprobs": {"content": expected[:1], "refusal": None}}]}
+    assert chat.parse_result(body).logprobs == expected[:1]

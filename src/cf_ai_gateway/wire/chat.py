@@ -229,8 +229,17 @@ def parse_result(body: dict[str, Any]) -> ChatResult:
         created=body.get("created"),
         system_fingerprint=body.get("system_fingerprint"),
         service_tier=body.get("service_tier"),
+        logprobs=_token_logprobs(choice.get("logprobs")),
         raw=body,
     )
+
+
+def _token_logprobs(logprobs: Any) -> list[dict[str, Any]] | None:
+    """The per-token log probabilities of a choice (its ``logprobs.content``), if any."""
+    if type(logprobs) is not dict:
+        return None
+    content = logprobs.get("content")
+    return content if isinstance(content, list) else None
 
 
 def _first_choice(choices: Any) -> dict[str, Any]:
@@ -302,6 +311,7 @@ class StreamHandler:
         "_done",
         "_finish_reason",
         "_id",
+        "_logprobs",
         "_model",
         "_reasoning",
         "_refusal",
@@ -328,6 +338,7 @@ class StreamHandler:
         self._created: int | None = None
         self._system_fingerprint: str | None = None
         self._service_tier: str | None = None
+        self._logprobs: list[dict[str, Any]] | None = None
         self._started = False
         self._done = False
 
@@ -357,6 +368,7 @@ class StreamHandler:
         chunks: list[ToolCallChunk] | None = None
         finish: FinishReason | None = None
         usage: Usage | None = None
+        logprobs: list[dict[str, Any]] | None = None
         choices = event.get("choices")
         raw_usage = event.get("usage")
         if raw_usage is not None:
@@ -382,6 +394,12 @@ class StreamHandler:
                     tool_calls = delta.get("tool_calls")
                     if tool_calls:
                         chunks = self._tool_chunks(tool_calls)
+                if choice.get("logprobs") is not None:
+                    logprobs = _token_logprobs(choice["logprobs"])
+                    if logprobs:
+                        if self._logprobs is None:
+                            self._logprobs = []
+                        self._logprobs.extend(logprobs)
                 reason = choice.get("finish_reason")
                 if reason:
                     finish = self._finish_reason = finish_reason(reason)
@@ -393,7 +411,7 @@ class StreamHandler:
             and self._usage != self._usage_sent
         ):
             usage = self._usage_sent = self._usage
-        if text or reasoning or refusal or chunks or finish or usage or first:
+        if text or reasoning or refusal or chunks or finish or usage or first or logprobs:
             return ChatDelta(
                 text=text,
                 tool_call_chunks=chunks if chunks is not None else [],
@@ -403,6 +421,7 @@ class StreamHandler:
                 finish_reason=finish,
                 model=self._model,
                 id=self._id,
+                logprobs=logprobs,
                 event=event,
             )
         return None
@@ -464,4 +483,5 @@ class StreamHandler:
             created=self._created,
             system_fingerprint=self._system_fingerprint,
             service_tier=self._service_tier,
+            logprobs=self._logprobs,
         )

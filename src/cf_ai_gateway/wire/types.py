@@ -206,6 +206,7 @@ class ChatResult:
     created: int | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+    logprobs: list[dict[str, Any]] | None = None
     output_items: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     info: Any = None  # GatewayInfo; typed loosely to keep this module free of imports
@@ -227,4 +228,5 @@ class ChatDelta:
     finish_reason: FinishReason | None = None
     model: str | None = None
     id: str | None = None
+    logprobs: list[dict[str, Any]] | None = None
     event: dict[str, Any] | None = None
