@@ -27,6 +27,7 @@ from .state import DEFAULT_ACCOUNT_ID, EmulatorSettings, EmulatorState, Recorded
 from .streaming import install_log_filter
 
 PLACEHOLDER_PROVIDER_KEY = "sk-emulator-placeholder"
+PLACEHOLDER_API_TOKEN = "emulator-api-token"
 
 
 class Emulator:
@@ -232,8 +233,8 @@ class Emulator:
                 values["OPENAI_API_KEY"] = settings.api_key
         else:
             values["OPENAI_API_KEY"] = settings.api_key or PLACEHOLDER_PROVIDER_KEY
-        if settings.api_token is not None:
-            values["CF_API_TOKEN"] = settings.api_token
+        # The logs API accepts any Cloudflare API token unless one was set.
+        values["CF_API_TOKEN"] = settings.api_token or PLACEHOLDER_API_TOKEN
         return values
 
     # -- what happened --
