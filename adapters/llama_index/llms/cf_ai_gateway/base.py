@@ -10,7 +10,7 @@ Retries happen only in the core (``max_retries``); this class adds no retry laye
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from llama_index.core.base.llms.types import (
@@ -37,7 +37,9 @@ from .convert import result_to_chat_response
 from .metadata import resolve_limits
 from .request import CallSettings, build_request
 from .settings import (
+    check_base_url,
     check_settings,
+    coerce_update,
     resolve_from_env,
     secret_value,
     unknown_arguments_message,
@@ -262,11 +264,49 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             state["__pydantic_private__"] = {**private, "_gateway": None}
         return state
 
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> CloudflareAIGatewayLLM:
+        memo = {} if memo is None else memo
+        if self._gateway is not None:
+            memo[id(self._gateway)] = None  # the copy builds its own client
+        return super().__deepcopy__(memo)
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> CloudflareAIGatewayLLM:
+        """A copy; with ``update``, the new settings are checked again and it gets its own client.
+
+        Updated secrets are stored as ``SecretStr``; bad values raise ``ConfigurationError``.
+        """
+        copied = super().model_copy(deep=deep)
+        if update:
+            copied._apply_update(coerce_update(update, type(self).model_fields))
+        return copied
+
+    def _apply_update(self, values: dict[str, Any]) -> None:
+        merged = {**vars(self), **values}
+        check_settings(
+            model=merged["model"],
+            api=merged["api"],
+            timeout=merged["timeout"],
+            max_retries=merged["max_retries"],
+            additional_kwargs=merged["additional_kwargs"],
+            extra=merged,
+        )
+        validator = type(self).__pydantic_validator__
+        try:
+            for name, value in values.items():
+                validator.validate_assignment(self, name, value)
+        except ValidationError as exc:
+            raise ConfigurationError(validation_message(exc)) from None
+        self._gateway = None
+        self._gateway = self._new_gateway()
+
     @classmethod
     def class_name(cls) -> str:
         return "CloudflareAIGatewayLLM"
 
     def _new_gateway(self) -> Gateway:
+        check_base_url(self.base_url)
         return Gateway(
             account_id=self.account_id,
             gateway_id=self.gateway_id,

@@ -2,12 +2,13 @@
 
 Every bad value raises :class:`cf_ai_gateway.ConfigurationError` naming the argument; messages
 never echo a secret. Connection settings (ids, URLs, auth mode, secrets, gateway options) are
-checked by the core when the client is built; this module checks the model parameters.
+checked by the core when the client is built; this module checks the model parameters, the type
+of ``base_url`` and the updates given to ``model_copy``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from llama_index.core.base.llms.generic_utils import get_from_param_or_env
@@ -17,7 +18,9 @@ from cf_ai_gateway import ConfigurationError
 from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
 
 __all__ = [
+    "check_base_url",
     "check_settings",
+    "coerce_update",
     "resolve_from_env",
     "secret_value",
     "unknown_arguments_message",
@@ -56,6 +59,7 @@ def resolve_from_env(
     ``CF_AIG_GATEWAY_ID``; ``api_key``: the provider's key variable (``OPENAI_API_KEY`` for
     ``openai``); ``cf_aig_token``: ``CF_AIG_TOKEN``; ``base_url``: ``CF_AIG_BASE_URL``.
     """
+    check_base_url(base_url)
     account = get_from_param_or_env("account_id", account_id, "CF_ACCOUNT_ID", "")
     account = account or get_from_param_or_env("account_id", None, "CLOUDFLARE_ACCOUNT_ID", "")
     key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
@@ -71,6 +75,42 @@ def resolve_from_env(
         or None,
         "base_url": get_from_param_or_env("base_url", base_url, "CF_AIG_BASE_URL", "") or None,
     }
+
+
+def check_base_url(value: Any) -> None:
+    """Refuse a ``base_url`` that is not a string (the core would fail on it obscurely)."""
+    if value is not None and not isinstance(value, str):
+        raise ConfigurationError(
+            "base_url (environment variable CF_AIG_BASE_URL) must be a string URL, "
+            f"not {type(value).__name__}"
+        )
+
+
+def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> dict[str, Any]:
+    """``model_copy`` updates in stored form: secrets as ``SecretStr``, gateway options as a dict.
+
+    Unknown names are refused, as the constructor refuses them.
+    """
+    from cf_ai_gateway import GatewayOptions
+
+    unknown = sorted(set(update) - set(field_names))
+    if unknown:
+        raise ConfigurationError(unknown_arguments_message(unknown))
+    values = dict(update)
+    for name in ("api_key", "cf_aig_token"):
+        if name in values:
+            text = secret_value(values[name], name)
+            values[name] = SecretStr(text) if text else None
+    if "gateway_options" in values:
+        values["gateway_options"] = (
+            GatewayOptions.coerce(values["gateway_options"]).to_dict() or None
+        )
+    if isinstance(values.get("stop"), str):
+        values["stop"] = [values["stop"]]
+    if "additional_kwargs" in values and values["additional_kwargs"] is None:
+        values["additional_kwargs"] = {}
+    check_base_url(values.get("base_url"))
+    return values
 
 
 def _is_number(value: Any) -> bool:
