@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import AsyncExitStack
-from typing import Any
 
 from agents import (
     Agent,
@@ -28,6 +27,7 @@ from agents import (
 )
 
 from cf_ai_gateway import Gateway
+from cf_ai_gateway.emulator import real_or_emulated
 from cf_ai_gateway.openai_client import gateway_headers
 
 set_tracing_disabled(True)
@@ -39,28 +39,12 @@ def get_weather(city: str) -> str:
     return f"21 degrees Celsius and sunny in {city}"
 
 
-async def connection(stack: AsyncExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = await stack.enter_async_context(Emulator(token="emulator-gateway-token"))
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "cf_aig_token": "emulator-gateway-token",
-        "auth_mode": "byok",
-    }
-
-
 async def main() -> None:
     model_name = os.environ.get("CF_AIG_MODEL", "gpt-4o-mini")
     async with AsyncExitStack() as stack:
         gateway = Gateway.from_env(
-            gateway_options={"metadata": {"example": "openai_agents"}}, **await connection(stack)
+            gateway_options={"metadata": {"example": "openai_agents"}},
+            **stack.enter_context(real_or_emulated(byok=True)),
         )
         client = gateway.async_openai_client()
         stack.push_async_callback(client.close)

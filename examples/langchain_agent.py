@@ -8,14 +8,13 @@ model calls the tools the question names: ``python examples/langchain_agent.py``
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
-from typing import Any
 
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
+from cf_ai_gateway.emulator import real_or_emulated
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
 
@@ -31,25 +30,10 @@ def celsius_to_fahrenheit(celsius: float) -> float:
     return celsius * 9 / 5 + 32
 
 
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
-
-
 def main() -> None:
     with ExitStack() as stack:
-        model = ChatCloudflareAIGateway(model="gpt-4o-mini", api="responses", **connection(stack))
+        settings = stack.enter_context(real_or_emulated())
+        model = ChatCloudflareAIGateway(model="gpt-4o-mini", api="responses", **settings)
         agent = create_agent(
             model,
             tools=[get_weather, celsius_to_fahrenheit],

@@ -9,28 +9,12 @@ provider key or gateway token in the environment it runs against the local emula
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from typing import Any
 
 from cf_ai_gateway import GatewayOptions
+from cf_ai_gateway.emulator import real_or_emulated
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
-
-
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
 
 
 def cache_status(message: Any) -> str:
@@ -44,7 +28,7 @@ def main() -> None:
             temperature=0,
             # For every call: log metadata; per-call options merge over these.
             gateway_options=GatewayOptions(metadata={"app": "examples", "team": "docs"}),
-            **connection(stack),
+            **stack.enter_context(real_or_emulated()),
         )
         question = "What is the capital of Portugal?"
 

@@ -7,35 +7,18 @@ token in the environment it runs against the local emulator: ``python examples/l
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
-from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
+from cf_ai_gateway.emulator import real_or_emulated
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
-
-
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
 
 
 def main() -> None:
     with ExitStack() as stack:
-        settings = connection(stack)
+        settings = stack.enter_context(real_or_emulated())
         model = ChatCloudflareAIGateway(model="gpt-4o-mini", temperature=0, **settings)
         prompt = ChatPromptTemplate.from_messages(
             [("system", "You answer in one sentence."), ("human", "Tell me about {topic}.")]

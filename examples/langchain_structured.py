@@ -8,13 +8,12 @@ with schema-valid JSON: ``python examples/langchain_structured.py``.
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
-from typing import Any
 
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from cf_ai_gateway.emulator import real_or_emulated
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
 
@@ -33,25 +32,10 @@ class Place(TypedDict):
     country: str
 
 
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
-
-
 def main() -> None:
     with ExitStack() as stack:
-        model = ChatCloudflareAIGateway(model="gpt-4o-mini", temperature=0, **connection(stack))
+        settings = stack.enter_context(real_or_emulated())
+        model = ChatCloudflareAIGateway(model="gpt-4o-mini", temperature=0, **settings)
         text = "Alien (1979), directed by Ridley Scott, was shot at Shepperton, England."
 
         movie = model.with_structured_output(Movie).invoke(f"Extract the movie: {text}")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import ExitStack
-from typing import Any
 
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 
+from cf_ai_gateway.emulator import real_or_emulated
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
 
@@ -27,21 +27,6 @@ def celsius_to_fahrenheit(celsius: float) -> float:
     """Convert a temperature from degrees Celsius to degrees Fahrenheit."""
     return celsius * 9 / 5 + 32
 
-
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
 
 
 async def run(llm: CloudflareAIGatewayLLM) -> None:
@@ -66,7 +51,7 @@ def main() -> None:
         llm = CloudflareAIGatewayLLM(
             model=os.environ.get("CF_AIG_MODEL", "gpt-4o-mini"),
             api=os.environ.get("CF_AIG_API", "responses"),
-            **connection(stack),
+            **stack.enter_context(real_or_emulated()),
         )
         asyncio.run(run(llm))
 

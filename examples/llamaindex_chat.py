@@ -9,27 +9,11 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import Any
 
 from llama_index.core.llms import ChatMessage
 
+from cf_ai_gateway.emulator import real_or_emulated
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
-
-
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
 
 
 def main() -> None:
@@ -38,7 +22,7 @@ def main() -> None:
             model=os.environ.get("CF_AIG_MODEL", "gpt-4o-mini"),
             api="chat",  # or "responses"
             gateway_options={"metadata": {"example": "llamaindex_chat"}},
-            **connection(stack),
+            **stack.enter_context(real_or_emulated()),
         )
         messages = [
             ChatMessage(role="system", content="You answer in one short sentence."),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import Any
 
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel, Field
 
+from cf_ai_gateway.emulator import real_or_emulated
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
 
@@ -28,26 +28,10 @@ class City(BaseModel):
     landmarks: list[str]
 
 
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator())
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_key": "sk-emulator-example",
-    }
-
-
 def main() -> None:
     with ExitStack() as stack:
         llm = CloudflareAIGatewayLLM(
-            model=os.environ.get("CF_AIG_MODEL", "gpt-4o-mini"), **connection(stack)
+            model=os.environ.get("CF_AIG_MODEL", "gpt-4o-mini"), **stack.enter_context(real_or_emulated())
         )
         prompt = PromptTemplate("Describe the city of {city}.")
 

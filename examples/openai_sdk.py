@@ -13,34 +13,17 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from typing import Any
 
 from cf_ai_gateway import Gateway
+from cf_ai_gateway.emulator import real_or_emulated
 from cf_ai_gateway.openai_client import gateway_headers, gateway_info
-
-
-def connection(stack: ExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = stack.enter_context(Emulator(token="emulator-gateway-token", api_token="emulator-api-token"))
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "api_base_url": emulator.api_base_url,
-        "cf_aig_token": "emulator-gateway-token",  # stored keys: no provider key is sent
-        "cf_api_token": "emulator-api-token",  # for feedback
-    }
 
 
 def main() -> None:
     model = os.environ.get("CF_AIG_MODEL", "gpt-4o-mini")
     with ExitStack() as stack:
-        gateway = Gateway.from_env(gateway_options={"metadata": {"example": "openai_sdk"}}, **connection(stack))
+        settings = stack.enter_context(real_or_emulated(byok=True, feedback=True))
+        gateway = Gateway.from_env(gateway_options={"metadata": {"example": "openai_sdk"}}, **settings)
         client = stack.enter_context(gateway.openai_client())
         messages = [{"role": "user", "content": "What is Cloudflare AI Gateway for?"}]
 

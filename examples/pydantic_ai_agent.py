@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import AsyncExitStack
-from typing import Any
 
 from pydantic import BaseModel
 from pydantic_ai import Agent
@@ -23,6 +22,7 @@ from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
 from cf_ai_gateway import Gateway
+from cf_ai_gateway.emulator import real_or_emulated
 from cf_ai_gateway.openai_client import gateway_headers
 
 
@@ -31,27 +31,11 @@ class City(BaseModel):
     country: str
 
 
-async def connection(stack: AsyncExitStack) -> dict[str, Any]:
-    """Real gateway settings from the environment, else a local emulator's."""
-    has_secret = os.environ.get("OPENAI_API_KEY") or os.environ.get("CF_AIG_TOKEN")
-    if os.environ.get("CF_ACCOUNT_ID") and has_secret:
-        return {}
-    from cf_ai_gateway.emulator import Emulator
-
-    emulator = await stack.enter_async_context(Emulator(token="emulator-gateway-token"))
-    print(f"(no credentials set: using the local emulator at {emulator.base_url})\n")
-    return {
-        "account_id": emulator.account_id,
-        "base_url": emulator.base_url,
-        "cf_aig_token": "emulator-gateway-token",
-        "auth_mode": "byok",
-    }
-
-
 async def main() -> None:
     async with AsyncExitStack() as stack:
         gateway = Gateway.from_env(
-            gateway_options={"metadata": {"example": "pydantic_ai"}}, **await connection(stack)
+            gateway_options={"metadata": {"example": "pydantic_ai"}},
+            **stack.enter_context(real_or_emulated(byok=True)),
         )
         client = gateway.async_openai_client()
         stack.push_async_callback(client.close)

@@ -19,12 +19,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .fallback import configured_in_environment, real_or_emulated
     from .logs import LogEntry
     from .scripting import Fault, Reply
     from .server import Emulator
     from .state import EmulatorSettings, RecordedRequest
 
-__all__ = ["Emulator", "EmulatorSettings", "Fault", "LogEntry", "RecordedRequest", "Reply"]
+__all__ = [
+    "Emulator",
+    "EmulatorSettings",
+    "Fault",
+    "LogEntry",
+    "RecordedRequest",
+    "Reply",
+    "configured_in_environment",
+    "real_or_emulated",
+]
 
 _HOMES = {
     "Emulator": ".server",
@@ -33,6 +43,8 @@ _HOMES = {
     "LogEntry": ".logs",
     "RecordedRequest": ".state",
     "Reply": ".scripting",
+    "configured_in_environment": ".fallback",
+    "real_or_emulated": ".fallback",
 }
 
 
