@@ -107,6 +107,12 @@ def test_other_provider_reads_its_own_key(monkeypatch: pytest.MonkeyPatch) -> No
         ({"api_key": 12345}, ("api_key",)),
         ({"temprature": 0.5}, ("temprature",)),
         ({"api_base": "https://x"}, ("api_base", "base_url")),
+        ({"base_url": 5}, ("base_url", "CF_AIG_BASE_URL")),
+        ({"base_url": b"https://x"}, ("base_url", "CF_AIG_BASE_URL")),
+        ({"default_headers": 5}, ("default_headers",)),
+        ({"default_headers": {"x-team": 5}}, ("default_headers",)),
+        ({"timeout": "soon"}, ("timeout",)),
+        ({"stop": 5}, ("stop",)),
     ],
 )
 def test_bad_input_names_the_argument(kwargs: dict[str, object], names: tuple[str, ...]) -> None:
@@ -116,6 +122,7 @@ def test_bad_input_names_the_argument(kwargs: dict[str, object], names: tuple[st
     for name in names:
         assert name in message
     assert KEY not in message
+    assert "soon" not in message and "https://x" not in message.replace("api_base", "")
 
 
 def test_model_defaults_to_gpt_4o_mini() -> None:

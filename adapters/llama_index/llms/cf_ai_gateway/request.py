@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
 from llama_index.core.base.llms.types import ChatMessage
 
 from cf_ai_gateway.wire.types import ChatRequest, Tool
 
 from .convert import response_format_from, to_neutral_messages, tool_choice_from, tools_from
+from .settings import check_stop, check_timeout
 
 __all__ = ["CallSettings", "build_request"]
 
@@ -63,7 +65,7 @@ def _stop_list(value: Any) -> list[str] | None:
         return None
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value]
+    return list(value)
 
 
 def build_request(
@@ -83,6 +85,8 @@ def build_request(
     extra: dict[str, Any] | None = dict(extra_defaults) if extra_defaults else None
     options = kwargs.pop("gateway_options", None)
     timeout = kwargs.pop("timeout", None)
+    if not isinstance(timeout, httpx.Timeout):
+        check_timeout(timeout)
     tools: list[Tool] | None = None
     raw_tools = kwargs.pop("tools", None)
     if raw_tools:
@@ -105,6 +109,7 @@ def build_request(
             if value is not None:
                 fields[name] = value
         elif name == "stop":
+            check_stop(value)
             fields["stop"] = _stop_list(value)
         elif name == "model":
             model = value

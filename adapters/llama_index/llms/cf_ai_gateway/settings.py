@@ -20,6 +20,8 @@ from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
 __all__ = [
     "check_base_url",
     "check_settings",
+    "check_stop",
+    "check_timeout",
     "coerce_update",
     "resolve_from_env",
     "secret_value",
@@ -117,6 +119,31 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def check_timeout(value: Any) -> None:
+    """Refuse a timeout that is not a positive number of seconds (None means the default)."""
+    if value is not None and (not _is_number(value) or value <= 0):
+        raise ConfigurationError(
+            f"timeout must be a number of seconds > 0 or None, not {_describe(value)}"
+        )
+
+
+def check_stop(value: Any) -> None:
+    """Refuse stop sequences that are not a string or a list of strings."""
+    if value is None or isinstance(value, str):
+        return
+    if not (isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value)):
+        raise ConfigurationError(
+            f"stop must be a string or a list of strings, not {_describe(value)}"
+        )
+
+
+def _describe(value: Any) -> str:
+    """A bad value's type, or its sign for numbers; the value itself is never echoed."""
+    if _is_number(value):
+        return "a number <= 0"
+    return type(value).__name__
+
+
 def _check_range(name: str, value: Any, low: float, high: float) -> None:
     if value is None:
         return
@@ -148,8 +175,7 @@ def check_settings(
         raise ConfigurationError("model must be a non-empty string, e.g. 'gpt-4o-mini'")
     if api not in _APIS:
         raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
-    if timeout is not None and (not _is_number(timeout) or timeout <= 0):
-        raise ConfigurationError(f"timeout must be a number of seconds > 0; got {timeout!r}")
+    check_timeout(timeout)
     _check_positive_int("max_retries", max_retries, allow_zero=True)
     if max_retries is None:
         raise ConfigurationError("max_retries must be an integer >= 0; got None")
@@ -160,9 +186,7 @@ def check_settings(
     _check_positive_int("max_tokens", extra.get("max_tokens"))
     _check_positive_int("context_window", extra.get("context_window"))
     _check_positive_int("top_logprobs", extra.get("top_logprobs"), allow_zero=True)
-    stop = extra.get("stop")
-    if stop is not None and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
-        raise ConfigurationError("stop must be a list of strings")
+    check_stop(extra.get("stop"))
     built_in = extra.get("built_in_tools")
     if built_in is not None and not (
         isinstance(built_in, list) and all(isinstance(t, Mapping) for t in built_in)
