@@ -1,7 +1,8 @@
 """The LlamaIndex examples run end to end against the emulator they start themselves.
 
 Each ``examples/llamaindex_*.py`` runs as a subprocess with no gateway credentials in its
-environment, so it starts its own local emulator; it must exit cleanly and print its results.
+environment, so it starts its own local emulator (and says so); it must exit cleanly and print
+its results.
 """
 
 from __future__ import annotations
@@ -45,6 +46,6 @@ def test_example_runs(name: str, expected: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "local emulator" in result.stdout
+    assert "local emulator" in result.stdout + result.stderr
     for text in expected:
         assert text in result.stdout, result.stdout
