@@ -30,6 +30,6 @@ def test_example_runs_against_the_emulator(script: str, expected: list[str]) -> 
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "using the local emulator" in done.stdout
+    assert "using the local emulator" in done.stdout + done.stderr  # the notice goes to stderr
     for line in expected:
         assert line in done.stdout, done.stdout
