@@ -30,16 +30,17 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
 
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV, GatewayConfig
+from cf_ai_gateway.config import GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
-from .request import build_request, options_dict
+from .request import build_request, check_reasoning, options_dict
+from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
-from .tools import tool_names, validate_tool_choice
+from .tools import format_tools, tool_names, validate_tool_choice
 
 __all__ = ["ChatCloudflareAIGateway"]
 
@@ -130,8 +131,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """Ask for token usage on streams (the last chunk carries it)."""
     reasoning_effort: str | None = None
     """Reasoning effort for reasoning models (``minimal``/``low``/``medium``/``high``)."""
-    reasoning: dict[str, Any] | None = None
-    """Responses-style reasoning settings, e.g. ``{"effort": "low", "summary": "auto"}``."""
+    reasoning: dict[str, Any] | str | None = None
+    """Responses-style reasoning settings, e.g. ``{"effort": "low", "summary": "auto"}``, or
+    just the effort (``"high"``)."""
     service_tier: str | None = None
     include: list[str] | None = None
     """Responses only: extra output to include, e.g. ``["reasoning.encrypted_content"]``."""
@@ -158,21 +160,27 @@ class ChatCloudflareAIGateway(BaseChatModel):
         provider = values.get("provider") or "openai"
         if provider != "openai" and values.get("api_key") is None:
             # Never send an OpenAI key to another provider: read that provider's variable.
-            env_name = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
-            values["api_key"] = secret_from_env(env_name, default=None)()
+            values["api_key"] = secret_from_env(provider_key_env(provider), default=None)()
         names = {name for name, info in cls.model_fields.items()}
         names |= {info.alias for info in cls.model_fields.values() if info.alias}
         return _build_model_kwargs(values, names)
 
     def __init__(self, **kwargs: Any) -> None:
-        # Checked here, not in pydantic validators, so that ConfigurationError reaches the
-        # caller as itself rather than wrapped in a ValidationError.
-        if "gateway_options" in kwargs:
-            kwargs["gateway_options"] = options_dict(kwargs["gateway_options"])
-        if kwargs.get("n") not in (None, 1):
-            raise ConfigurationError(f"n must be 1 (one message per call); got n={kwargs['n']}")
-        super().__init__(**kwargs)
+        check_arguments(kwargs)
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            # Pydantic's message echoes the value given, which may be a secret.
+            message = validation_message(exc, kwargs.get("provider") or "openai")
+            raise ConfigurationError(message) from None
         # Resolve and check the connection settings now; the HTTP client stays lazy.
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        check_reasoning(self.reasoning)
+        check_http_settings(
+            self.timeout, self.max_retries, self.http_client, self.http_async_client
+        )
         self._config = self._resolve_config()
 
     def _resolve_config(self) -> GatewayConfig:
@@ -229,7 +237,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         if update:
             if "gateway_options" in update:
                 copied.gateway_options = options_dict(update["gateway_options"])
-            copied._config = copied._resolve_config()
+            copied._check_settings()
             copied._gateway = None
         return copied
 
@@ -259,8 +267,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     @property
     def lc_secrets(self) -> dict[str, str]:
         # The provider's own key variable, so a loaded groq model never gets the OpenAI key.
-        key_env = PROVIDER_KEY_ENV.get(self.provider, GENERIC_KEY_ENV)
-        return {"api_key": key_env, "cf_aig_token": "CF_AIG_TOKEN"}
+        return {"api_key": provider_key_env(self.provider), "cf_aig_token": "CF_AIG_TOKEN"}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -416,7 +423,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         a tool's name (that tool), or an OpenAI-style dict. ``strict=True`` asks for
         schema-exact arguments; ``parallel_tool_calls=False`` allows one call per turn.
         """
-        formatted = [convert_to_openai_tool(tool, strict=strict) for tool in tools]
+        formatted = format_tools(tools, strict=strict)
         choice = validate_tool_choice(tool_choice, tool_names(formatted))
         if choice is not None:
             kwargs["tool_choice"] = choice

@@ -30,7 +30,7 @@ from .tools import neutral_tool_choice, neutral_tools
 if TYPE_CHECKING:
     from .chat_models import ChatCloudflareAIGateway
 
-__all__ = ["build_request", "options_dict"]
+__all__ = ["build_request", "check_reasoning", "options_dict"]
 
 _REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
 # Per-call kwargs that are LangChain plumbing (or fixed by the call), never request fields.
@@ -97,11 +97,30 @@ def build_request(
     return request, call
 
 
-def _apply_reasoning(request: ChatRequest, reasoning: Mapping[str, Any]) -> None:
-    if reasoning.get("effort") is not None:
-        request.reasoning_effort = reasoning["effort"]
-    if reasoning.get("summary") is not None:
-        request.reasoning_summary = reasoning["summary"]
+def check_reasoning(reasoning: Any) -> tuple[str | None, str | None]:
+    """``reasoning`` as ``(effort, summary)``: an effort string, or a dict of both."""
+    if reasoning is None or isinstance(reasoning, str):
+        return reasoning or None, None
+    if not isinstance(reasoning, Mapping):
+        raise ConfigurationError(
+            "reasoning must be an effort string ('minimal', 'low', 'medium', 'high') or a dict "
+            f"such as {{'effort': 'low', 'summary': 'auto'}}; got {type(reasoning).__name__}"
+        )
+    effort, summary = reasoning.get("effort"), reasoning.get("summary")
+    for name, value in (("effort", effort), ("summary", summary)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigurationError(
+                f"reasoning['{name}'] must be a string; got {type(value).__name__}"
+            )
+    return effort, summary
+
+
+def _apply_reasoning(request: ChatRequest, reasoning: Any) -> None:
+    effort, summary = check_reasoning(reasoning)
+    if effort is not None:
+        request.reasoning_effort = effort
+    if summary is not None:
+        request.reasoning_summary = summary
 
 
 def _apply(
@@ -120,21 +139,32 @@ def _apply(
     elif key == "response_format":
         request.response_format = neutral_response_format(value)
     elif key == "reasoning":
-        if value:
-            _apply_reasoning(request, value)
+        _apply_reasoning(request, value)
     elif key == "stop":
         request.stop = list(value) if value else None
     elif key in _MAX_TOKENS_ALIASES:
         request.max_tokens = value
     elif key == "extra_body":
-        if value:
-            extra.update(value)
+        extra.update(_mapping_argument(key, value))
+    elif key == "model_kwargs":  # per call: the same as passing its entries directly
+        for name, item in _mapping_argument(key, value).items():
+            _apply(request, extra, call, name, item)
     elif key in _IGNORED_CALL_KWARGS:
         return
     elif key in _REQUEST_FIELDS:
         setattr(request, key, value)
     else:
         extra[key] = value
+
+
+def _mapping_argument(name: str, value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{name} must be a dict of request fields; got {type(value).__name__}"
+        )
+    return value
 
 
 def _apply_http_option(call: dict[str, Any], key: str, value: Any) -> None:

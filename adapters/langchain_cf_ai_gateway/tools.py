@@ -2,7 +2,8 @@
 
 ``bind_tools`` formats whatever the user gave (pydantic models, functions, ``@tool``s, dict
 schemas) with LangChain's own ``convert_to_openai_tool``, so traces show the familiar OpenAI
-tool shape. At call time :func:`neutral_tools` turns those dicts into
+tool shape, and checks them there (a function tool without a name fails at bind time, not at
+the call). At call time :func:`neutral_tools` turns those dicts into
 :class:`~cf_ai_gateway.wire.types.FunctionTool` objects (built-in tools such as
 ``{"type": "web_search"}`` pass through as raw dicts), and :func:`neutral_tool_choice`
 folds every accepted ``tool_choice`` spelling into the neutral string form.
@@ -13,10 +14,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
 from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.wire.types import FunctionTool, Tool
 
-__all__ = ["neutral_tool_choice", "neutral_tools", "tool_names", "validate_tool_choice"]
+__all__ = [
+    "format_tools",
+    "neutral_tool_choice",
+    "neutral_tools",
+    "tool_names",
+    "validate_tool_choice",
+]
 
 _FORCING_CHOICES = frozenset({"any", "required"})
 _PLAIN_CHOICES = frozenset({"auto", "none"})
@@ -34,33 +43,62 @@ _BUILT_IN_TOOLS = frozenset(
 )
 
 
+def format_tools(tools: Sequence[Any], *, strict: bool | None) -> list[dict[str, Any]]:
+    """``bind_tools``' tools in OpenAI format, checked now so that bad ones fail at bind time."""
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Iterable):
+        raise ConfigurationError(f"tools must be a list of tools; got {type(tools).__name__}")
+    formatted = []
+    for index, tool in enumerate(tools):
+        try:
+            formatted.append(convert_to_openai_tool(tool, strict=strict))
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(f"tools[{index}]: {exc}") from None
+    neutral_tools(formatted)
+    return formatted
+
+
 def neutral_tools(tools: Iterable[Any]) -> list[Tool]:
     """Convert OpenAI-format tool dicts (as bound by ``bind_tools``) to neutral tools."""
+    if isinstance(tools, (str, bytes, Mapping)) or not isinstance(tools, Iterable):
+        raise ConfigurationError(f"tools must be a list of tools; got {type(tools).__name__}")
     converted: list[Tool] = []
-    for tool in tools:
+    for index, tool in enumerate(tools):
         if isinstance(tool, FunctionTool):
             converted.append(tool)
             continue
         if not isinstance(tool, Mapping):
             raise ConfigurationError(
-                f"tools: expected OpenAI-format tool dicts (use bind_tools), got "
+                f"tools[{index}]: expected OpenAI-format tool dicts (use bind_tools), got "
                 f"{type(tool).__name__}"
             )
-        function = tool.get("function") if tool.get("type") == "function" else None
-        if isinstance(function, Mapping):
-            converted.append(_function_tool(function))
-        elif tool.get("type") == "function" and "name" in tool:  # Responses flat shape
-            converted.append(_function_tool(tool))
-        else:
-            converted.append(dict(tool))
+        if tool.get("type") != "function":
+            converted.append(dict(tool))  # a built-in tool, passed through
+        elif isinstance(tool.get("function"), Mapping):
+            converted.append(_function_tool(tool["function"], index))
+        else:  # Responses flat shape
+            converted.append(_function_tool(tool, index))
     return converted
 
 
-def _function_tool(spec: Mapping[str, Any]) -> FunctionTool:
+def _function_tool(spec: Mapping[str, Any], index: int) -> FunctionTool:
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(
+            f"tools[{index}]: a function tool needs a non-empty string 'name', as in "
+            "{'type': 'function', 'function': {'name': ..., 'parameters': {...}}}"
+        )
     parameters = spec.get("parameters") or {"type": "object", "properties": {}}
+    if not isinstance(parameters, Mapping):
+        raise ConfigurationError(
+            f"tools[{index}] ({name}): 'parameters' must be a JSON schema dict; got "
+            f"{type(parameters).__name__}"
+        )
+    description = spec.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ConfigurationError(f"tools[{index}] ({name}): 'description' must be a string")
     return FunctionTool(
-        name=str(spec["name"]),
-        description=spec.get("description"),
+        name=name,
+        description=description,
         parameters=dict(parameters),
         strict=spec.get("strict"),
     )
