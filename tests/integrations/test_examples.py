@@ -19,7 +19,7 @@ def run_example(name: str) -> str:
     out = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "using the local emulator" in out.stdout
+    assert "using the local emulator" in out.stdout + out.stderr
     return out.stdout
 
 
