@@ -34,9 +34,11 @@ from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.types import ChatRequest
 
 from .convert import result_to_chat_response
-from .metadata import resolve_limits
-from .request import CallSettings, build_request
+from .metadata import llm_metadata
+from .request import LLM_REQUEST_FIELDS, CallSettings, build_request
 from .settings import (
+    CONNECTION_FIELDS,
+    SECRET_FIELDS,
     check_base_url,
     check_settings,
     coerce_update,
@@ -45,7 +47,13 @@ from .settings import (
     unknown_arguments_message,
     validation_message,
 )
-from .streaming import ChatStreamState, CompletionStreamState, StreamState
+from .streaming import (
+    ChatStreamState,
+    CompletionStreamState,
+    StreamState,
+    astream_responses,
+    stream_responses,
+)
 from .structured import StructuredOutputMixin
 from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selections
 
@@ -56,40 +64,6 @@ if TYPE_CHECKING:
 __all__ = ["CloudflareAIGatewayLLM"]
 
 DEFAULT_MODEL = "gpt-4o-mini"
-# Fields whose change needs a new Gateway client.
-_CONNECTION_FIELDS = frozenset(
-    {
-        "account_id",
-        "gateway_id",
-        "provider",
-        "api_key",
-        "cf_aig_token",
-        "auth_mode",
-        "base_url",
-        "gateway_options",
-        "timeout",
-        "max_retries",
-        "default_headers",
-    }
-)
-_SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
-# LLM fields sent as neutral request fields (None means "not sent").
-_REQUEST_FIELDS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "stop",
-    "seed",
-    "user",
-    "logprobs",
-    "top_logprobs",
-    "reasoning_effort",
-    "reasoning_summary",
-    "store",
-    "include",
-    "instructions",
-    "truncation",
-)
 
 
 def _completion(response: ChatResponse) -> CompletionResponse:
@@ -109,7 +83,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     (``CF_AIG_TOKEN``) and ``base_url`` (``CF_AIG_BASE_URL``). ``auth_mode`` is inferred from the
     secrets that are set. ``gateway_options`` (a ``GatewayOptions`` or dict) apply to every call
     and merge with a per-call ``gateway_options=`` keyword. ``additional_kwargs`` are extra
-    request-body fields.
+    request-body fields. Calls also take the OpenAI SDK's ``extra_headers=`` (sent as HTTP
+    headers) and ``extra_body=`` (merged into the body); in ``additional_kwargs`` they apply to
+    every call.
 
     Example:
         ```python
@@ -251,10 +227,10 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     # -- configuration ----------------------------------------------------------------------
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _SECRET_FIELDS and value is not None and not isinstance(value, SecretStr):
+        if name in SECRET_FIELDS and value is not None and not isinstance(value, SecretStr):
             value = SecretStr(secret_value(value, name) or "")
         super().__setattr__(name, value)
-        if name in _CONNECTION_FIELDS:
+        if name in CONNECTION_FIELDS:
             self._gateway = None
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -332,19 +308,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     def _cached_metadata(self) -> tuple[Any, LLMMetadata, dict[str, Any]]:
         key = (self.model, self.context_window, self.max_tokens)
         cached = self._metadata_cache
-        if cached is not None and cached[0] == key:
-            return cached
-        window, num_output = resolve_limits(self.model, self.context_window, self.max_tokens)
-        metadata = LLMMetadata(
-            context_window=window,
-            num_output=num_output,
-            is_chat_model=True,
-            is_function_calling_model=True,
-            model_name=self.model,
-            system_role=MessageRole.SYSTEM,
-        )
-        payload = {"class_name": self.class_name(), **metadata.model_dump()}
-        cached = self._metadata_cache = (key, metadata, payload)
+        if cached is None or cached[0] != key:
+            cached = self._metadata_cache = (key, *llm_metadata(*key, self.class_name()))
         return cached
 
     @property
@@ -370,7 +335,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     def _request(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
     ) -> tuple[ChatRequest, CallSettings]:
-        defaults = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        defaults = {name: getattr(self, name) for name in LLM_REQUEST_FIELDS}
         return build_request(
             self.model, messages, defaults, self.additional_kwargs, self.built_in_tools, kwargs
         )
@@ -385,7 +350,11 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             return last
         request, call = self._request(messages, kwargs)
         result = self.gateway.chat(
-            request, api=self.api, options=call.options, timeout=call.timeout
+            request,
+            api=self.api,
+            options=call.options,
+            timeout=call.timeout,
+            extra_headers=call.extra_headers,
         )
         return result_to_chat_response(result)
 
@@ -397,7 +366,11 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             return last
         request, call = self._request(messages, kwargs)
         result = await self.gateway.achat(
-            request, api=self.api, options=call.options, timeout=call.timeout
+            request,
+            api=self.api,
+            options=call.options,
+            timeout=call.timeout,
+            extra_headers=call.extra_headers,
         )
         return result_to_chat_response(result)
 
@@ -406,38 +379,14 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     ) -> Generator[Any, None, None]:
         """Stream one call; ``state_type`` turns each delta into a chat or completion chunk."""
         request, call = self._request(messages, kwargs)
-        gateway, api = self.gateway, self.api
-        with gateway.chat_stream(request, api=api, options=call.options, timeout=call.timeout) as s:
-            respond = state_type(s.info.to_dict()).response
-            for delta in s:
-                final = (
-                    s.result()
-                    if delta.usage is not None or delta.finish_reason is not None
-                    else None
-                )
-                response = respond(delta, final)
-                if response is not None:
-                    yield response
+        return stream_responses(self.gateway, self.api, request, call, state_type)
 
-    async def _astream(
+    def _astream(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], state_type: type[StreamState]
     ) -> AsyncGenerator[Any, None]:
         """Async twin of :meth:`_stream`."""
         request, call = self._request(messages, kwargs)
-        gateway, api = self.gateway, self.api
-        async with gateway.achat_stream(
-            request, api=api, options=call.options, timeout=call.timeout
-        ) as s:
-            respond = state_type(s.info.to_dict()).response
-            async for delta in s:
-                final = (
-                    s.result()
-                    if delta.usage is not None or delta.finish_reason is not None
-                    else None
-                )
-                response = respond(delta, final)
-                if response is not None:
-                    yield response
+        return astream_responses(self.gateway, self.api, request, call, state_type)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         return self._stream(messages, kwargs, ChatStreamState)

@@ -10,10 +10,12 @@ names (``openai/gpt-4o``) resolve to their base model by longest prefix.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+from llama_index.core.base.llms.types import LLMMetadata, MessageRole
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 
-__all__ = ["model_limits", "resolve_limits"]
+__all__ = ["llm_metadata", "model_limits", "resolve_limits"]
 
 # Base model name -> (context window, maximum output tokens). Longest matching prefix wins.
 _KNOWN_MODELS: dict[str, tuple[int, int]] = {
@@ -80,3 +82,19 @@ def resolve_limits(
     window = context_window or (known[0] if known else DEFAULT_CONTEXT_WINDOW)
     output = max_tokens or (known[1] if known else DEFAULT_NUM_OUTPUTS)
     return window, min(output, window)
+
+
+def llm_metadata(
+    model: str, context_window: int | None, max_tokens: int | None, class_name: str
+) -> tuple[LLMMetadata, dict[str, Any]]:
+    """The ``LLMMetadata`` of a chat model, and the payload instrumentation sends with calls."""
+    window, num_output = resolve_limits(model, context_window, max_tokens)
+    metadata = LLMMetadata(
+        context_window=window,
+        num_output=num_output,
+        is_chat_model=True,
+        is_function_calling_model=True,
+        model_name=model,
+        system_role=MessageRole.SYSTEM,
+    )
+    return metadata, {"class_name": class_name, **metadata.model_dump()}

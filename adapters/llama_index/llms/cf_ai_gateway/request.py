@@ -2,8 +2,10 @@
 
 Per-call keyword arguments win over the LLM's fields. Known names (sampling parameters, tools,
 ``tool_choice``, ``response_format``, Responses-only fields) map to neutral request fields;
-``gateway_options`` and ``timeout`` go to the gateway call; everything else is merged over the
-LLM's ``additional_kwargs`` into the request body as extra fields.
+``gateway_options``, ``timeout`` and ``extra_headers`` go to the gateway call; ``extra_body`` is
+merged into the body; everything else is merged over the LLM's ``additional_kwargs`` into the
+request body as extra fields. ``extra_headers``/``extra_body`` in ``additional_kwargs`` act as
+defaults for every call; ``extra_query`` is refused (gateway calls carry no query string).
 """
 
 from __future__ import annotations
@@ -14,12 +16,31 @@ from typing import Any
 import httpx
 from llama_index.core.base.llms.types import ChatMessage
 
+from cf_ai_gateway import ConfigurationError
 from cf_ai_gateway.wire.types import ChatRequest, Tool
 
 from .convert import response_format_from, to_neutral_messages, tool_choice_from, tools_from
 from .settings import check_stop, check_timeout
 
-__all__ = ["CallSettings", "build_request"]
+__all__ = ["LLM_REQUEST_FIELDS", "CallSettings", "build_request"]
+
+# LLM fields sent as neutral request fields (None means "not sent").
+LLM_REQUEST_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "user",
+    "logprobs",
+    "top_logprobs",
+    "reasoning_effort",
+    "reasoning_summary",
+    "store",
+    "include",
+    "instructions",
+    "truncation",
+)
 
 # Call kwargs that map one-to-one onto ChatRequest fields.
 _DIRECT_FIELDS = frozenset(
@@ -51,13 +72,57 @@ _IGNORED = frozenset({"use_chat_completions", "formatted"})
 
 
 class CallSettings:
-    """What a call sends besides the request: per-call gateway options and timeout."""
+    """What a call sends besides the request: gateway options, timeout and extra HTTP headers."""
 
-    __slots__ = ("options", "timeout")
+    __slots__ = ("extra_headers", "options", "timeout")
 
-    def __init__(self, options: Any, timeout: float | None) -> None:
+    def __init__(
+        self, options: Any, timeout: float | None, extra_headers: dict[str, str] | None = None
+    ) -> None:
         self.options = options
         self.timeout = timeout
+        self.extra_headers = extra_headers
+
+
+def _merged(
+    name: str, earlier: dict[str, Any] | None, value: Any, *, fold_case: bool = False
+) -> dict[str, Any] | None:
+    """``value`` (a dict, or None) merged over ``earlier``; header names compare case-blind."""
+    if value is None:
+        return earlier
+    if not isinstance(value, Mapping):
+        what = "header names to values" if fold_case else "extra request-body fields"
+        raise ConfigurationError(f"{name} must be a dict of {what}, not {type(value).__name__}")
+    if not earlier:
+        return dict(value)
+    if fold_case:
+        replaced = {str(key).lower() for key in value}
+        earlier = {k: v for k, v in earlier.items() if str(k).lower() not in replaced}
+    return {**earlier, **value}
+
+
+def _pop_http_options(
+    sources: tuple[dict[str, Any] | None, ...],
+) -> tuple[dict[str, str] | None, dict[str, Any] | None]:
+    """The OpenAI SDK's per-request ``extra_headers``/``extra_body``, taken out of ``sources``.
+
+    Later sources win. ``extra_query`` is refused: the gateway URL takes no query parameters.
+    """
+    headers: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    for source in sources:
+        if not source:
+            continue
+        if source.pop("extra_query", None) is not None:
+            raise ConfigurationError(
+                "extra_query is not supported: gateway calls carry no query parameters; "
+                "send extra fields with extra_body"
+            )
+        headers = _merged(
+            "extra_headers", headers, source.pop("extra_headers", None), fold_case=True
+        )
+        body = _merged("extra_body", body, source.pop("extra_body", None))
+    return headers, body
 
 
 def _stop_list(value: Any) -> list[str] | None:
@@ -83,6 +148,7 @@ def build_request(
     """
     fields: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
     extra: dict[str, Any] | None = dict(extra_defaults) if extra_defaults else None
+    headers, extra_body = _pop_http_options((extra, kwargs))
     options = kwargs.pop("gateway_options", None)
     timeout = kwargs.pop("timeout", None)
     if not isinstance(timeout, httpx.Timeout):
@@ -117,6 +183,8 @@ def build_request(
             if extra is None:
                 extra = {}
             extra[key] = value
+    if extra_body:
+        extra = {**(extra or {}), **extra_body}
     if "stop" in fields:
         fields["stop"] = _stop_list(fields["stop"])
     if not tools:
@@ -131,4 +199,4 @@ def build_request(
         extra_body=extra or None,
         **fields,
     )
-    return request, CallSettings(options, timeout)
+    return request, CallSettings(options, timeout, headers)

@@ -15,9 +15,11 @@ from llama_index.core.base.llms.generic_utils import get_from_param_or_env
 from llama_index.core.bridge.pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError
-from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV, check_extra_headers
 
 __all__ = [
+    "CONNECTION_FIELDS",
+    "SECRET_FIELDS",
     "check_base_url",
     "check_settings",
     "check_stop",
@@ -30,6 +32,23 @@ __all__ = [
 ]
 
 _APIS = ("chat", "responses")
+# LLM fields whose change needs a new Gateway client.
+CONNECTION_FIELDS = frozenset(
+    {
+        "account_id",
+        "gateway_id",
+        "provider",
+        "api_key",
+        "cf_aig_token",
+        "auth_mode",
+        "base_url",
+        "gateway_options",
+        "timeout",
+        "max_retries",
+        "default_headers",
+    }
+)
+SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
 
 
 def secret_value(value: Any, arg: str) -> str | None:
@@ -99,7 +118,7 @@ def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> di
     if unknown:
         raise ConfigurationError(unknown_arguments_message(unknown))
     values = dict(update)
-    for name in ("api_key", "cf_aig_token"):
+    for name in SECRET_FIELDS:
         if name in values:
             text = secret_value(values[name], name)
             values[name] = SecretStr(text) if text else None
@@ -117,6 +136,21 @@ def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> di
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_http_options(additional_kwargs: Mapping[str, Any]) -> None:
+    """The OpenAI SDK's request options in ``additional_kwargs``: headers, body, no query."""
+    if additional_kwargs.get("extra_query") is not None:
+        raise ConfigurationError(
+            "additional_kwargs['extra_query'] is not supported: gateway calls carry no query "
+            "parameters; send extra fields with extra_body"
+        )
+    check_extra_headers(
+        additional_kwargs.get("extra_headers"), "additional_kwargs['extra_headers']"
+    )
+    extra_body = additional_kwargs.get("extra_body")
+    if extra_body is not None and not isinstance(extra_body, Mapping):
+        raise ConfigurationError("additional_kwargs['extra_body'] must be a dict of body fields")
 
 
 def check_timeout(value: Any) -> None:
@@ -181,6 +215,8 @@ def check_settings(
         raise ConfigurationError("max_retries must be an integer >= 0; got None")
     if additional_kwargs is not None and not isinstance(additional_kwargs, Mapping):
         raise ConfigurationError("additional_kwargs must be a dict of extra request-body fields")
+    if additional_kwargs:
+        _check_http_options(additional_kwargs)
     _check_range("temperature", extra.get("temperature"), 0.0, 2.0)
     _check_range("top_p", extra.get("top_p"), 0.0, 1.0)
     _check_positive_int("max_tokens", extra.get("max_tokens"))

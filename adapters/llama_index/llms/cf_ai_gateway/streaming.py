@@ -11,7 +11,8 @@ chunk arrives.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
     ChatResponse,
@@ -21,7 +22,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from cf_ai_gateway.wire.types import ChatDelta, ChatResult, ToolCallChunk
+from cf_ai_gateway.wire.types import ChatDelta, ChatRequest, ChatResult, ToolCallChunk
 
 from .convert import (
     REASONING_ITEMS_KEY,
@@ -33,7 +34,18 @@ from .convert import (
     usage_kwargs,
 )
 
-__all__ = ["ChatStreamState", "CompletionStreamState", "StreamState"]
+if TYPE_CHECKING:
+    from cf_ai_gateway import Gateway
+
+    from .request import CallSettings
+
+__all__ = [
+    "ChatStreamState",
+    "CompletionStreamState",
+    "StreamState",
+    "astream_responses",
+    "stream_responses",
+]
 
 _ASSISTANT = MessageRole.ASSISTANT
 _new_text = new_text_block
@@ -221,3 +233,57 @@ class CompletionStreamState(StreamState):
             logprobs=None,
             additional_kwargs=self._response_kwargs(delta, final),
         )
+
+
+def stream_responses(
+    gateway: Gateway,
+    api: Any,
+    request: ChatRequest,
+    call: CallSettings,
+    state_type: type[StreamState],
+) -> Generator[Any, None, None]:
+    """Stream one call; ``state_type`` turns each delta into a chat or completion chunk."""
+    with gateway.chat_stream(
+        request,
+        api=api,
+        options=call.options,
+        timeout=call.timeout,
+        extra_headers=call.extra_headers,
+    ) as stream:
+        respond = state_type(stream.info.to_dict()).response
+        for delta in stream:
+            final = (
+                stream.result()
+                if delta.usage is not None or delta.finish_reason is not None
+                else None
+            )
+            response = respond(delta, final)
+            if response is not None:
+                yield response
+
+
+async def astream_responses(
+    gateway: Gateway,
+    api: Any,
+    request: ChatRequest,
+    call: CallSettings,
+    state_type: type[StreamState],
+) -> AsyncGenerator[Any, None]:
+    """Async twin of :func:`stream_responses`."""
+    async with gateway.achat_stream(
+        request,
+        api=api,
+        options=call.options,
+        timeout=call.timeout,
+        extra_headers=call.extra_headers,
+    ) as stream:
+        respond = state_type(stream.info.to_dict()).response
+        async for delta in stream:
+            final = (
+                stream.result()
+                if delta.usage is not None or delta.finish_reason is not None
+                else None
+            )
+            response = respond(delta, final)
+            if response is not None:
+                yield response
