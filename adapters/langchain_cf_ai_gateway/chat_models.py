@@ -48,6 +48,12 @@ __all__ = ["ChatCloudflareAIGateway"]
 _GATEWAY_LOCK = threading.Lock()
 
 
+def _token_logprobs(chunk: ChatGenerationChunk) -> dict[str, Any]:
+    """``on_llm_new_token``'s ``logprobs`` argument, as ChatOpenAI passes it, when present."""
+    logprobs = chunk.message.response_metadata.get("logprobs")
+    return {"logprobs": logprobs} if logprobs else {}
+
+
 class ChatCloudflareAIGateway(BaseChatModel):
     """Chat model routed through Cloudflare AI Gateway (OpenAI-wire providers).
 
@@ -366,10 +372,10 @@ class ChatCloudflareAIGateway(BaseChatModel):
                 if chunk is None:
                     continue
                 if gateway_info is not None:
-                    chunk.message.response_metadata = {"gateway": gateway_info}
+                    chunk.message.response_metadata["gateway"] = gateway_info
                     gateway_info = None
                 if new_token is not None:
-                    new_token(chunk.text, chunk=chunk)
+                    new_token(chunk.text, chunk=chunk, **_token_logprobs(chunk))
                 yield chunk
             last = closing_chunk(stream.result(), request.model)
         if gateway_info is not None:
@@ -395,10 +401,10 @@ class ChatCloudflareAIGateway(BaseChatModel):
                 if chunk is None:
                     continue
                 if gateway_info is not None:
-                    chunk.message.response_metadata = {"gateway": gateway_info}
+                    chunk.message.response_metadata["gateway"] = gateway_info
                     gateway_info = None
                 if new_token is not None:
-                    await new_token(chunk.text, chunk=chunk)
+                    await new_token(chunk.text, chunk=chunk, **_token_logprobs(chunk))
                 yield chunk
             last = closing_chunk(stream.result(), request.model)
         if gateway_info is not None:

@@ -2,7 +2,8 @@
 
 A :class:`~cf_ai_gateway.wire.types.ChatResult` becomes an ``AIMessage`` with parsed tool
 calls (malformed argument JSON lands in ``invalid_tool_calls``), ``usage_metadata`` and a
-``response_metadata`` that holds the model name, finish reason, reply id and the gateway's
+``response_metadata`` that holds the model name, finish reason, reply id, token logprobs
+(``{"content": [...]}`` when asked for, as ChatOpenAI puts them) and the gateway's
 :class:`~cf_ai_gateway.GatewayInfo` as a dict under ``"gateway"``. Stream deltas become
 ``AIMessageChunk``s built directly, without intermediate dicts, because this is the
 per-chunk hot path; the closing chunk carries usage and metadata exactly once so that
@@ -102,6 +103,8 @@ def result_to_message(result: ChatResult, request_model: str) -> AIMessage:
     if result.refusal:
         extra["refusal"] = result.refusal
     metadata = response_metadata(result, request_model)
+    if result.logprobs is not None:
+        metadata["logprobs"] = {"content": result.logprobs}
     if result.info is not None:
         metadata["gateway"] = result.info.to_dict()
     return AIMessage(
@@ -138,7 +141,7 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk | None:
     the accumulated result, so that exactly one chunk carries them.
     """
     text = delta.text
-    if text and not (delta.tool_call_chunks or delta.reasoning or delta.refusal):
+    if text and not (delta.tool_call_chunks or delta.reasoning or delta.refusal or delta.logprobs):
         # The common case, kept to one object each.
         return ChatGenerationChunk(message=AIMessageChunk(content=text), text=text)
     extra: dict[str, Any] = {}
@@ -152,9 +155,13 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk | None:
         )
         for piece in delta.tool_call_chunks
     ]
-    if not (text or extra or chunks):
+    # Each chunk carries its own tokens' logprobs; merged chunks concatenate them.
+    metadata = {"logprobs": {"content": delta.logprobs}} if delta.logprobs else {}
+    if not (text or extra or chunks or metadata):
         return None
-    message = AIMessageChunk(content=text, additional_kwargs=extra, tool_call_chunks=chunks)
+    message = AIMessageChunk(
+        content=text, additional_kwargs=extra, tool_call_chunks=chunks, response_metadata=metadata
+    )
     return ChatGenerationChunk(message=message, text=text)
 
 
