@@ -306,3 +306,46 @@ async def test_a_cut_stream_raises_stream_error(
         list(llm.stream_chat(QUESTION))
     with pytest.raises(StreamError):
         [c async for c in await llm.astream_chat(QUESTION)]
+
+
+async def test_streams_end_with_one_closing_chunk(llm: CloudflareAIGatewayLLM, api: str) -> None:
+    """Only the last chunk lacks new text, and it carries usage, finish reason and gateway info."""
+    streams = [
+        list(llm.stream_complete(PROMPT)),
+        [c async for c in await llm.astream_complete(PROMPT)],
+        list(llm.stream_chat(QUESTION)),
+        [c async for c in await llm.astream_chat(QUESTION)],
+    ]
+    for chunks in streams:
+        assert all(c.delta for c in chunks[:-1])
+        assert chunks[-1].delta == ""
+        text = chunks[-1].text if isinstance(chunks[-1], CompletionResponse) else None
+        check_reply(chunks[-1], text or chunks[-1].message.content, api)
+
+
+def test_finish_and_usage_chunks_become_one_closing_chunk(
+    make_llm: Callable[..., CloudflareAIGatewayLLM], emulator: Emulator
+) -> None:
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> dict[str, Any]:
+        choices = [{"index": 0, "delta": delta, "finish_reason": finish}] if delta else []
+        return {"id": "c1", "object": "chat.completion.chunk", "choices": choices, **extra}
+
+    usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    events: list[Any] = [
+        chunk({"role": "assistant", "content": "Hel"}),
+        chunk({"content": "lo"}),
+        chunk({"content": ""}, "stop"),
+        chunk({}, usage=usage),
+        "[DONE]",
+    ]
+    emulator.script(sse=events, times=2)
+    llm = make_llm()
+    completions = list(llm.stream_complete(PROMPT))
+    chats = list(llm.stream_chat(QUESTION))
+    for chunks in (completions, chats):
+        assert [c.delta for c in chunks] == ["Hel", "lo", ""]
+        last = chunks[-1].additional_kwargs
+        assert last["finish_reason"] == "stop" and last["total_tokens"] == 7
+        assert last["gateway"]["log_id"]
+        assert chunks[-1].raw["usage"] == usage
+    assert completions[-1].text == chats[-1].message.content == "Hello"

@@ -6,7 +6,9 @@ growing text, a ``ThinkingBlock`` for streamed reasoning, and the tool calls so 
 and structured-output programs read that key). Every chunk's ``additional_kwargs`` holds the
 gateway info; usage and the finish reason join once they arrive. Per-chunk work is kept small:
 models are built without re-validation and tool-call blocks are rebuilt only when a tool-call
-chunk arrives.
+chunk arrives. :func:`stream_responses` (and its async twin) run one streamed call and end it
+with a single closing chunk that holds usage, finish reason and gateway info, as LlamaIndex's
+own OpenAI class ends its streams.
 """
 
 from __future__ import annotations
@@ -235,6 +237,15 @@ class CompletionStreamState(StreamState):
         )
 
 
+def _closes_only(delta: ChatDelta) -> bool:
+    """True for a delta that only closes the stream (finish reason, usage), with no content.
+
+    A stream may close with several such deltas (the chat endpoint sends the finish reason and
+    the usage apart); their chunks repeat each other's state, so only the last one is yielded.
+    """
+    return not (delta.text or delta.reasoning or delta.refusal or delta.tool_call_chunks)
+
+
 def stream_responses(
     gateway: Gateway,
     api: Any,
@@ -242,7 +253,11 @@ def stream_responses(
     call: CallSettings,
     state_type: type[StreamState],
 ) -> Generator[Any, None, None]:
-    """Stream one call; ``state_type`` turns each delta into a chat or completion chunk."""
+    """Stream one call; ``state_type`` turns each delta into a chat or completion chunk.
+
+    The stream ends with at most one chunk without new content, which carries the usage, the
+    finish reason and the gateway info.
+    """
     with gateway.chat_stream(
         request,
         api=api,
@@ -251,6 +266,7 @@ def stream_responses(
         extra_headers=call.extra_headers,
     ) as stream:
         respond = state_type(stream.info.to_dict()).response
+        held = None  # a closing chunk, yielded once no later closing chunk replaces it
         for delta in stream:
             final = (
                 stream.result()
@@ -258,8 +274,17 @@ def stream_responses(
                 else None
             )
             response = respond(delta, final)
-            if response is not None:
-                yield response
+            if response is None:
+                continue
+            if final is not None and _closes_only(delta):
+                held = response
+                continue
+            if held is not None:
+                yield held
+                held = None
+            yield response
+        if held is not None:
+            yield held
 
 
 async def astream_responses(
@@ -278,6 +303,7 @@ async def astream_responses(
         extra_headers=call.extra_headers,
     ) as stream:
         respond = state_type(stream.info.to_dict()).response
+        held = None  # a closing chunk, yielded once no later closing chunk replaces it
         async for delta in stream:
             final = (
                 stream.result()
@@ -285,5 +311,14 @@ async def astream_responses(
                 else None
             )
             response = respond(delta, final)
-            if response is not None:
-                yield response
+            if response is None:
+                continue
+            if final is not None and _closes_only(delta):
+                held = response
+                continue
+            if held is not None:
+                yield held
+                held = None
+            yield response
+        if held is not None:
+            yield held
