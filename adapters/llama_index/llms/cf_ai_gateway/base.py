@@ -70,6 +70,7 @@ def _completion(response: ChatResponse) -> CompletionResponse:
     return CompletionResponse(
         text=response.message.content or "",
         raw=response.raw,
+        logprobs=response.logprobs,
         additional_kwargs=response.additional_kwargs,
     )
 

@@ -4,8 +4,9 @@ LlamaIndex messages (text, image, document, thinking and tool-call blocks, plus 
 ``additional_kwargs["tool_calls"]``/``["tool_call_id"]``) become neutral
 :class:`~cf_ai_gateway.wire.types.Message` objects; a neutral
 :class:`~cf_ai_gateway.wire.types.ChatResult` becomes a ``ChatResponse`` whose message carries
-``TextBlock``/``ThinkingBlock``/``ToolCallBlock`` blocks and whose ``additional_kwargs`` hold the
-token usage and the gateway info. Nothing here does I/O or parses endpoint JSON.
+``TextBlock``/``ThinkingBlock``/``ToolCallBlock`` blocks, whose ``logprobs`` hold the token log
+probabilities and whose ``additional_kwargs`` hold the token usage and the gateway info. Nothing
+here does I/O or parses endpoint JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from llama_index.core.base.llms.types import (
     CitationBlock,
     DocumentBlock,
     ImageBlock,
+    LogProb,
     MessageRole,
     TextBlock,
     ThinkingBlock,
@@ -56,6 +58,7 @@ __all__ = [
     "response_format_from",
     "result_to_chat_response",
     "to_neutral_messages",
+    "token_logprobs",
     "tool_call_dict",
     "tool_choice_from",
     "tools_from",
@@ -114,6 +117,7 @@ def model_builder(cls: type[_Model]) -> Callable[..., _Model]:
 
 
 new_text_block = model_builder(TextBlock)
+new_logprob = model_builder(LogProb)
 new_chat_message = model_builder(ChatMessage)
 new_chat_response = model_builder(ChatResponse)
 
@@ -375,6 +379,32 @@ def usage_kwargs(usage: Usage | None) -> dict[str, int]:
     }
 
 
+def token_logprobs(entries: Sequence[Any] | None) -> list[list[LogProb]]:
+    """The chat endpoint's per-token log probabilities as LlamaIndex ``LogProb`` lists.
+
+    As ``llama_index.llms.openai`` maps them: one list per token, holding that token's
+    ``top_logprobs`` alternatives; tokens without alternatives (``top_logprobs`` not asked for)
+    are left out.
+    """
+    out: list[list[LogProb]] = []
+    for entry in entries or ():
+        tops = entry.get("top_logprobs") if isinstance(entry, Mapping) else None
+        if not tops:
+            continue
+        out.append(
+            [
+                new_logprob(
+                    token=str(top.get("token") or ""),
+                    logprob=float(top.get("logprob") or 0.0),
+                    bytes=list(top.get("bytes") or ()),
+                )
+                for top in tops
+                if isinstance(top, Mapping)
+            ]
+        )
+    return out
+
+
 def message_from_result(result: ChatResult) -> ChatMessage:
     """The assistant ``ChatMessage`` of a whole neutral reply."""
     blocks: list[Any] = []
@@ -431,5 +461,6 @@ def result_to_chat_response(result: ChatResult) -> ChatResponse:
     return new_chat_response(
         message=message_from_result(result),
         raw=result.raw,
+        logprobs=token_logprobs(result.logprobs) if result.logprobs else None,
         additional_kwargs=response_kwargs(result, info_dict(result.info)),
     )

@@ -4,11 +4,11 @@ Each yielded ``ChatResponse`` carries the chunk's ``delta`` and the whole messag
 growing text, a ``ThinkingBlock`` for streamed reasoning, and the tool calls so far both as
 ``ToolCallBlock`` blocks and in ``message.additional_kwargs["tool_calls"]`` (LlamaIndex's agents
 and structured-output programs read that key). Every chunk's ``additional_kwargs`` holds the
-gateway info; usage and the finish reason join once they arrive. Per-chunk work is kept small:
-models are built without re-validation and tool-call blocks are rebuilt only when a tool-call
-chunk arrives. :func:`stream_responses` (and its async twin) run one streamed call and end it
-with a single closing chunk that holds usage, finish reason and gateway info, as LlamaIndex's
-own OpenAI class ends its streams.
+gateway info; usage and the finish reason join once they arrive; ``logprobs`` holds the token
+log probabilities so far. Per-chunk work is kept small: models are built without re-validation
+and tool-call blocks are rebuilt only when a tool-call chunk arrives. :func:`stream_responses`
+(and its async twin) run one streamed call and end it with a single closing chunk that holds
+usage, finish reason and gateway info, as LlamaIndex's own OpenAI class ends its streams.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.base.llms.types import (
     ChatResponse,
     CompletionResponse,
+    LogProb,
     MessageRole,
     ThinkingBlock,
     ToolCallBlock,
@@ -32,6 +33,7 @@ from .convert import (
     new_chat_message,
     new_chat_response,
     new_text_block,
+    token_logprobs,
     tool_call_dict,
     usage_kwargs,
 )
@@ -71,7 +73,7 @@ class _Call:
 class StreamState:
     """What both chat and completion streams accumulate."""
 
-    __slots__ = ("content", "finish", "gateway", "reasoning", "usage")
+    __slots__ = ("content", "finish", "gateway", "logprobs", "reasoning", "usage")
 
     def __init__(self, gateway: dict[str, Any]) -> None:
         self.gateway = gateway
@@ -79,6 +81,12 @@ class StreamState:
         self.reasoning = ""
         self.finish: dict[str, Any] | None = None
         self.usage: dict[str, Any] | None = None
+        # The token log probabilities so far; replaced (never changed in place) as they grow,
+        # so every chunk keeps the list it was given.
+        self.logprobs: list[list[LogProb]] | None = None
+
+    def _add_logprobs(self, delta: ChatDelta) -> None:
+        self.logprobs = [*(self.logprobs or ()), *token_logprobs(delta.logprobs)]
 
     def response(self, delta: ChatDelta, final: ChatResult | None = None) -> Any:
         """The stream chunk for one delta, or None when the delta carries nothing."""
@@ -166,6 +174,8 @@ class ChatStreamState(StreamState):
         text = delta.text
         if text:
             self.content += text
+        if delta.logprobs:
+            self._add_logprobs(delta)
         if delta.reasoning:
             self.reasoning += delta.reasoning
         if delta.refusal:
@@ -210,6 +220,7 @@ class ChatStreamState(StreamState):
             message=_new_message(role=_ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs),
             raw=_raw_for(delta, final),
             delta=text,
+            logprobs=self.logprobs,
             additional_kwargs=self._response_kwargs(delta, final),
         )
 
@@ -224,6 +235,8 @@ class CompletionStreamState(StreamState):
     ) -> CompletionResponse | None:
         """The ``CompletionResponse`` for one delta, or None when the delta carries nothing."""
         text = delta.text
+        if delta.logprobs:
+            self._add_logprobs(delta)
         if text:
             self.content += text
         elif not (delta.usage is not None or delta.finish_reason is not None or delta.reasoning):
@@ -232,7 +245,7 @@ class CompletionStreamState(StreamState):
             text=self.content,
             delta=text,
             raw=_raw_for(delta, final),
-            logprobs=None,
+            logprobs=self.logprobs,
             additional_kwargs=self._response_kwargs(delta, final),
         )
 
