@@ -24,10 +24,12 @@ from .info import GatewayInfo
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 from .transport import Transport
-from .wire.types import Api, ChatRequest, ChatResult
 
 if TYPE_CHECKING:
     import openai
+
+if TYPE_CHECKING:  # the neutral types load with the first neutral call
+    from .wire.types import Api, ChatRequest, ChatResult
 
 __all__ = ["Gateway", "RawResponse"]
 

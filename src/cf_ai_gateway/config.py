@@ -190,7 +190,7 @@ def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GatewayConfig:
     """Resolved, checked connection settings. Build it with :meth:`resolve`.
 

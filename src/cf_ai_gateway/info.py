@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["GatewayInfo"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GatewayInfo:
     """The ``cf-aig-*`` response headers of one gateway response.
 

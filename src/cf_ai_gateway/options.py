@@ -95,7 +95,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class GatewayOptions:
     """Per-request gateway options. Every field left ``None`` sends no header.
 

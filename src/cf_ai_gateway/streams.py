@@ -14,24 +14,27 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import httpx
 
 from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .info import GatewayInfo
 from .sse import DONE, SSEDecoder
-from .wire.types import ChatDelta, ChatResult
+
+if TYPE_CHECKING:
+    from .wire.types import ChatDelta, ChatResult
+
+    class StreamHandler(Protocol):
+        """What a wire module's stream handler offers (see ``wire.chat.StreamHandler``)."""
+
+        def on_event(self, event: dict[str, Any]) -> ChatDelta | None: ...
+        def on_done(self) -> None: ...
+        def result(self) -> ChatResult: ...
 
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
 
 TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
-
-
-class StreamHandler(Protocol):
-    def on_event(self, event: dict[str, Any]) -> ChatDelta | None: ...
-    def on_done(self) -> None: ...
-    def result(self) -> ChatResult: ...
 
 
 def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
