@@ -11,7 +11,7 @@ import json
 from typing import Any, NoReturn
 
 from cf_ai_gateway.errors import ConfigurationError, StreamError
-from cf_ai_gateway.wire.types import ChatRequest, ContentPart, TextPart
+from cf_ai_gateway.wire.types import AudioPart, ChatRequest, ContentPart, TextPart
 
 # Tool-choice strings that both endpoints accept as they are.
 TOOL_CHOICE_MODES = frozenset({"auto", "none", "required"})
@@ -32,6 +32,10 @@ def check_request(request: ChatRequest) -> None:
             raise ConfigurationError(
                 f"messages[{position}].tool_call_id is required on a tool message"
             )
+        if isinstance(message.content, list):
+            for part in message.content:
+                if isinstance(part, AudioPart):
+                    _check_audio(part, position)
     if request.extra_body is not None and not isinstance(request.extra_body, dict):
         raise ConfigurationError("extra_body must be a dict of extra wire fields")
     fmt = request.response_format
@@ -45,10 +49,24 @@ def check_request(request: ChatRequest) -> None:
             raise ConfigurationError("response_format.schema is required for 'json_schema'")
 
 
+def _check_audio(part: AudioPart, position: int) -> None:
+    """Audio input is base64 data with a format name: OpenAI takes no audio URL."""
+    if not isinstance(part.data, str) or not part.data:
+        raise ConfigurationError(f"messages[{position}]: AudioPart.data must be base64 audio data")
+    if part.data.startswith(("data:", "http:", "https:")):
+        raise ConfigurationError(
+            f"messages[{position}]: AudioPart.data must be bare base64 audio data, not a URL"
+        )
+    if not isinstance(part.format, str) or not part.format:
+        raise ConfigurationError(
+            f"messages[{position}]: AudioPart.format must name the encoding, e.g. 'wav' or 'mp3'"
+        )
+
+
 def bad_part(part: object) -> ConfigurationError:
     """The error for a content part of an unknown kind."""
     return ConfigurationError(
-        "messages[].content parts must be TextPart, ImagePart, FilePart or a dict, "
+        "messages[].content parts must be TextPart, ImagePart, FilePart, AudioPart or a dict, "
         f"not {type(part).__name__}"
     )
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.wire._common import TOOL_CHOICE_MODES, bad_part, content_text, put
 from cf_ai_gateway.wire.types import (
+    AudioPart,
     ContentPart,
     FilePart,
     FunctionTool,
@@ -24,9 +26,13 @@ __all__ = ["input_items", "tool", "tool_choice"]
 
 
 def input_items(messages: list[Message]) -> list[dict[str, Any]]:
-    """The ``input`` items of a neutral conversation."""
+    """The ``input`` items of a neutral conversation.
+
+    Audio parts raise :class:`~cf_ai_gateway.errors.ConfigurationError`: the Responses API
+    has no audio input part (``chat/completions`` takes it).
+    """
     items: list[dict[str, Any]] = []
-    for message in messages:
+    for position, message in enumerate(messages):
         role = message.role
         if role == "assistant":
             items.extend(message.reasoning_items)
@@ -47,7 +53,7 @@ def input_items(messages: list[Message]) -> list[dict[str, Any]]:
                 {
                     "type": "function_call_output",
                     "call_id": message.tool_call_id or "",
-                    "output": _tool_output(message.content),
+                    "output": _tool_output(message.content, position),
                 }
             )
         else:
@@ -59,7 +65,7 @@ def input_items(messages: list[Message]) -> list[dict[str, Any]]:
                     "content": (
                         content
                         if isinstance(content, str)
-                        else [_input_part(part) for part in content]
+                        else [_input_part(part, position) for part in content]
                         if content is not None
                         else ""
                     ),
@@ -81,14 +87,16 @@ def _assistant_parts(content: str | list[ContentPart] | None) -> list[dict[str, 
     ]
 
 
-def _tool_output(content: str | list[ContentPart] | None) -> str | list[dict[str, Any]]:
+def _tool_output(
+    content: str | list[ContentPart] | None, position: int
+) -> str | list[dict[str, Any]]:
     """A tool result: its text, or input parts when it holds images or files."""
     if isinstance(content, list) and not all(isinstance(part, TextPart) for part in content):
-        return [_input_part(part) for part in content]
+        return [_input_part(part, position) for part in content]
     return content_text(content)
 
 
-def _input_part(part: ContentPart) -> dict[str, Any]:
+def _input_part(part: ContentPart, position: int) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "input_text", "text": part.text}
     if isinstance(part, ImagePart):
@@ -103,6 +111,11 @@ def _input_part(part: ContentPart) -> dict[str, Any]:
             put(file, "file_data", data)
         put(file, "file_id", part.file_id)
         return file
+    if isinstance(part, AudioPart):
+        raise ConfigurationError(
+            f"messages[{position}]: the Responses API takes no audio input (AudioPart); "
+            'audio input needs api="chat" (chat/completions)'
+        )
     if isinstance(part, dict):  # an endpoint-native part passes through
         return part
     raise bad_part(part)

@@ -24,6 +24,7 @@ from cf_ai_gateway.wire._common import (
     raise_stream_error,
 )
 from cf_ai_gateway.wire.types import (
+    AudioPart,
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -156,7 +157,9 @@ def _part(part: ContentPart) -> dict[str, Any]:
         put(file, "file_data", part.data)
         put(file, "file_id", part.file_id)
         return {"type": "file", "file": file}
-    if isinstance(part, dict):  # an endpoint-native part (e.g. input_audio) passes through
+    if isinstance(part, AudioPart):
+        return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format}}
+    if isinstance(part, dict):  # an endpoint-native part passes through
         return part
     raise bad_part(part)
 

@@ -45,7 +45,42 @@ class FilePart:
     type: Literal["file"] = "file"
 
 
-ContentPart = TextPart | ImagePart | FilePart
+# Audio MIME subtypes whose OpenAI ``format`` name differs from the subtype itself.
+_AUDIO_FORMATS = {
+    "wave": "wav",
+    "vnd.wave": "wav",
+    "mpeg": "mp3",
+    "mpeg3": "mp3",
+    "mpeg-3": "mp3",
+}
+
+
+@dataclass(slots=True)
+class AudioPart:
+    """An audio content part: base64 ``data`` (no ``data:`` prefix) and its ``format``.
+
+    ``format`` is OpenAI's name for the encoding (``"wav"``, ``"mp3"``, ...). Only the
+    ``chat/completions`` endpoint takes audio input; the Responses API has no audio part.
+    """
+
+    data: str
+    format: str
+    type: Literal["audio"] = "audio"
+
+    @classmethod
+    def from_mime_type(cls, data: str, mime_type: str) -> AudioPart:
+        """A part for base64 ``data`` of an ``audio/*`` MIME type (``audio/mpeg`` is ``mp3``).
+
+        Raises ``ValueError`` when ``mime_type`` is not an ``audio/`` type.
+        """
+        kind, _, subtype = mime_type.split(";", 1)[0].strip().lower().partition("/")
+        if kind != "audio" or not subtype:
+            raise ValueError(f"audio mime_type must be 'audio/<format>', not {mime_type!r}")
+        subtype = subtype.removeprefix("x-")
+        return cls(data=data, format=_AUDIO_FORMATS.get(subtype, subtype))
+
+
+ContentPart = TextPart | ImagePart | FilePart | AudioPart
 
 
 @dataclass(slots=True)
