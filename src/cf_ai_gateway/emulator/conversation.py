@@ -45,6 +45,7 @@ class Turn:
     text: str = ""
     images: int = 0
     files: int = 0
+    audio: int = 0
     tool_calls: list[CallRecord] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None
@@ -96,17 +97,17 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _content_text(content: Any, where: str) -> tuple[str, int, int]:
-    """Text, image count and file count of a message ``content`` (a string or a list of parts)."""
+def _content_text(content: Any, where: str, *, responses: bool = False) -> tuple[str, int, int, int]:
+    """Text, image, file and audio counts of a ``content``; audio is chat-only (no Responses part)."""
     if content is None:
-        return "", 0, 0
+        return "", 0, 0, 0
     if isinstance(content, str):
-        return content, 0, 0
+        return content, 0, 0, 0
     if not isinstance(content, list):
         raise InvalidRequest(f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type")
     texts: list[str] = []
-    images = files = 0
-    for part in content:
+    images = files = audio = 0
+    for index, part in enumerate(content):
         if isinstance(part, str):
             texts.append(part)
             continue
@@ -119,12 +120,31 @@ def _content_text(content: Any, where: str) -> tuple[str, int, int]:
             texts.append(str(part.get("refusal", "")))
         elif kind in ("image_url", "input_image", "image"):
             images += 1
-        elif kind in ("file", "input_file", "input_audio", "audio"):
+        elif kind in ("file", "input_file"):
             files += 1
+        elif kind == "input_audio" and not responses:
+            _check_input_audio(part.get("input_audio"), f"{where}[{index}].input_audio")
+            audio += 1
+        elif responses:
+            raise InvalidRequest(f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', "
+                                 "'input_file', 'output_text', and 'refusal'.", f"{where}[{index}].type", "invalid_value")
         else:
             raise InvalidRequest(f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', "
                                  "'input_audio', 'refusal', and 'file'.", f"{where}.type", "invalid_value")
-    return "\n".join(t for t in texts if t), images, files
+    return "\n".join(t for t in texts if t), images, files, audio
+
+
+def _check_input_audio(audio: Any, where: str) -> None:
+    """An ``input_audio`` object: base64 ``data`` and a ``format`` of ``wav`` or ``mp3``."""
+    if not isinstance(audio, dict):
+        raise InvalidRequest(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+    for key in ("data", "format"):
+        if not isinstance(audio.get(key), str):
+            raise InvalidRequest(f"Missing required parameter: '{where}.{key}'.", f"{where}.{key}",
+                                 "missing_required_parameter")
+    if audio["format"] not in ("wav", "mp3"):
+        raise InvalidRequest(f"Invalid value: '{audio['format']}'. Supported values are: 'wav' and 'mp3'.",
+                             f"{where}.format", "invalid_value")
 
 
 def _function_spec(name: Any, description: Any, parameters: Any, where: str) -> FunctionSpec:
@@ -227,13 +247,13 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
             raise InvalidRequest(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
         role = message.get("role")
         if role in ("system", "developer"):
-            text, _, _ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = _content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("system", text))
         elif role == "user":
-            text, images, files = _content_text(message.get("content"), f"{where}.content")
-            turns.append(Turn("user", text, images=images, files=files, name=message.get("name")))
+            text, images, files, audio = _content_text(message.get("content"), f"{where}.content")
+            turns.append(Turn("user", text, images=images, files=files, audio=audio, name=message.get("name")))
         elif role == "assistant":
-            text, _, _ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = _content_text(message.get("content"), f"{where}.content")
             calls = []
             for call in message.get("tool_calls") or []:
                 if not isinstance(call, dict):
@@ -253,11 +273,11 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
                 raise InvalidRequest("Invalid parameter: messages with role 'tool' must be a response to a "
                                      "preceeding message with 'tool_calls'.", f"{where}.role")
             del open_calls[call_id]
-            text, _, _ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = _content_text(message.get("content"), f"{where}.content")
             name = _call_name(turns, call_id)
             turns.append(Turn("tool", text, tool_call_id=call_id, name=name))
         elif role == "function":
-            text, _, _ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = _content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("tool", text, name=message.get("name")))
         else:
             raise InvalidRequest(f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
@@ -394,7 +414,7 @@ def _responses_turns(value: Any, earlier: list[Turn]) -> list[Turn]:
         kind = item.get("type", "message")
         if kind == "message":
             role = item.get("role")
-            text, images, files = _content_text(item.get("content"), f"{where}.content")
+            text, images, files, _ = _content_text(item.get("content"), f"{where}.content", responses=True)
             if role in ("system", "developer"):
                 turns.append(Turn("system", text))
             elif role in ("user", "assistant"):
@@ -414,7 +434,7 @@ def _responses_turns(value: Any, earlier: list[Turn]) -> list[Turn]:
             if call_id not in known_calls:
                 raise InvalidRequest(f"No tool call found for function call output with call_id {call_id}.", "input")
             output = item.get("output")
-            text = output if isinstance(output, str) else _content_text(output, f"{where}.output")[0]
+            text = output if isinstance(output, str) else _content_text(output, f"{where}.output", responses=True)[0]
             turns.append(Turn("tool", text, tool_call_id=call_id, name=known_calls[call_id]))
         elif kind in ("reasoning", "item_reference", "web_search_call", "file_search_call", "computer_call"):
             continue

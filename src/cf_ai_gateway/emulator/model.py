@@ -85,6 +85,10 @@ def split_pieces(text: str) -> list[str]:
     return pieces
 
 
+# Prompt tokens counted for each input_audio clip (reported as prompt audio_tokens).
+AUDIO_TOKENS_PER_CLIP = 40
+
+
 def count_tokens(text: str) -> int:
     """Whitespace words: the emulator's token count."""
     return len(text.split())
@@ -95,6 +99,7 @@ def prompt_tokens(request: ModelRequest) -> int:
     total = 0
     for turn in request.turns:
         total += 3 + count_tokens(turn.text) + 85 * turn.images + 50 * turn.files
+        total += AUDIO_TOKENS_PER_CLIP * turn.audio
         for call in turn.tool_calls:
             total += 3 + count_tokens(call.name) + max(1, len(call.arguments) // 4)
     for tool in request.tools:
@@ -106,7 +111,7 @@ def prompt_fingerprint(request: ModelRequest) -> str:
     """A stable digest of the prompt, used to report cached tokens when a prompt repeats."""
     digest = hashlib.sha256()
     for turn in request.turns:
-        digest.update(f"{turn.role}\x00{turn.text}\x00{turn.images}\x00".encode())
+        digest.update(f"{turn.role}\x00{turn.text}\x00{turn.images}\x00{turn.audio}\x00".encode())
         for call in turn.tool_calls:
             digest.update(f"{call.name}\x00{call.arguments}\x00".encode())
     for tool in request.tools:
@@ -248,6 +253,8 @@ def echo_answer(prompt: str, turn: Turn | None = None) -> str:
         parts.append(f"I received {turn.images} image{'s' if turn.images > 1 else ''}.")
     if turn is not None and turn.files:
         parts.append(f"I received {turn.files} file{'s' if turn.files > 1 else ''}.")
+    if turn is not None and turn.audio:
+        parts.append(f"I received {turn.audio} audio clip{'s' if turn.audio > 1 else ''}.")
     words = key_words(prompt)
     if words:
         parts.append("Key words: " + ", ".join(words) + ".")

@@ -15,19 +15,21 @@ from typing import Any
 
 from . import ids
 from .conversation import ModelRequest
-from .model import ModelOutput
+from .model import AUDIO_TOKENS_PER_CLIP, ModelOutput
 
 SYSTEM_FINGERPRINT = "fp_emulator"
 _ARGUMENT_PIECE = 8
 
 
-def chat_usage(output: ModelOutput, choices: int = 1) -> dict[str, Any]:
+def chat_usage(output: ModelOutput, request: ModelRequest) -> dict[str, Any]:
+    choices = request.choices
     completion = output.completion_tokens * choices
+    audio = AUDIO_TOKENS_PER_CLIP * sum(turn.audio for turn in request.turns)
     return {
         "prompt_tokens": output.prompt_tokens,
         "completion_tokens": completion,
         "total_tokens": output.prompt_tokens + completion,
-        "prompt_tokens_details": {"cached_tokens": output.cached_tokens, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": output.cached_tokens, "audio_tokens": audio},
         "completion_tokens_details": {
             "reasoning_tokens": output.reasoning_tokens * choices,
             "audio_tokens": 0,
@@ -56,7 +58,7 @@ def chat_body(request: ModelRequest, output: ModelOutput) -> dict[str, Any]:
         "created": int(time.time()),
         "model": request.model,
         "choices": choices,
-        "usage": chat_usage(output, request.choices),
+        "usage": chat_usage(output, request),
         "service_tier": "default",
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
@@ -114,6 +116,6 @@ def chat_stream(request: ModelRequest, output: ModelOutput) -> Iterator[bytes]:
             "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
             "choices": [],
-            "usage": chat_usage(output, request.choices),
+            "usage": chat_usage(output, request),
         })
     yield encode_data("[DONE]")
