@@ -1,11 +1,12 @@
 """Convert LangChain messages into the core's neutral :class:`~cf_ai_gateway.wire.types.Message`.
 
 LangChain messages arrive in many shapes: plain strings, OpenAI Chat Completions content
-blocks (``image_url``, ``file``), Responses blocks (``input_text``, ``input_image``), LangChain
-standard content blocks (v0 ``source_type`` blocks and v1 ``{"type": "image", "url"|"base64"}``
-blocks) and Anthropic-style blocks (``tool_use``, ``thinking``, base64 ``source`` images). This
-module folds all of them into the neutral text, image and file parts, carries tool-call ids and
-Responses reasoning items over, and rejects what the gateway cannot take with a clear error.
+blocks (``image_url``, ``file``, ``input_audio``), Responses blocks (``input_text``,
+``input_image``), LangChain standard content blocks (v0 ``source_type`` blocks and v1
+``{"type": "image"|"audio", "url"|"base64"}`` blocks) and Anthropic-style blocks (``tool_use``,
+``thinking``, base64 ``source`` images). This module folds all of them into the neutral text,
+image, file and audio parts, carries tool-call ids and Responses reasoning items over, and
+rejects what the gateway cannot take with a clear error.
 The functions are pure: no I/O and no knowledge of either endpoint's wire format.
 """
 
@@ -27,6 +28,7 @@ from langchain_core.messages import (
 
 from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.wire.types import (
+    AudioPart,
     ContentPart,
     FilePart,
     ImagePart,
@@ -182,8 +184,12 @@ def _convert_block(block: Any, position: int) -> ContentPart | None:
             file_id=block.get("file_id"),
             filename=block.get("filename"),
         )
-    if kind in ("audio", "input_audio", "video"):
-        raise _unsupported(position, f"{kind} content is not supported by the gateway adapter")
+    if kind == "audio":
+        return _audio_block(block, position)
+    if kind == "input_audio":
+        return _input_audio_block(block, position)
+    if kind == "video":
+        raise _unsupported(position, "video content is not supported by the gateway adapter")
     if kind == "text" and block.get("source_type") == "text":
         return TextPart(str(block.get("text", "")))
     raise _unsupported(position, f"content block type {kind!r} is not supported")
@@ -240,6 +246,38 @@ def _file_block(block: Mapping[str, Any], position: int) -> FilePart:
     if isinstance(file_id, str) and file_id:
         return FilePart(file_id=file_id, filename=filename)
     raise _unsupported(position, "file blocks need base64 data with a mime_type, or a file_id")
+
+
+def _audio_block(block: Mapping[str, Any], position: int) -> AudioPart:
+    """A standard audio block (v1 ``base64``, v0 ``source_type="base64"`` + ``data``)."""
+    source_type = block.get("source_type")
+    if source_type not in (None, "base64") or block.get("url") or block.get("file_id"):
+        raise _unsupported(
+            position, "audio blocks must hold base64 data: OpenAI takes no audio URL or file id"
+        )
+    data = block.get("base64") or block.get("data")
+    if not isinstance(data, str) or not data:
+        raise _unsupported(position, "audio blocks need base64 data with a mime_type")
+    mime_type = block.get("mime_type")
+    if data.startswith("data:"):  # a data URL carries its own MIME type
+        header, _, data = data.partition(",")
+        mime_type = mime_type or header[5:].split(";", 1)[0]
+    if not isinstance(mime_type, str) or not mime_type:
+        raise _unsupported(position, "base64 audio blocks need a mime_type such as 'audio/wav'")
+    try:
+        return AudioPart.from_mime_type(data, mime_type)
+    except ValueError as error:
+        raise _unsupported(position, str(error)) from None
+
+
+def _input_audio_block(block: Mapping[str, Any], position: int) -> AudioPart:
+    """An OpenAI Chat Completions ``{"type": "input_audio", "input_audio": {...}}`` block."""
+    audio = block.get("input_audio")
+    if isinstance(audio, Mapping):
+        data, audio_format = audio.get("data"), audio.get("format")
+        if isinstance(data, str) and data and isinstance(audio_format, str) and audio_format:
+            return AudioPart(data=data, format=audio_format)
+    raise _unsupported(position, "input_audio blocks need input_audio.data and input_audio.format")
 
 
 def _filename(block: Mapping[str, Any]) -> str | None:

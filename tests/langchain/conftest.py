@@ -39,3 +39,5 @@ def local_fixture_downloads(
     from langchain_tests.integration_tests import chat_models as suite
 
     monkeypatch.setattr(suite, "httpx", LocalDownloads(fixture_file_server))
+    # The suite asks for a user agent before its audio download; this one names the local server.
+    monkeypatch.setenv("LANGCHAIN_TESTS_USER_AGENT", "cf-ai-gateway-tests (loopback fixture server)")

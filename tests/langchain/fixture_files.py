@@ -9,8 +9,11 @@ downloads there over real HTTP. The model under test and its own HTTP client are
 
 from __future__ import annotations
 
+import io
+import math
 import struct
 import threading
+import wave
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,15 +68,19 @@ def pdf_bytes(text: str = "Dummy PDF file") -> bytes:
     return bytes(out)
 
 
-def wav_bytes(samples: int = 800) -> bytes:
-    """A valid 8 kHz mono 16-bit WAV of silence."""
-    data = b"\x00\x00" * samples
-    fmt = struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)
-    return (
-        b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
-        + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-        + b"data" + struct.pack("<I", len(data)) + data
+def wav_bytes(milliseconds: int = 250, rate: int = 8000) -> bytes:
+    """A valid 8 kHz mono 16-bit WAV holding a short 440 Hz tone (written by ``wave``)."""
+    frames = b"".join(
+        struct.pack("<h", round(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+        for n in range(rate * milliseconds // 1000)
     )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return out.getvalue()
 
 
 FILES: dict[str, tuple[str, bytes]] = {

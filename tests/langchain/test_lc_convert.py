@@ -116,8 +116,8 @@ def test_files() -> None:
 @pytest.mark.parametrize(
     "block",
     [
-        {"type": "audio", "base64": "AAAA", "mime_type": "audio/wav"},
-        {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}},
+        {"type": "audio", "url": "https://example.com/a.wav"},  # OpenAI takes base64 audio only
+        {"type": "video", "base64": "AAAA", "mime_type": "video/mp4"},
         {"type": "image", "base64": PNG_B64},  # no mime type
         {"type": "mystery"},
         42,

@@ -57,6 +57,11 @@ class _IntegrationBase(ChatModelIntegrationTests):
         return True
 
     @property
+    def supports_audio_inputs(self) -> bool:
+        # Audio input is a chat/completions part; the Responses API has none.
+        return self.api == "chat"
+
+    @property
     def supports_image_tool_message(self) -> bool:
         return True
 
