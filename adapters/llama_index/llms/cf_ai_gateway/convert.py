@@ -1,6 +1,6 @@
 """Pure conversions between LlamaIndex chat types and the core's neutral wire types.
 
-LlamaIndex messages (text, image, document, thinking and tool-call blocks, plus the legacy
+LlamaIndex messages (text, image, document, audio, thinking and tool-call blocks, plus the legacy
 ``additional_kwargs["tool_calls"]``/``["tool_call_id"]``) become neutral
 :class:`~cf_ai_gateway.wire.types.Message` objects; a neutral
 :class:`~cf_ai_gateway.wire.types.ChatResult` becomes a ``ChatResponse`` whose message carries
@@ -32,7 +32,9 @@ from llama_index.core.base.llms.types import (
 )
 from pydantic import BaseModel
 
+from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.wire.types import (
+    AudioPart,
     ChatResult,
     ContentPart,
     FilePart,
@@ -194,6 +196,29 @@ def _file_part(block: DocumentBlock) -> FilePart:
     return FilePart(data=f"data:{mimetype};base64,{data}", filename=block.title)
 
 
+def _audio_part(block: AudioBlock) -> AudioPart:
+    """An ``AudioBlock`` as base64 data and a format: OpenAI takes audio inline only."""
+    url = str(block.url) if block.url is not None else ""
+    if block.audio is None and block.path is None and not url.startswith("data:"):
+        raise ConfigurationError(
+            "AudioBlock needs audio bytes, a local path or a data: URL; "
+            "OpenAI takes base64 audio only, not an audio URL"
+        )
+    data = block.resolve_audio(as_base64=True).read().decode("ascii")
+    audio_format = (block.format or "").strip()
+    if not audio_format and url.startswith("data:"):  # the data URL's own MIME type
+        audio_format = url[5:].partition(",")[0].partition(";")[0]
+    if not audio_format:
+        raise ConfigurationError(
+            "AudioBlock.format is unknown; set it, e.g. AudioBlock(..., format='wav')"
+        )
+    mime_type = audio_format if "/" in audio_format else f"audio/{audio_format}"
+    try:
+        return AudioPart.from_mime_type(data, mime_type)
+    except ValueError as error:
+        raise ConfigurationError(f"AudioBlock.format: {error}") from None
+
+
 def _text_of(blocks: Iterable[Any]) -> list[str]:
     """Text of citable/citation blocks (their text parts only)."""
     out: list[str] = []
@@ -243,7 +268,8 @@ def to_neutral_message(message: ChatMessage) -> Message:
         elif isinstance(block, CachePoint):
             continue
         elif isinstance(block, AudioBlock):
-            raise ValueError("audio blocks are not supported by the gateway's text endpoints")
+            only_text = False
+            parts.append(_audio_part(block))
         else:
             raise ValueError(f"unsupported content block {type(block).__name__}")
 
