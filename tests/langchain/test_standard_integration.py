@@ -14,8 +14,10 @@ from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
+from .standard_features import ModelFeatures
 
-class _IntegrationBase(ChatModelIntegrationTests):
+
+class _IntegrationBase(ModelFeatures, ChatModelIntegrationTests):
     api = "chat"
 
     @pytest.fixture(autouse=True)
@@ -25,70 +27,8 @@ class _IntegrationBase(ChatModelIntegrationTests):
         """Environment (account, base URL, key) pointing at the session's emulator."""
 
     @property
-    def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
-        return ChatCloudflareAIGateway
-
-    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "gpt-4o-mini", "api": self.api}
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_audio_inputs(self) -> bool:
-        # Audio input is a chat/completions part; the Responses API has none.
-        return self.api == "chat"
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_tool_message(self) -> bool:
-        return self.api == "responses"
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "gpt-4.1-mini"
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
-        details: list[Any] = ["cache_read_input", "reasoning_output"]
-        return {"invoke": details, "stream": details}
 
     def invoke_with_cache_read_input(self, *, stream: bool = False) -> Any:
         # The second identical prompt is a prompt-cache read on the emulated provider.

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from langchain_cf_ai_gateway import ChatCloudflareAIGateway
-
 from .conftest import ACCOUNT, API_KEY
+from .standard_features import ModelFeatures
 
 SERDES_XFAIL = pytest.mark.xfail(
     reason=(
@@ -22,12 +21,8 @@ SERDES_XFAIL = pytest.mark.xfail(
 )
 
 
-class _UnitBase(ChatModelUnitTests):
+class _UnitBase(ModelFeatures, ChatModelUnitTests):
     api = "chat"
-
-    @property
-    def chat_model_class(self) -> type[ChatCloudflareAIGateway]:
-        return ChatCloudflareAIGateway
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
@@ -58,43 +53,6 @@ class _UnitBase(ChatModelUnitTests):
                 "base_url": "http://127.0.0.1:9/v1",
             },
         )
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_tool_message(self) -> bool:
-        return True
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[Any]]:
-        details: list[Any] = ["cache_read_input", "reasoning_output"]
-        return {"invoke": details, "stream": details}
 
     @SERDES_XFAIL
     def test_serdes(self, model: Any, snapshot: Any) -> None:
