@@ -29,6 +29,7 @@ from .errors import (
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+from .wire.embeddings import EmbeddingResult
 
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncRawStream",
     "ChatStream",
     "ConfigurationError",
+    "EmbeddingResult",
     "Gateway",
     "GatewayAuthenticationError",
     "GatewayBadRequestError",

@@ -11,7 +11,7 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,10 @@ from .transport import Transport
 if TYPE_CHECKING:
     import openai
 
+    from .embedding_plan import EmbeddingPlan
+
 if TYPE_CHECKING:  # the neutral types load with the first neutral call
+    from .wire.embeddings import EmbeddingResult
     from .wire.types import Api, ChatRequest, ChatResult
 
 __all__ = ["Gateway", "RawResponse"]
@@ -304,6 +307,114 @@ class Gateway:
             timeout=timeout, extra_headers=extra_headers,
         )
         return AsyncChatStream(raw, wire.StreamHandler())
+
+    # -- embeddings ---------------------------------------------------------------------------
+    def embed(
+        self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
+        batch_size: int | None = None, max_concurrency: int | None = None,
+        cache: str | None = None, options: OptionsLike = None, timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> EmbeddingResult:
+        """Embed ``inputs`` (a list of non-empty strings) with ``model``; vectors in input order.
+
+        Inputs go in batches of at most ``batch_size`` (default: the provider's largest batch,
+        2048 on OpenAI and 100 on Workers AI), up to ``max_concurrency`` (default 4) at once;
+        each batch's :class:`GatewayInfo` is kept in ``result.infos``. ``cache="content"`` sends
+        each batch with a ``cf-aig-cache-key`` hashed from its model, dimensions and texts and a
+        one-month TTL, so re-embedding unchanged texts is a gateway cache hit. ``timeout`` is a
+        deadline in seconds for the whole call. Bad input raises :class:`ConfigurationError`
+        before anything is sent.
+        """
+        plan = self._embedding_plan(
+            inputs, model, dimensions, batch_size, max_concurrency, cache, options, timeout,
+            extra_headers,
+        )
+        client = self.transport.client
+        batches = plan.batches
+        if len(batches) == 1:
+            return plan.result([self._embed_batch(client, plan, 0)])
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+        workers = min(plan.concurrency, len(batches))
+        with ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed") as pool:
+            futures = [
+                pool.submit(self._embed_batch, client, plan, number)
+                for number in range(len(batches))
+            ]
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+        return plan.result([future.result() for future in futures])
+
+    async def aembed(
+        self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
+        batch_size: int | None = None, max_concurrency: int | None = None,
+        cache: str | None = None, options: OptionsLike = None, timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> EmbeddingResult:
+        """Async twin of :meth:`embed`: batches run as tasks, ``max_concurrency`` at once."""
+        import asyncio
+
+        plan = self._embedding_plan(
+            inputs, model, dimensions, batch_size, max_concurrency, cache, options, timeout,
+            extra_headers,
+        )
+        client = self.transport.aclient
+        count = len(plan.batches)
+        if count == 1:
+            return plan.result([await self._aembed_batch(client, plan, 0)])
+        gate = asyncio.Semaphore(plan.concurrency)
+
+        async def run(number: int) -> Any:
+            async with gate:
+                return await self._aembed_batch(client, plan, number)
+
+        tasks = [asyncio.ensure_future(run(number)) for number in range(count)]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in tasks:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return plan.result([task.result() for task in tasks])
+
+    def _embedding_plan(
+        self, inputs: Any, model: Any, dimensions: Any, batch_size: Any, max_concurrency: Any,
+        cache: Any, options: OptionsLike, timeout: Any, extra_headers: Mapping[str, str] | None,
+    ) -> EmbeddingPlan:
+        from .embedding_plan import EmbeddingPlan
+
+        return EmbeddingPlan.build(
+            self, inputs, model, dimensions, batch_size, max_concurrency, cache,
+            self._headers(options, extra_headers), timeout,
+        )
+
+    def _embed_batch(self, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:
+        url, body, headers, timeout = plan.request(number)
+        response = self.transport.send(
+            lambda: self.transport.build_request(
+                client, "POST", url, body, headers, stream=False, timeout=timeout
+            )
+        )
+        return plan.parse(number, response)
+
+    async def _aembed_batch(
+        self, client: httpx.AsyncClient, plan: EmbeddingPlan, number: int
+    ) -> Any:
+        url, body, headers, timeout = plan.request(number)
+        response = await self.transport.asend(
+            lambda: self.transport.build_request(
+                client, "POST", url, body, headers, stream=False, timeout=timeout
+            )
+        )
+        return plan.parse(number, response)
 
     # -- OpenAI SDK clients and feedback ------------------------------------------------------
     def openai_client(self, **kwargs: Any) -> openai.OpenAI:

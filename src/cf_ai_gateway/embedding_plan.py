@@ -1,0 +1,155 @@
+"""``EmbeddingPlan``: one ``Gateway.embed`` call, checked and cut into batches before sending.
+
+Building a plan checks every argument (inputs, model, dimensions, batch size, concurrency,
+cache mode, headers, timeout) and raises :class:`~cf_ai_gateway.ConfigurationError` before any
+request exists. The plan then hands out each batch's URL, body, headers and remaining time,
+parses each batch's reply, and joins the batches into one
+:class:`~cf_ai_gateway.wire.embeddings.EmbeddingResult` in input order. The client does the I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .errors import ConfigurationError, GatewayTimeoutError
+from .info import GatewayInfo
+from .transport import check_timeout
+from .wire import embeddings as wire
+from .wire.types import ChatRequest, Usage
+
+if TYPE_CHECKING:
+    from .client import Gateway
+
+__all__ = ["BatchReply", "EmbeddingPlan"]
+
+_CACHE_KEY_HEADER = "cf-aig-cache-key"
+_CACHE_TTL_HEADER = "cf-aig-cache-ttl"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReply:
+    """One batch's parsed reply."""
+
+    vectors: list[list[float]]
+    model: str | None
+    usage: Usage
+    info: GatewayInfo
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingPlan:
+    """The checked batches, headers and deadline of one embeddings call."""
+
+    url: str
+    model: str
+    dimensions: int | None
+    batches: list[list[str]]
+    headers: list[Mapping[str, str]]
+    concurrency: int
+    timeout: httpx.Timeout | None
+    deadline: float | None
+
+    @classmethod
+    def build(
+        cls,
+        gateway: Gateway,
+        inputs: Any,
+        model: Any,
+        dimensions: Any,
+        batch_size: Any,
+        max_concurrency: Any,
+        cache: Any,
+        headers: Mapping[str, str],
+        timeout: Any,
+    ) -> EmbeddingPlan:
+        config = gateway.config
+        texts = wire.check_inputs(inputs)
+        model = wire.check_model(model)
+        gateway._check_model(ChatRequest(model=model, messages=[]))  # compat needs provider/model
+        dims = wire.check_dimensions(dimensions)
+        limit = wire.batch_limit(config.provider, model, config.surface)
+        size = wire.check_batch_size(batch_size, limit)
+        concurrency = wire.check_max_concurrency(max_concurrency)
+        mode = wire.check_cache(cache)
+        call_timeout = check_timeout(timeout)
+        batches = wire.split(texts, size)
+        if mode == "content":
+            if _CACHE_KEY_HEADER in headers:
+                raise ConfigurationError(
+                    "cache='content' computes each batch's cf-aig-cache-key itself; do not also "
+                    "set gateway_options.cache_key"
+                )
+            base = dict(headers)
+            base.setdefault(_CACHE_TTL_HEADER, str(wire.CONTENT_CACHE_TTL))
+            provider = "rest" if config.surface == "rest" else config.provider
+            per_batch: list[Mapping[str, str]] = [
+                {**base, _CACHE_KEY_HEADER: wire.content_cache_key(provider, model, dims, batch)}
+                for batch in batches
+            ]
+        else:
+            per_batch = [headers] * len(batches)
+        deadline = None
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            deadline = time.monotonic() + float(timeout)
+        return cls(
+            url=config.url("embeddings"),
+            model=model,
+            dimensions=dims,
+            batches=batches,
+            headers=per_batch,
+            concurrency=concurrency,
+            timeout=call_timeout,
+            deadline=deadline,
+        )
+
+    def request(
+        self, number: int
+    ) -> tuple[str, dict[str, Any], Mapping[str, str], httpx.Timeout | float | None]:
+        """URL, body, headers and timeout of batch ``number`` (the time left, with a deadline)."""
+        timeout: httpx.Timeout | float | None = self.timeout
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise GatewayTimeoutError(
+                    f"the embeddings call ran out of time before batch {number + 1} of "
+                    f"{len(self.batches)} was sent"
+                )
+            timeout = left
+        body = wire.build_body(self.model, self.batches[number], self.dimensions)
+        return self.url, body, self.headers[number], timeout
+
+    def parse(self, number: int, response: httpx.Response) -> BatchReply:
+        """Batch ``number``'s reply, checked: one vector per input, in input order."""
+        info = GatewayInfo.from_headers(response.headers, response.status_code)
+        vectors, model, usage = wire.parse_reply(
+            response.content,
+            len(self.batches[number]),
+            self.dimensions,
+            status_code=response.status_code,
+            info=info,
+        )
+        return BatchReply(vectors, model, usage, info)
+
+    def result(self, replies: list[BatchReply]) -> wire.EmbeddingResult:
+        """The batches joined in input order."""
+        if len(replies) == 1:
+            vectors = replies[0].vectors
+        else:
+            vectors = [vector for reply in replies for vector in reply.vectors]
+        width = len(vectors[0])
+        for reply in replies:
+            if len(reply.vectors[0]) != width:
+                raise wire.inconsistent_widths(reply.info)
+        infos = [reply.info for reply in replies]
+        return wire.EmbeddingResult(
+            vectors=vectors,
+            model=replies[0].model or self.model,
+            usage=wire.merge_usage([reply.usage for reply in replies]),
+            info=infos[0],
+            infos=infos,
+        )
