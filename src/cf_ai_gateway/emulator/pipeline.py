@@ -118,7 +118,7 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
         elif route.endpoint == "responses":
             request = read_responses_request(body, _history(state, body))
         else:
-            embeddings_body(body)  # validate now; answered below
+            embeddings_body(body, ex.provider)  # validate now; answered below
     except InvalidRequest as exc:
         return _invalid(ex, rest, exc)
     stream = bool(request and request.stream)
@@ -169,7 +169,7 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
         return deliver_reply(ex, reply, fault)
 
     if request is None:  # embeddings
-        vectors, tokens = embeddings_body(body)
+        vectors, tokens = embeddings_body(body, ex.provider)
         response = json_delivery(ex, vectors, fault, Outcome(200, vectors, ex.model, tokens, 0))
         _store(state, cacheable, key, directive.ttl, vectors, ex.model, tokens, 0, fault)
         return response
@@ -194,7 +194,7 @@ def _routing_error(route: RouteMatch) -> tuple[int, str | None] | None:
             return 7000, f"No route for that URI (the emulator does not speak the {route.provider} API)"
         if route.endpoint not in MODEL_ENDPOINTS or (route.provider == "workers-ai" and route.endpoint == "responses"):
             return 7000, None
-    elif route.endpoint not in MODEL_ENDPOINTS or (route.surface == "rest" and route.endpoint == "embeddings"):
+    elif route.endpoint not in MODEL_ENDPOINTS:
         return 7000, None
     return None
 

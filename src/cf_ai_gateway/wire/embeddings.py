@@ -248,7 +248,7 @@ def _decode_base64(text: str) -> list[float]:
 def _finite(vector: list[float]) -> bool:
     """True when every value is finite: one C-level sum instead of a Python loop."""
     try:
-        total = sum(vector)
+        total = sum(vector, 0.0)
     except OverflowError:  # a JSON integer too large for a float
         return False
     return total - total == 0
