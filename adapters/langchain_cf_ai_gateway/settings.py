@@ -53,7 +53,9 @@ def env_var_for(field: str, provider: Any) -> str | None:
     return _FIELD_ENV.get(field)
 
 
-def validation_message(exc: ValidationError, provider: Any) -> str:
+def validation_message(
+    exc: ValidationError, provider: Any, class_name: str = _CLASS_NAME
+) -> str:
     """A pydantic ``ValidationError`` as a message naming the fields, without their values."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
@@ -63,7 +65,7 @@ def validation_message(exc: ValidationError, provider: Any) -> str:
         if env is not None:
             where += f" (environment variable {env})"
         problems.append(f"{where}: {error.get('msg', 'invalid value')}")
-    return f"invalid argument(s) for {_CLASS_NAME}: " + "; ".join(problems)
+    return f"invalid argument(s) for {class_name}: " + "; ".join(problems)
 
 
 def check_arguments(kwargs: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ KEY = "sk-embed-test-key-0123456789"
 
 
 def cosine(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
     return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
 
 
@@ -314,7 +314,8 @@ def test_base64_replies_are_decoded_and_indices_reordered(make_gateway: Any, ser
     server.replies.put(Reply(body=_reply([_item(1, [1, 2, 3]), _item(0, first)],
                                          usage={"prompt_tokens": 4, "total_tokens": 4})))
     result = make_gateway().embed(["a", "b"], model=MODEL)
-    assert result.vectors == [[0.5, -0.25, 1.0], [1, 2, 3]]
+    assert result.vectors == [[0.5, -0.25, 1.0], [1.0, 2.0, 3.0]]
+    assert all(type(x) is float for v in result.vectors for x in v)
     assert result.usage.input_tokens == 4
 
 

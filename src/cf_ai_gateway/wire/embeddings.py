@@ -299,7 +299,15 @@ def parse_reply(
                 raise _bad(
                     f"data[{position}].embedding is not base64 float32 data", status_code, info
                 ) from None
-        elif type(vector) is not list or not set(map(type, vector)) <= _NUMBER_TYPES:
+        elif type(vector) is list:
+            kinds = set(map(type, vector))
+            if not kinds <= _NUMBER_TYPES:
+                raise _bad(
+                    f"data[{position}].embedding is not a list of numbers", status_code, info
+                )
+            if int in kinds:  # "0" on the wire: vectors hold floats only
+                vector = [float(value) for value in vector]
+        else:
             raise _bad(f"data[{position}].embedding is not a list of numbers", status_code, info)
         if not vector:
             raise _bad(f"data[{position}].embedding is empty", status_code, info)

@@ -230,13 +230,13 @@ def check_settings(
         raise ConfigurationError("built_in_tools must be a list of tool dicts")
 
 
-def validation_message(exc: Any) -> str:
+def validation_message(exc: Any, class_name: str = "CloudflareAIGatewayLLM") -> str:
     """A pydantic ``ValidationError`` as a message naming the fields, without their values."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         where = ".".join(str(part) for part in error.get("loc", ())) or "argument"
         problems.append(f"{where}: {error.get('msg', 'invalid value')}")
-    return "invalid argument(s) for CloudflareAIGatewayLLM: " + "; ".join(problems)
+    return f"invalid argument(s) for {class_name}: " + "; ".join(problems)
 
 
 # Arguments of LlamaIndex's OpenAI classes that mean something else here.
@@ -248,9 +248,9 @@ _RENAMED = {
 }
 
 
-def unknown_arguments_message(names: list[str]) -> str:
+def unknown_arguments_message(names: list[str], class_name: str = "CloudflareAIGatewayLLM") -> str:
     """A message naming unknown constructor arguments, with the right name where one exists."""
     hints = [f"{name} (use {_RENAMED[name]})" for name in names if name in _RENAMED]
     others = [name for name in names if name not in _RENAMED]
     parts = hints + others
-    return "unknown argument(s) for CloudflareAIGatewayLLM: " + ", ".join(parts)
+    return f"unknown argument(s) for {class_name}: " + ", ".join(parts)
