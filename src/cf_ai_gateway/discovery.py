@@ -1,7 +1,8 @@
 """Adapter discovery through the ``cf_ai_gateway.adapters`` entry-point group.
 
 :func:`available_adapters` lists every registered adapter (this package's ``langchain``,
-``llama_index`` and ``openai``, and any third-party package that registers in the same group)
+``langchain_embeddings``, ``llama_index``, ``llama_index_embeddings`` and ``openai``, and any
+third-party package that registers in the same group)
 without importing it. :func:`load_adapter` imports one and returns a configured instance, with
 its configuration read as :meth:`Gateway.from_env` reads it: explicit arguments win, unset ones
 come from the environment, and ``CF_AIG_<OPTION>`` gateway options merge under the given ones.
@@ -27,7 +28,9 @@ DISTRIBUTION = "cf-ai-gateway"
 # Built-in adapter name -> (the extra that installs its dependencies, the modules it needs).
 ADAPTER_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "langchain": ("langchain", ("langchain_core",)),
+    "langchain_embeddings": ("langchain", ("langchain_core",)),
     "llama_index": ("llamaindex", ("llama_index.core", "llama_index")),
+    "llama_index_embeddings": ("llamaindex", ("llama_index.core", "llama_index")),
     "openai": ("openai", ("openai",)),
 }
 
@@ -95,7 +98,9 @@ def load_adapter(name: str, **config: Any) -> Any:
     """Import adapter ``name`` and return an instance configured from ``config`` and the env.
 
     ``load_adapter("langchain", model="gpt-4o-mini")`` returns a ``ChatCloudflareAIGateway``,
-    ``load_adapter("llama_index", model=...)`` a ``CloudflareAIGatewayLLM`` and
+    ``load_adapter("llama_index", model=...)`` a ``CloudflareAIGatewayLLM``,
+    ``"langchain_embeddings"`` a ``CloudflareAIGatewayEmbeddings``, ``"llama_index_embeddings"``
+    a ``CloudflareAIGatewayEmbedding`` and
     ``load_adapter("openai")`` an ``openai.OpenAI`` client (``async_client=True`` for
     ``openai.AsyncOpenAI``), each routed through the gateway that ``config`` and the
     environment describe.

@@ -19,6 +19,9 @@ CASES = {
     "langchain_agent.py": ["model calls get_weather(", "tool -> It is 21", "answer:"],
     "langchain_cache_options.py": ["first call:  MISS", "second call: HIT", "bound, again: HIT",
                                    "streamed:    MISS"],
+    "langchain_rag.py": ["first indexing, cache per batch: MISS, MISS",
+                         "second indexing, cache per batch: HIT, HIT",
+                         "retrieved: AI Gateway caches responses", "answer:"],
 }
 
 

@@ -33,6 +33,15 @@ CREDENTIALS = (
         ("llamaindex_chat.py", ["chat:", "cache status: HIT", "stream:", "complete:"]),
         ("llamaindex_agent.py", ["tool get_weather", "tool celsius_to_fahrenheit", "answer:"]),
         ("llamaindex_structured.py", ["structured_predict: name=", "as_structured_llm: name="]),
+        (
+            "llamaindex_rag.py",
+            [
+                "first ingestion, cache per batch: MISS, MISS",
+                "second ingestion, cache per batch: HIT, HIT",
+                "retrieved: AI Gateway caches responses",
+                "answer:",
+            ],
+        ),
     ],
 )
 def test_example_runs(name: str, expected: list[str]) -> None:
