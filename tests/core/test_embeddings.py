@@ -291,7 +291,7 @@ def test_bad_replies_raise_stream_error(
     make_gateway: Any, server: TestServer, body: bytes, parser: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if parser == "stdlib":
-        monkeypatch.setattr(wire, "_fast_loads", None)
+        monkeypatch.setattr(wire, "_fast_loads", lambda: None)
     server.replies.put(Reply(body=body, headers={"content-type": "application/json", "cf-aig-log-id": "log-1"}))
     gw = make_gateway()
     with pytest.raises(StreamError) as caught:
