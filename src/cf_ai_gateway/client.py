@@ -312,8 +312,8 @@ class Gateway:
     def embed(
         self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
         batch_size: int | None = None, max_concurrency: int | None = None,
-        cache: str | None = None, options: OptionsLike = None, timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        cache: str | None = None, encoding_format: str = "float", options: OptionsLike = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> EmbeddingResult:
         """Embed ``inputs`` (a list of non-empty strings) with ``model``; vectors in input order.
 
@@ -321,13 +321,15 @@ class Gateway:
         2048 on OpenAI and 100 on Workers AI), up to ``max_concurrency`` (default 4) at once;
         each batch's :class:`GatewayInfo` is kept in ``result.infos``. ``cache="content"`` sends
         each batch with a ``cf-aig-cache-key`` hashed from its model, dimensions and texts and a
-        one-month TTL, so re-embedding unchanged texts is a gateway cache hit. ``timeout`` is a
+        one-month TTL, so re-embedding unchanged texts is a gateway cache hit. Vectors come as
+        JSON floats, which every provider sends; ``encoding_format="base64"`` asks for smaller,
+        faster float32 replies where the provider supports it (OpenAI). ``timeout`` is a
         deadline in seconds for the whole call. Bad input raises :class:`ConfigurationError`
         before anything is sent.
         """
         plan = self._embedding_plan(
-            inputs, model, dimensions, batch_size, max_concurrency, cache, options, timeout,
-            extra_headers,
+            inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
+            options, timeout, extra_headers,
         )
         client = self.transport.client
         batches = plan.batches
@@ -352,15 +354,15 @@ class Gateway:
     async def aembed(
         self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
         batch_size: int | None = None, max_concurrency: int | None = None,
-        cache: str | None = None, options: OptionsLike = None, timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        cache: str | None = None, encoding_format: str = "float", options: OptionsLike = None,
+        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> EmbeddingResult:
         """Async twin of :meth:`embed`: batches run as tasks, ``max_concurrency`` at once."""
         import asyncio
 
         plan = self._embedding_plan(
-            inputs, model, dimensions, batch_size, max_concurrency, cache, options, timeout,
-            extra_headers,
+            inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
+            options, timeout, extra_headers,
         )
         client = self.transport.aclient
         count = len(plan.batches)
@@ -387,12 +389,13 @@ class Gateway:
 
     def _embedding_plan(
         self, inputs: Any, model: Any, dimensions: Any, batch_size: Any, max_concurrency: Any,
-        cache: Any, options: OptionsLike, timeout: Any, extra_headers: Mapping[str, str] | None,
+        cache: Any, encoding_format: Any, options: OptionsLike, timeout: Any,
+        extra_headers: Mapping[str, str] | None,
     ) -> EmbeddingPlan:
         from .embedding_plan import EmbeddingPlan
 
         return EmbeddingPlan.build(
-            self, inputs, model, dimensions, batch_size, max_concurrency, cache,
+            self, inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
             self._headers(options, extra_headers), timeout,
         )
 

@@ -1,7 +1,7 @@
 """``EmbeddingPlan``: one ``Gateway.embed`` call, checked and cut into batches before sending.
 
 Building a plan checks every argument (inputs, model, dimensions, batch size, concurrency,
-cache mode, headers, timeout) and raises :class:`~cf_ai_gateway.ConfigurationError` before any
+cache mode, encoding, headers, timeout) and raises :class:`~cf_ai_gateway.ConfigurationError` before any
 request exists. The plan then hands out each batch's URL, body, headers and remaining time,
 parses each batch's reply, and joins the batches into one
 :class:`~cf_ai_gateway.wire.embeddings.EmbeddingResult` in input order. The client does the I/O.
@@ -48,6 +48,7 @@ class EmbeddingPlan:
     url: str
     model: str
     dimensions: int | None
+    encoding: str
     batches: list[list[str]]
     headers: list[Mapping[str, str]]
     concurrency: int
@@ -64,6 +65,7 @@ class EmbeddingPlan:
         batch_size: Any,
         max_concurrency: Any,
         cache: Any,
+        encoding: Any,
         headers: Mapping[str, str],
         timeout: Any,
     ) -> EmbeddingPlan:
@@ -76,6 +78,7 @@ class EmbeddingPlan:
         size = wire.check_batch_size(batch_size, limit)
         concurrency = wire.check_max_concurrency(max_concurrency)
         mode = wire.check_cache(cache)
+        encoding = wire.check_encoding(encoding)
         call_timeout = check_timeout(timeout)
         batches = wire.split(texts, size)
         if mode == "content":
@@ -100,6 +103,7 @@ class EmbeddingPlan:
             url=config.url("embeddings"),
             model=model,
             dimensions=dims,
+            encoding=encoding,
             batches=batches,
             headers=per_batch,
             concurrency=concurrency,
@@ -120,7 +124,7 @@ class EmbeddingPlan:
                     f"{len(self.batches)} was sent"
                 )
             timeout = left
-        body = wire.build_body(self.model, self.batches[number], self.dimensions)
+        body = wire.build_body(self.model, self.batches[number], self.dimensions, self.encoding)
         return self.url, body, self.headers[number], timeout
 
     def parse(self, number: int, response: httpx.Response) -> BatchReply:

@@ -145,6 +145,7 @@ def test_workers_ai_uses_its_own_key_variable_and_batch_limit(
         ({"max_concurrency": -1}, "max_concurrency"),
         ({"model": ""}, "model"),
         ({"cache": "always"}, "cache"),
+        ({"encoding_format": "hex"}, "encoding_format"),
         ({"account_id": "bad/id"}, "account_id"),
         ({"unknown_field": 1}, "unknown_field"),
         ({"gateway_options": {"cache_ttl": 1}}, "cache_ttl"),

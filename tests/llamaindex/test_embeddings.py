@@ -157,6 +157,7 @@ def test_vector_store_index_and_settings(make_embedding: MakeEmbedding) -> None:
          "batch_size"),
         ({"model": ""}, "model"),
         ({"cache": "sometimes"}, "cache"),
+        ({"encoding_format": "hex"}, "encoding_format"),
         ({"max_concurrency": 0}, "max_concurrency"),
         ({"timeout": -2}, "timeout"),
         ({"account_id": "../x"}, "account_id"),

@@ -34,6 +34,7 @@ __all__ = [
     "check_batch_size",
     "check_cache",
     "check_dimensions",
+    "check_encoding",
     "check_inputs",
     "check_max_concurrency",
     "check_model",
@@ -54,6 +55,7 @@ MAX_CONCURRENCY = 64
 CONTENT_CACHE_TTL = 30 * 24 * 3600
 _CACHE_KEY_VERSION = b"cf-ai-gateway/embeddings/v1"
 _NUMBER_TYPES = frozenset({float, int})
+ENCODINGS = ("float", "base64")
 
 
 @dataclass(slots=True)
@@ -162,6 +164,15 @@ def check_max_concurrency(value: Any) -> int:
     return value
 
 
+def check_encoding(encoding: Any) -> str:
+    """``"float"`` (every provider) or ``"base64"`` (smaller, faster replies where supported)."""
+    if encoding not in ENCODINGS:
+        raise ConfigurationError(
+            f"encoding_format must be 'float' or 'base64' (OpenAI); got {encoding!r}"
+        )
+    return str(encoding)
+
+
 def check_cache(cache: Any) -> str | None:
     """``cache`` is None (the gateway's own settings) or ``"content"``."""
     if cache is None or cache is False:
@@ -183,9 +194,12 @@ def split(texts: list[str], batch_size: int) -> list[list[str]]:
     return [texts[start : start + batch_size] for start in range(0, len(texts), batch_size)]
 
 
-def build_body(model: str, texts: list[str], dimensions: int | None) -> dict[str, Any]:
-    """One batch's request body: raw strings, float vectors, ``dimensions`` when set."""
-    body: dict[str, Any] = {"model": model, "input": texts, "encoding_format": "float"}
+def build_body(
+    model: str, texts: list[str], dimensions: int | None, encoding: str = "float"
+) -> dict[str, Any]:
+    """One batch's request body: raw strings, ``dimensions`` when set, float vectors unless
+    ``encoding`` is ``"base64"``."""
+    body: dict[str, Any] = {"model": model, "input": texts, "encoding_format": encoding}
     if dimensions is not None:
         body["dimensions"] = dimensions
     return body
@@ -251,13 +265,17 @@ def _decode_base64(text: str) -> list[float]:
     return values.tolist()
 
 
-def _finite(vector: list[float]) -> bool:
-    """True when every value is finite: one C-level sum instead of a Python loop."""
+def _number_problem(vector: list[float]) -> str | None:
+    """What is wrong with a vector's values, if anything: one C-level sum checks them all."""
     try:
         total = sum(vector, 0.0)
+    except TypeError:
+        return "is not a list of numbers"
     except OverflowError:  # a JSON integer too large for a float
-        return False
-    return total - total == 0
+        return "holds an out-of-range number"
+    if total - total != 0:
+        return "holds NaN or infinity"
+    return None
 
 
 def parse_reply(
@@ -270,7 +288,8 @@ def parse_reply(
 ) -> tuple[list[list[float]], str | None, Usage]:
     """The ``count`` vectors of one reply in input order, its model and its usage.
 
-    Vectors are JSON number arrays or base64 little-endian float32. A reply that is not JSON,
+    Vectors are JSON number arrays (values as parsed: floats, or ints where the provider wrote
+    an integer such as ``0``) or base64 little-endian float32. A reply that is not JSON,
     lacks a vector, repeats or skips an index, holds a non-number, NaN or infinity, or gives
     vectors of unequal length (or not ``dimensions`` long, when set) raises ``StreamError``.
     """
@@ -287,6 +306,9 @@ def parse_reply(
         raise _bad(f"holds {len(data)} vectors for {count} inputs", status_code, info)
     vectors: list[list[float] | None] = [None] * count
     width = dimensions
+    # JSON true/false parse to bools, which a sum takes for 1 and 0: only a reply holding
+    # those literals needs the slower exact check of every value's type.
+    exact = b"true" in content or b"false" in content
     for position, item in enumerate(data):
         if type(item) is not dict:
             raise _bad(f"data[{position}] is not an object", status_code, info)
@@ -305,24 +327,13 @@ def parse_reply(
                 raise _bad(
                     f"data[{position}].embedding is not base64 float32 data", status_code, info
                 ) from None
-        elif type(vector) is list:
-            kinds = set(map(type, vector))
-            if not kinds <= _NUMBER_TYPES:
-                raise _bad(
-                    f"data[{position}].embedding is not a list of numbers", status_code, info
-                )
-            if int in kinds and _finite(vector):  # "0" on the wire: vectors hold floats only
-                vector = [float(value) for value in vector]
-        else:
+        elif type(vector) is not list or (exact and not set(map(type, vector)) <= _NUMBER_TYPES):
             raise _bad(f"data[{position}].embedding is not a list of numbers", status_code, info)
         if not vector:
             raise _bad(f"data[{position}].embedding is empty", status_code, info)
-        if not _finite(vector):
-            raise _bad(
-                f"data[{position}].embedding holds NaN, infinity or an out-of-range number",
-                status_code,
-                info,
-            )
+        problem = _number_problem(vector)
+        if problem is not None:
+            raise _bad(f"data[{position}].embedding {problem}", status_code, info)
         if width is None:
             width = len(vector)
         elif len(vector) != width:
