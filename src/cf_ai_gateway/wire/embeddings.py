@@ -255,8 +255,19 @@ def _loads(content: bytes) -> Any:
     return json.loads(content, parse_constant=_reject_constant)
 
 
+if sys.version_info >= (3, 11):
+
+    def _strict_b64decode(text: str) -> bytes:
+        return binascii.a2b_base64(text, strict_mode=True)
+
+else:  # pragma: no cover - Python 3.10
+
+    def _strict_b64decode(text: str) -> bytes:
+        return b64decode(text, validate=True)
+
+
 def _decode_base64(text: str) -> list[float]:
-    raw = b64decode(text, validate=True)
+    raw = _strict_b64decode(text)
     if len(raw) % 4:
         raise ValueError("base64 vector length is not a multiple of 4 bytes")
     values = array("f", raw)
@@ -308,7 +319,7 @@ def parse_reply(
     width = dimensions
     # JSON true/false parse to bools, which a sum takes for 1 and 0: only a reply holding
     # those literals needs the slower exact check of every value's type.
-    exact = b"true" in content or b"false" in content
+    exact: bool | None = None  # looked up at the first list vector
     for position, item in enumerate(data):
         if type(item) is not dict:
             raise _bad(f"data[{position}] is not an object", status_code, info)
@@ -327,7 +338,14 @@ def parse_reply(
                 raise _bad(
                     f"data[{position}].embedding is not base64 float32 data", status_code, info
                 ) from None
-        elif type(vector) is not list or (exact and not set(map(type, vector)) <= _NUMBER_TYPES):
+        elif type(vector) is list:
+            if exact is None:
+                exact = b"true" in content or b"false" in content
+            if exact and not set(map(type, vector)) <= _NUMBER_TYPES:
+                raise _bad(
+                    f"data[{position}].embedding is not a list of numbers", status_code, info
+                )
+        else:
             raise _bad(f"data[{position}].embedding is not a list of numbers", status_code, info)
         if not vector:
             raise _bad(f"data[{position}].embedding is empty", status_code, info)
