@@ -92,7 +92,8 @@ async def test_every_async_method(make_embedding: MakeEmbedding) -> None:
 async def test_batches_keep_input_order(make_embedding: MakeEmbedding, emulator: Emulator, use_async: bool) -> None:
     texts = [f"passage {i} on subject {i % 5}" for i in range(11)]
     whole = make_embedding(dimensions=24).get_text_embedding_batch(texts)
-    embed = make_embedding(dimensions=24, embed_batch_size=4)
+    embed = make_embedding(dimensions=24, batch_size=4)
+    assert embed.embed_batch_size == embed.batch_size == 4
     batched = (
         await embed.aget_text_embedding_batch(texts) if use_async
         else embed.get_text_embedding_batch(texts)

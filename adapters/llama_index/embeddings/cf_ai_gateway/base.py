@@ -60,8 +60,8 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
     Connection fields default from the environment as the LLM's do: ``account_id``
     (``CF_ACCOUNT_ID``), ``gateway_id`` (``CF_AIG_GATEWAY_ID``), ``api_key`` (the provider's key
     variable, ``OPENAI_API_KEY`` for ``openai``), ``cf_aig_token`` (``CF_AIG_TOKEN``) and
-    ``base_url`` (``CF_AIG_BASE_URL``). ``embed_batch_size`` defaults to the provider's largest
-    batch (2048 on OpenAI, 100 on Workers AI).
+    ``base_url`` (``CF_AIG_BASE_URL``). ``embed_batch_size`` (or ``batch_size``) defaults to the
+    provider's largest batch (2048 on OpenAI, 100 on Workers AI).
 
     Example:
         ```python
@@ -128,6 +128,7 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         max_concurrency: int | None = None,
         encoding_format: str = "float",
         embed_batch_size: int | None = None,
+        batch_size: int | None = None,
         timeout: float | None = 60.0,
         max_retries: int = 2,
         callback_manager: CallbackManager | None = None,
@@ -143,7 +144,14 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         env = resolve_from_env(provider, account_id, gateway_id, api_key, cf_aig_token, base_url)
         _check_embedding_settings(dimensions, cache, max_concurrency, timeout, max_retries)
         wire.check_encoding(encoding_format)
-        batch = wire.check_batch_size(embed_batch_size, wire.batch_limit(provider, model))
+        if (
+            batch_size is not None
+            and embed_batch_size is not None
+            and batch_size != embed_batch_size
+        ):
+            raise ConfigurationError("pass batch_size or embed_batch_size, not both")
+        requested = embed_batch_size if embed_batch_size is not None else batch_size
+        batch = wire.check_batch_size(requested, wire.batch_limit(provider, model))
         options = GatewayOptions.coerce(gateway_options).to_dict() or None
         gateway = Gateway(
             provider=provider,
@@ -250,6 +258,11 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         if gateway is None:
             gateway = self._gateway = self._new_gateway()
         return gateway
+
+    @property
+    def batch_size(self) -> int:
+        """Texts per request (``embed_batch_size``, the name LlamaIndex uses)."""
+        return self.embed_batch_size
 
     @property
     def last_gateway_info(self) -> list[GatewayInfo]:
