@@ -64,8 +64,10 @@ class Exchange:
     request_type: str = "chat"
     authenticated: bool = False
     byok: bool = False
+    generation: int = 0
 
     def __post_init__(self) -> None:
+        self.generation = self.state.generation
         self.created_at = self.state.clock.now()
         self.log_id = ids.uuid7(self.created_at)
 
@@ -94,6 +96,8 @@ class Exchange:
     def write_log(self, outcome: Outcome) -> LogEntry | None:
         """Add the log entry for this exchange (unless logging is off for it)."""
         settings = self.state.settings
+        if self.generation != self.state.generation:
+            return None  # the emulator was reset while this request was in flight
         collect = self.headers.get("cf-aig-collect-log", "").strip().lower()
         if collect == "false" or (collect != "true" and not settings.collect_logs):
             return None

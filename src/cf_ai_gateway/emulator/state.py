@@ -134,6 +134,7 @@ class EmulatorState:
         self._responses: OrderedDict[str, list[Turn]] = OrderedDict()
         self._prompts: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self.generation = 0  # bumped by reset: a request that began before it logs nothing
 
     # -- settings --
 
@@ -191,6 +192,7 @@ class EmulatorState:
     def reset(self) -> None:
         """Forget everything and restore the settings the emulator was created with."""
         with self._lock:
+            self.generation += 1
             self.settings = self._initial
             self._requests.clear()
             self._responses.clear()
