@@ -22,14 +22,16 @@ import httpx
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Deadline", "bounded", "deadline_seconds", "deadline_client"]
+__all__ = ["Deadline", "bounded", "deadline_client", "deadline_seconds"]
 
 _current_end: ContextVar[float | None] = ContextVar("cf_ai_gateway_deadline", default=None)
 
 
 def deadline_seconds(timeout: httpx.Timeout) -> float | None:
     """The deadline of a call: the longest limit an ``httpx.Timeout`` sets (None: no deadline)."""
-    limits = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
+    limits = [
+        t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None
+    ]
     return max(limits) if limits else None
 
 
@@ -73,7 +75,7 @@ def bounded(end: float | None) -> Iterator[None]:
 
 def deadline_client(**kwargs: Any) -> httpx.Client:
     """An ``httpx.Client`` whose connections honour :func:`bounded` deadlines."""
-    transport = httpx.HTTPTransport(limits=kwargs["limits"])
+    transport = httpx.HTTPTransport(verify=kwargs["verify"], limits=kwargs["limits"])
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if backend is not None:
@@ -143,7 +145,10 @@ def _backend_class() -> type[Any]:
             return DeadlineStream(stream)
 
         def connect_unix_socket(
-            self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+            self,
+            path: str,
+            timeout: float | None = None,
+            socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:
             timeout = _left(timeout, httpcore.ConnectTimeout)
             return DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))

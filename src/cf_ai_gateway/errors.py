@@ -245,9 +245,10 @@ def _parse_retry_after(value: str | None) -> float | None:
         if when.tzinfo is None:  # "-0000" or no zone: RFC 5322 says UTC
             when = when.replace(tzinfo=_dt.timezone.utc)
         seconds = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return max(0.0, seconds)  # a date in the past: retry now
+    if not 0 <= seconds < float("inf"):  # negative, NaN or infinite: not a usable delay
         return None
-    return max(0.0, seconds)
+    return seconds
 
 
 def error_from_response(

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import httpx
 
-from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .deadline import bounded
+from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .info import GatewayInfo
 from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, SSEDecoder, SSEError
 

@@ -18,7 +18,7 @@ import logging
 import time
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -36,6 +36,9 @@ from .errors import (
 )
 from .info import GatewayInfo
 from .sse import DEFAULT_MAX_EVENT_SIZE
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Transport", "is_retryable_status"]
 
@@ -100,8 +103,14 @@ class Transport:
         if async_http_client is not None and not isinstance(async_http_client, httpx.AsyncClient):
             raise ConfigurationError("async_http_client must be an httpx.AsyncClient")
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be a non-negative integer; got {max_retries!r}")
-        if not isinstance(max_event_size, int) or isinstance(max_event_size, bool) or max_event_size < 1:
+            raise ConfigurationError(
+                f"max_retries must be a non-negative integer; got {max_retries!r}"
+            )
+        if (
+            not isinstance(max_event_size, int)
+            or isinstance(max_event_size, bool)
+            or max_event_size < 1
+        ):
             raise ConfigurationError(
                 f"max_event_size must be a positive number of bytes; got {max_event_size!r}"
             )
@@ -116,6 +125,7 @@ class Transport:
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
         # it. Each has a closer that the loop runs at shutdown (see ``_closer``).
         self._aclients: dict[int, _LoopClient] = {}
+        self._ssl_context: ssl.SSLContext | None = None
         self._owns_client = http_client is None
         self.secrets = config.secrets()
         base = {
@@ -134,7 +144,11 @@ class Transport:
 
     # -- clients ------------------------------------------------------------------------------
     def _new_client_kwargs(self) -> dict[str, Any]:
+        if self._ssl_context is None:
+            # Loading the CA bundle costs ~0.2 s: once per transport, not once per event loop.
+            self._ssl_context = httpx.create_ssl_context()
         return {
+            "verify": self._ssl_context,
             "timeout": self.timeout,
             "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
             "follow_redirects": False,
@@ -233,9 +247,11 @@ class Transport:
             return None
         delay = self._delay(attempt, retry_after)
         left = deadline.remaining()
-        if left is not None and delay >= left:
-            return None  # the wait alone would outlast the deadline: raise at once
-        logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
+        if left is not None and max(delay, retry_after or 0.0) >= left:
+            return None  # the wait the server asks for outlasts the deadline: raise at once
+        logger.info(
+            "retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1
+        )
         return delay
 
     def _translate(self, exc: httpx.HTTPError) -> GatewayError:
@@ -253,7 +269,9 @@ class Transport:
             return GatewayError(
                 f"the gateway answered with a redirect to {location}, which is not followed: "
                 "it would carry the credentials to another address; check base_url",
-                status_code=response.status_code, log_id=info.log_id, info=info,
+                status_code=response.status_code,
+                log_id=info.log_id,
+                info=info,
             )
         body = response.content if content is None else content
         return error_from_response(
@@ -267,25 +285,32 @@ class Transport:
         """
         info = GatewayInfo.from_headers(response.headers, response.status_code)
         fields: dict[str, Any] = {
-            "status_code": response.status_code, "log_id": info.log_id, "info": info,
+            "status_code": response.status_code,
+            "log_id": info.log_id,
+            "info": info,
         }
         if isinstance(exc, httpx.TimeoutException):
             return GatewayTimeoutError(
                 "the reply did not arrive within the timeout; the request was answered, "
-                "so it is not sent again", **fields,
+                "so it is not sent again",
+                **fields,
             )
         if isinstance(exc, httpx.DecodingError):
             return StreamError(
                 f"the reply body could not be decoded ({type(exc).__name__}); "
-                "the request was answered, so it is not sent again", **fields,
+                "the request was answered, so it is not sent again",
+                **fields,
             )
         return GatewayConnectionError(
             f"the connection broke while the reply was read ({type(exc).__name__}); "
-            "the request was answered, so it is not sent again", **fields,
+            "the request was answered, so it is not sent again",
+            **fields,
         )
 
     def deadline(
-        self, timeout: float | httpx.Timeout | None, user_client: httpx.Client | httpx.AsyncClient | None
+        self,
+        timeout: float | httpx.Timeout | None,
+        user_client: httpx.Client | httpx.AsyncClient | None,
     ) -> tuple[Deadline, httpx.Timeout]:
         """The deadline of a call and its per-phase limits: the call's ``timeout`` if given,
         else the timeout of the user's own httpx client, else this transport's."""
@@ -297,7 +322,9 @@ class Transport:
             call = self.timeout
         return Deadline(deadline_seconds(call)), call
 
-    def call_seconds(self, timeout: float | httpx.Timeout | None, *, asynchronous: bool) -> float | None:
+    def call_seconds(
+        self, timeout: float | httpx.Timeout | None, *, asynchronous: bool
+    ) -> float | None:
         """The deadline of one call in seconds; for a stream, the longest wait for an event."""
         user = self._user_aclient if asynchronous else (None if self._owns_client else self._client)
         return self.deadline(timeout, user)[0].seconds
@@ -401,7 +428,9 @@ class Transport:
                             request, stream=True, follow_redirects=False
                         )
                 except TimeoutError:
-                    raise httpx.ReadTimeout("the call's deadline has passed", request=request) from None
+                    raise httpx.ReadTimeout(
+                        "the call's deadline has passed", request=request
+                    ) from None
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 delay = None

@@ -113,7 +113,7 @@ def test_invalid_utf8_fails_the_same_streamed_or_not(make_gateway: Any, server: 
 
 
 async def test_async_invalid_utf8_in_a_stream(make_gateway: Any, server: TestServer) -> None:
-    server.queue(Reply(chunks=sse({"a": 1}, done=False) + [b'data: {"id": "\xc3("}\n\n']))
+    server.queue(Reply(chunks=[*sse({"a": 1}, done=False), b'data: {"id": "\xc3("}\n\n']))
     gw = make_gateway()
     with pytest.raises(StreamError, match="UTF-8"):
         async for _ in gw.astream("chat/completions", {}):

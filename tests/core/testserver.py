@@ -10,6 +10,7 @@ when a client hangs up on a held stream, so tests can see a connection released.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -68,10 +69,8 @@ class TestServer:
                     server.open_connections += 1
 
             def finish(self) -> None:
-                try:
+                with contextlib.suppress(OSError):
                     super().finish()
-                except OSError:
-                    pass
                 with server._idle:
                     server.open_connections -= 1
                     server._idle.notify_all()
