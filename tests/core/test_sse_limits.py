@@ -3,6 +3,7 @@ configured size limit is a ``StreamError``, not a buffer that grows until memory
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -78,7 +79,7 @@ def test_any_cut_of_the_bytes_decodes_the_same(events: list[Any], newline: str, 
     points = sorted({min(c, len(raw)) for c in cuts} | {0, len(raw)})
     decoder = SSEDecoder(max_event_size=1 << 20)
     out: list[str] = []
-    for start, end in zip(points, points[1:]):
+    for start, end in itertools.pairwise(points):
         out += decoder.feed(raw[start:end])
     out += decoder.flush()
     assert [json.loads(d) for d in out] == events
