@@ -478,10 +478,8 @@ def test_bad_request_raises_configuration_error(
 
 
 def test_logprobs_from_the_recorded_stream_and_body() -> None:
-    from .recordings import FIXTURE_SSE_DIR, HAVE_RECORDINGS, feed_chat
+    from .recordings import FIXTURE_SSE_DIR, feed_chat
 
-    if not HAVE_RECORDINGS:
-        pytest.skip("recordings not found")
     text = (FIXTURE_SSE_DIR / "chat_completions_stream__test_content_logprobs_events.sse").read_text()
     handler, deltas, events = feed_chat(text)
     expected = [
