@@ -255,7 +255,9 @@ def read_tool_calls(calls: Iterable[Any] | None) -> list[ToolCall]:
     if calls is None:
         return []
     if isinstance(calls, (str, bytes, Mapping)) or not isinstance(calls, Iterable):
-        raise ConfigurationError(f"tool_calls must be a list of tool calls; got {_type_name(calls)}")
+        raise ConfigurationError(
+            f"tool_calls must be a list of tool calls; got {_type_name(calls)}"
+        )
     return [_tool_call(call, index) for index, call in enumerate(calls)]
 
 
