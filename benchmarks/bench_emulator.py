@@ -109,7 +109,7 @@ def main() -> None:
     print(f"{ROUNDS} interleaved rounds of {CALLS} sequential requests, {mode}:")
     print(summary("bare app", bare_p50s))
     print(summary("emulator", emulator_p50s))
-    gaps = [e - b for e, b in zip(emulator_p50s, bare_p50s)]
+    gaps = [e - b for e, b in zip(emulator_p50s, bare_p50s, strict=True)]
     print(f"difference   p50 {statistics.median(gaps):7.3f} ms  (rounds: min {min(gaps):.3f}, max {max(gaps):.3f})")
 
 
