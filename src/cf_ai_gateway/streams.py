@@ -169,7 +169,7 @@ def _iter_events(
                 got_event = True
                 yield event
                 end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
-            if not got_event and end is not None and time.monotonic() >= end:
+            if not (got_event or state.saw_done) and end is not None and time.monotonic() >= end:
                 raise _stalled(info, idle_timeout)
         yield from state.finish()
     except httpx.TimeoutException as exc:
