@@ -30,13 +30,14 @@ from .info import GatewayInfo
 from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, SSEDecoder, SSEError
 
 if TYPE_CHECKING:
-    from .wire.types import ChatDelta, ChatResult
+    from .wire.types import ChatDelta, ChatResult, ToolCall
 
     class StreamHandler(Protocol):
         """What a wire module's stream handler offers (see ``wire.chat.StreamHandler``)."""
 
         def on_event(self, event: dict[str, Any]) -> ChatDelta | None: ...
         def on_done(self) -> None: ...
+        def tool_calls(self) -> list[ToolCall]: ...
         def result(self) -> ChatResult: ...
 
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
