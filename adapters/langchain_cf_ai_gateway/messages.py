@@ -332,7 +332,7 @@ def _convert_ai_message(message: AIMessage, position: int) -> Message:
             ToolCall(
                 id=call_id,
                 name=invalid.get("name") or "",
-                arguments=invalid.get("args") or "",
+                arguments=invalid.get("args") if invalid.get("args") is not None else "{}",
                 item_id=item_ids.get(call_id),
             )
         )
