@@ -292,3 +292,33 @@ def test_builder_ends_in_a_request_or_configuration_error(kwargs: dict[str, Any]
 def test_httpx_timeout_is_accepted() -> None:
     _, call = RequestBuilder("m").set("timeout", httpx.Timeout(3.0)).build([])
     assert isinstance(call.timeout, httpx.Timeout)
+
+
+# --- running tool calls of a stream --------------------------------------------------------------
+
+
+def test_chat_handler_reports_running_tool_calls() -> None:
+    handler = chat.StreamHandler()
+
+    def piece(**call: Any) -> dict[str, Any]:
+        return {"id": "x", "model": "m", "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+
+    assert handler.tool_calls() == []
+    handler.on_event(piece(index=0, id="c1", function={"name": "f", "arguments": '{"a"'}))
+    assert handler.tool_calls() == [ToolCall("c1", "f", '{"a"')]
+    handler.on_event(piece(index=0, function={"arguments": ": 1}"}))
+    handler.on_event(piece(index=1, function={"name": "g"}))  # no id yet
+    assert handler.tool_calls() == [ToolCall("c1", "f", '{"a": 1}'), ToolCall("call_1", "g", "")]
+    assert handler.result().tool_calls == handler.tool_calls()
+
+
+def test_responses_handler_reports_running_tool_calls() -> None:
+    handler = responses.StreamHandler()
+    item = {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "f", "arguments": ""}
+    handler.on_event({"type": "response.output_item.added", "output_index": 0, "item": item})
+    handler.on_event({"type": "response.function_call_arguments.delta", "output_index": 0,
+                      "item_id": "fc_1", "delta": '{"a":'})
+    assert handler.tool_calls() == [ToolCall("c1", "f", '{"a":', item_id="fc_1")]
+    handler.on_event({"type": "response.function_call_arguments.delta", "output_index": 0,
+                      "item_id": "fc_1", "delta": " 1}"})
+    assert handler.tool_calls() == [ToolCall("c1", "f", '{"a": 1}', item_id="fc_1")]
