@@ -206,9 +206,11 @@ def test_builder_sorts_kwargs_once() -> None:
     assert call.kwargs() == {"options": {"cache_ttl": 5}, "timeout": 9, "extra_headers": {"x-a": "2"}}
 
 
-def test_builder_drops_tool_choice_without_tools() -> None:
-    request, _ = RequestBuilder("m").update({"tool_choice": "required", "parallel_tool_calls": True}).build([])
+def test_builder_without_tools_drops_only_what_the_endpoints_refuse() -> None:
+    request, _ = RequestBuilder("m").update({"tool_choice": "auto", "parallel_tool_calls": True}).build([])
     assert (request.tool_choice, request.parallel_tool_calls) == (None, None)
+    request, _ = RequestBuilder("m").update({"tool_choice": {"type": "web_search"}}).build([])
+    assert request.tool_choice == BuiltInToolChoice("web_search")
 
 
 @pytest.mark.parametrize(
