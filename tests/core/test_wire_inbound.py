@@ -324,3 +324,54 @@ def test_responses_handler_reports_running_tool_calls() -> None:
     handler.on_event({"type": "response.function_call_arguments.delta", "output_index": 0,
                       "item_id": "fc_1", "delta": " 1}"})
     assert handler.tool_calls() == [ToolCall("c1", "f", '{"a": 1}', item_id="fc_1")]
+
+
+# --- tool results holding images -----------------------------------------------------------------
+
+
+def test_tool_result_images_follow_the_tool_messages_on_chat() -> None:
+    from cf_ai_gateway.wire.types import ChatRequest, ImagePart, TextPart
+
+    image = ImagePart(url="https://example.com/a.png")
+    request = ChatRequest(
+        model="m",
+        messages=[
+            Message(role="user", content="charts?"),
+            Message(role="assistant", tool_calls=[ToolCall("c1", "f", "{}"), ToolCall("c2", "f", "{}")]),
+            Message(role="tool", tool_call_id="c1", content=[TextPart("first"), image]),
+            Message(role="tool", tool_call_id="c2", content=[ImagePart(url="data:image/png;base64,AA==")]),
+            Message(role="user", content="thanks"),
+        ],
+    )
+    messages = chat.build_body(request, stream=False)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "tool", "user", "user"]
+    assert messages[2]["content"] == [{"type": "text", "text": "first"}]
+    assert messages[3]["content"] == ""
+    assert messages[4]["content"] == [
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA=="}},
+    ]
+    # The Responses endpoint takes images in the tool output itself.
+    items = responses.build_body(request, stream=False)["input"]
+    outputs = [item for item in items if item.get("type") == "function_call_output"]
+    assert outputs[0]["output"][1] == {"type": "input_image", "image_url": "https://example.com/a.png",
+                                       "detail": "auto"}
+
+
+def test_tool_result_image_round_trip_through_the_emulator(emulator: Any) -> None:
+    from cf_ai_gateway import Gateway
+    from cf_ai_gateway.wire.types import ChatRequest, ImagePart, TextPart
+
+    request = ChatRequest(
+        model="gpt-4o-mini",
+        messages=[
+            Message(role="user", content="chart?"),
+            Message(role="assistant", tool_calls=[ToolCall("c1", "f", "{}")]),
+            Message(role="tool", tool_call_id="c1", content=[TextPart("see"), ImagePart(url="https://example.com/a.png")]),
+        ],
+    )
+    with Gateway.from_env() as gw:  # the environment points at the emulator
+        result = gw.chat(request)
+    assert result.text
+    body = emulator.requests[-1].json
+    assert body["messages"][-1]["role"] == "user"
