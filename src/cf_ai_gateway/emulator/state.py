@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cache import ResponseCache
 from .clock import Clock
 from .conversation import Turn
+from .features import FeatureState, check_feature_settings
 from .logs import LogStore
 from .scripting import ScriptQueue
 
@@ -39,6 +40,18 @@ class EmulatorSettings:
     stored_key_aliases: tuple[str, ...] = ("default",)
     collect_logs: bool = True
     stream_chunks: int | None = None
+    # Gateway features (see docs/emulator.md, "Sources for gateway features").
+    retry_max_attempts: int = 1
+    retry_delay_ms: int = 0
+    retry_backoff: str = "constant"
+    byok_only: bool = False
+    credits: float | None = None
+    unified_billing_rate_limit: int = 200
+    routes: Mapping[str, Any] = field(default_factory=dict)
+    guardrails: Mapping[str, Any] | None = None
+    dlp: Mapping[str, Any] | None = None
+    policies: Sequence[Mapping[str, Any]] = ()
+    auto_router_models: Sequence[str] | None = None
 
     def replace(self, **changes: Any) -> EmulatorSettings:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
@@ -48,6 +61,7 @@ class EmulatorSettings:
             changes["gateways"] = frozenset(changes["gateways"])
         if "stored_key_aliases" in changes:
             changes["stored_key_aliases"] = tuple(changes["stored_key_aliases"])
+        check_feature_settings(changes)
         return dataclasses.replace(self, **changes)
 
 
@@ -102,6 +116,7 @@ class EmulatorState:
         self.cache = ResponseCache()
         self.scripts = ScriptQueue()
         self.limiter = RateLimiter()
+        self.features = FeatureState()
         self._requests: list[RecordedRequest] = []
         self._responses: dict[str, list[Turn]] = {}
         self._prompts: set[str] = set()
@@ -154,4 +169,5 @@ class EmulatorState:
         self.cache.clear()
         self.scripts.clear()
         self.limiter.clear()
+        self.features.clear()
         self.clock.reset()
