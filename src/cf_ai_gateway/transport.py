@@ -26,6 +26,7 @@ from .errors import (
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
+    SpendLimitError,
     error_from_response,
     scrub,
 )
@@ -210,7 +211,11 @@ class Transport:
         return base * (0.75 + random.random() * 0.25)
 
     def _retryable(self, status: int, error: GatewayError) -> bool:
-        return is_retryable_status(status) and error.code not in NON_TRANSIENT_CODES
+        return (
+            is_retryable_status(status)
+            and error.code not in NON_TRANSIENT_CODES
+            and not isinstance(error, SpendLimitError)
+        )
 
     def _translate(self, exc: httpx.HTTPError) -> GatewayError:
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
