@@ -54,16 +54,24 @@ def plan(ex: Exchange, request: ModelRequest) -> Response | Iterator[Candidate]:
     allowed_providers = _listed(ex.headers.get("cf-aig-allowed-providers"))
     if allowed_models:
         patterns = [(entry, _entry_pattern(entry)) for entry in allowed_models]
-        unmatched = [entry for entry, pattern in patterns if not any(pattern.match(m) for m in pool)]
+        unmatched = [
+            entry for entry, pattern in patterns if not any(pattern.match(m) for m in pool)
+        ]
         if unmatched:
-            return _bad_request(ex, f"cf-aig-allowed-models entry {unmatched[0]!r} matches no model")
+            return _bad_request(
+                ex, f"cf-aig-allowed-models entry {unmatched[0]!r} matches no model"
+            )
         pool = [m for m in pool if any(pattern.match(m) for _entry, pattern in patterns)]
     if allowed_providers:
         pool = [m for m in pool if m.split("/", 1)[0] in allowed_providers]
     if not pool:
-        return _bad_request(ex, "No model matches cf-aig-allowed-models and cf-aig-allowed-providers")
+        return _bad_request(
+            ex, "No model matches cf-aig-allowed-models and cf-aig-allowed-providers"
+        )
     session = ex.headers.get("cf-aig-session-id", "").strip()
-    affinity = bool(session) and ex.headers.get("cf-aig-no-session-affinity", "").strip().lower() != "true"
+    affinity = (
+        bool(session) and ex.headers.get("cf-aig-no-session-affinity", "").strip().lower() != "true"
+    )
     session_key = f"{ex.gateway}\x00{session}\x00{ex.headers.get('cf-aig-turn-id', '').strip()}"
     pinned = ex.state.features.session_model(session_key) if affinity else None
     if pinned in pool:
@@ -76,8 +84,9 @@ def plan(ex: Exchange, request: ModelRequest) -> Response | Iterator[Candidate]:
     return _candidates(ex, pool, chosen, reason, session_key if affinity else None)
 
 
-def _candidates(ex: Exchange, pool: list[str], chosen: str, reason: str,
-                session_key: str | None) -> Iterator[Candidate]:
+def _candidates(
+    ex: Exchange, pool: list[str], chosen: str, reason: str, session_key: str | None
+) -> Iterator[Candidate]:
     decision = str(uuid.uuid4())
     order = [chosen] + [m for m in pool if m != chosen]
     for index, model in enumerate(order):

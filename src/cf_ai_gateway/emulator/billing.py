@@ -31,14 +31,18 @@ UB_WINDOW_SECONDS = 60.0
 
 def is_workers_ai(ex: Exchange) -> bool:
     model = ex.model or ""
-    return ex.provider == "workers-ai" or model.startswith("@cf/") or model.startswith("workers-ai/")
+    return (
+        ex.provider == "workers-ai" or model.startswith("@cf/") or model.startswith("workers-ai/")
+    )
 
 
 def settle_credential(ex: Exchange, rest: bool) -> Response | None:
     """Decide how the provider call is paid; an error answer when it cannot be."""
     state, headers = ex.state, ex.headers
     settings = state.settings
-    no_wholesale = settings.byok_only or headers.get("cf-aig-no-wholesale", "").strip().lower() == "true"
+    no_wholesale = (
+        settings.byok_only or headers.get("cf-aig-no-wholesale", "").strip().lower() == "true"
+    )
     if rest:
         if is_workers_ai(ex):
             return None
@@ -46,8 +50,9 @@ def settle_credential(ex: Exchange, rest: bool) -> Response | None:
             ex.byok = True
             return None
         return _unified_billing(ex, no_wholesale)
-    credential = provider_credential(headers, authenticated=settings.token is not None,
-                                     stored_keys=settings.stored_keys)
+    credential = provider_credential(
+        headers, authenticated=settings.token is not None, stored_keys=settings.stored_keys
+    )
     if credential.source is None:
         if no_wholesale and not is_workers_ai(ex):
             return _credentials_required(ex)
@@ -55,23 +60,35 @@ def settle_credential(ex: Exchange, rest: bool) -> Response | None:
             return _unified_billing(ex, no_wholesale)
         status, error_body = envelopes.missing_key_error()
         return ex.answer(status, error_body, cache_status="MISS")
-    if credential.source == "request" and settings.api_key is not None and credential.key != settings.api_key:
+    if (
+        credential.source == "request"
+        and settings.api_key is not None
+        and credential.key != settings.api_key
+    ):
         status, error_body = envelopes.invalid_key_error(credential.key or "")
         return ex.answer(status, error_body, cache_status="MISS")
     ex.byok = credential.source == "stored"
     alias = headers.get("cf-aig-byok-alias", "").strip() or "default"
     if ex.byok and alias not in settings.stored_key_aliases:
         configured = ", ".join(f"'{a}'" for a in settings.stored_key_aliases) or "none"
-        return ex.answer(*envelopes.gateway_error(
-            2040, f"Provider '{ex.provider}' has no BYOK credential named '{alias}'. "
-                  f"Configured aliases: {configured}"))
+        return ex.answer(
+            *envelopes.gateway_error(
+                2040,
+                f"Provider '{ex.provider}' has no BYOK credential named '{alias}'. "
+                f"Configured aliases: {configured}",
+            )
+        )
     return None
 
 
 def _credentials_required(ex: Exchange) -> Response:
-    status, body = envelopes.gateway_error(CREDENTIALS_REQUIRED_CODE, CREDENTIALS_REQUIRED_MESSAGE, 400)
+    status, body = envelopes.gateway_error(
+        CREDENTIALS_REQUIRED_CODE, CREDENTIALS_REQUIRED_MESSAGE, 400
+    )
     if ex.route.surface == "rest":
-        status, body = envelopes.api_error(CREDENTIALS_REQUIRED_CODE, CREDENTIALS_REQUIRED_MESSAGE, 400)
+        status, body = envelopes.api_error(
+            CREDENTIALS_REQUIRED_CODE, CREDENTIALS_REQUIRED_MESSAGE, 400
+        )
     return ex.answer(status, body, cache_status="MISS")
 
 
@@ -84,7 +101,9 @@ def _unified_billing(ex: Exchange, no_wholesale: bool) -> Response | None:
     slot = int(state.clock.now() // UB_WINDOW_SECONDS)
     count = state.features.add_to_window(("ub-requests", ex.route.account, ex.gateway, slot), 1)
     if count > settings.unified_billing_rate_limit:
-        return ex.answer(*envelopes.gateway_error(2003, "Rate limited (Unified Billing request limit)"))
+        return ex.answer(
+            *envelopes.gateway_error(2003, "Rate limited (Unified Billing request limit)")
+        )
     if settings.credits is not None and settings.credits - state.features.credits_spent <= 0:
         return ex.answer(*envelopes.gateway_error(2021))
     ex.cost_listeners.append(state.features.spend_credits)
@@ -93,10 +112,18 @@ def _unified_billing(ex: Exchange, no_wholesale: bool) -> Response | None:
 
 def rest_credential_failure(ex: Exchange, failure: Failure) -> Failure:
     """On the REST API, a provider rejecting the credentials is 401/2009, or 503 under Unified Billing."""
-    if ex.route.surface != "rest" or failure.status not in (401, 403) or failure.cache_status is None:
+    if (
+        ex.route.surface != "rest"
+        or failure.status not in (401, 403)
+        or failure.cache_status is None
+    ):
         return failure
     if ex.wholesale:
-        status, body = envelopes.api_error(2005, "The provider rejected the Unified Billing credentials", 503)
+        status, body = envelopes.api_error(
+            2005, "The provider rejected the Unified Billing credentials", 503
+        )
     else:
-        status, body = envelopes.api_error(2009, "Unauthorized: the provider rejected the credentials", 401)
+        status, body = envelopes.api_error(
+            2009, "Unauthorized: the provider rejected the credentials", 401
+        )
     return Failure(status, body, failure.extra, None, False)

@@ -22,11 +22,17 @@ MAX_TRACKED = 10_000  # windows and sessions kept; the oldest go first
 def check_feature_settings(changes: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` for a feature setting the gateway would not accept."""
     attempts = changes.get("retry_max_attempts")
-    if attempts is not None and (not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS):
+    if attempts is not None and (
+        not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS
+    ):
         raise ValueError(f"retry_max_attempts must be an integer from 1 to {MAX_ATTEMPTS}")
     delay = changes.get("retry_delay_ms")
-    if delay is not None and (not isinstance(delay, int) or not 0 <= delay <= MAX_GATEWAY_RETRY_DELAY_MS):
-        raise ValueError(f"retry_delay_ms must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}")
+    if delay is not None and (
+        not isinstance(delay, int) or not 0 <= delay <= MAX_GATEWAY_RETRY_DELAY_MS
+    ):
+        raise ValueError(
+            f"retry_delay_ms must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}"
+        )
     backoff = changes.get("retry_backoff")
     if backoff is not None and backoff not in BACKOFFS:
         raise ValueError(f"retry_backoff must be one of {', '.join(BACKOFFS)}")

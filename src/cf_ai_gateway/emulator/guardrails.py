@@ -48,7 +48,9 @@ def check_rules(name: str, rules: Any) -> None:
                 raise ValueError(f"{name}[{phase!r}] maps non-empty words to 'block' or 'flag'")
 
 
-def _matches(rules: Mapping[str, Any] | None, phase: str, text: str) -> tuple[str | None, list[str]]:
+def _matches(
+    rules: Mapping[str, Any] | None, phase: str, text: str
+) -> tuple[str | None, list[str]]:
     """The strongest action that ``text`` triggers in ``phase``, and the words that matched."""
     if not rules:
         return None, []
@@ -87,7 +89,9 @@ def check_response(ex: Exchange, text: str, streamed: bool) -> Response | None:
         code, status = (2017, 422) if rest else (2017, 424)
         return ex.answer(*envelopes.gateway_error(code, RESPONSE_BLOCKED, status))
     if action is not None:
-        ex.feature_notes.setdefault("guardrails", []).append({"check": "response", "words": words, "action": action})
+        ex.feature_notes.setdefault("guardrails", []).append(
+            {"check": "response", "words": words, "action": action}
+        )
     return _dlp(ex, "response", text)
 
 
@@ -96,11 +100,17 @@ def _dlp(ex: Exchange, phase: str, text: str) -> Response | None:
     if action is None:
         return None
     report = {
-        "findings": [{
-            "profile": {"context": {}, "entry_ids": [_entry_id(w) for w in words], "profile_id": DLP_PROFILE_ID},
-            "policy_ids": [DLP_POLICY_ID],
-            "check": "REQUEST" if phase == "prompt" else "RESPONSE",
-        }],
+        "findings": [
+            {
+                "profile": {
+                    "context": {},
+                    "entry_ids": [_entry_id(w) for w in words],
+                    "profile_id": DLP_PROFILE_ID,
+                },
+                "policy_ids": [DLP_POLICY_ID],
+                "check": "REQUEST" if phase == "prompt" else "RESPONSE",
+            }
+        ],
         "action": action.upper(),
     }
     ex.feature_headers["cf-aig-dlp"] = json.dumps(report, separators=(",", ":"))

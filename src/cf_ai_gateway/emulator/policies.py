@@ -38,7 +38,9 @@ def check_policies(policies: Any) -> None:
         if not isinstance(policy.get("metadata", {}), Mapping):
             raise ValueError("a policy's 'metadata' must be a dict of key -> value")
         limit = policy.get("spend_limit")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0
+        ):
             raise ValueError("a policy's 'spend_limit' must be a non-negative number (USD)")
         if policy.get("window") not in (None, *WINDOWS):
             raise ValueError(f"a policy's 'window' must be one of {', '.join(WINDOWS)}")
@@ -65,7 +67,10 @@ def apply_policies(ex: Exchange) -> Response | None:
     metadata = parse_metadata(ex.headers.get("cf-aig-metadata"))
     for index, policy in enumerate(policies):
         wanted = policy.get("metadata", {})
-        if not all(str(metadata.get(key)) == str(value) and key in metadata for key, value in wanted.items()):
+        if not all(
+            str(metadata.get(key)) == str(value) and key in metadata
+            for key, value in wanted.items()
+        ):
             continue
         if policy["action"] == "block":
             return _denied(ex)
@@ -76,15 +81,30 @@ def apply_policies(ex: Exchange) -> Response | None:
         per = policy.get("per")
         if per:
             bucket = f"{bucket}:{metadata.get(str(per), '')}"
-        key = ("policy-spend", ex.route.account, ex.gateway, bucket, _slot(policy.get("window"), ex.state.clock.now()))
+        key = (
+            "policy-spend",
+            ex.route.account,
+            ex.gateway,
+            bucket,
+            _slot(policy.get("window"), ex.state.clock.now()),
+        )
         spent = ex.state.features.window_total(key)
         if spent >= limit:
-            body = {"success": False, "error": {"message": "Spending limit exceeded", "bucket": bucket,
-                                                "spent": round(spent, 12), "limit": limit}}
+            body = {
+                "success": False,
+                "error": {
+                    "message": "Spending limit exceeded",
+                    "bucket": bucket,
+                    "spent": round(spent, 12),
+                    "limit": limit,
+                },
+            }
             return ex.answer(429, body)
         features = ex.state.features
 
-        def count(cost: float, features: FeatureState = features, key: tuple[Any, ...] = key) -> None:
+        def count(
+            cost: float, features: FeatureState = features, key: tuple[Any, ...] = key
+        ) -> None:
             features.add_to_window(key, cost)
 
         ex.cost_listeners.append(count)

@@ -49,8 +49,12 @@ def retry_policy(headers: Mapping[str, str], settings: EmulatorSettings) -> Retr
     delay = _int(headers.get("cf-aig-retry-delay"))
     backoff = headers.get("cf-aig-backoff", "").strip().lower()
     return RetryPolicy(
-        max_attempts=max(1, min(MAX_ATTEMPTS, attempts)) if attempts is not None else settings.retry_max_attempts,
-        delay_ms=max(0, min(MAX_HEADER_RETRY_DELAY_MS, delay)) if delay is not None else settings.retry_delay_ms,
+        max_attempts=max(1, min(MAX_ATTEMPTS, attempts))
+        if attempts is not None
+        else settings.retry_max_attempts,
+        delay_ms=max(0, min(MAX_HEADER_RETRY_DELAY_MS, delay))
+        if delay is not None
+        else settings.retry_delay_ms,
         backoff=backoff if backoff in BACKOFFS else settings.retry_backoff,
     )
 
@@ -66,8 +70,13 @@ class Failure:
     retryable: bool = False
 
 
-async def run_attempts(ex: Exchange, endpoint: str, model: str | None, policy: RetryPolicy,
-                       timeout_ms: int | None = None) -> tuple[Fault | None, Failure | None]:
+async def run_attempts(
+    ex: Exchange,
+    endpoint: str,
+    model: str | None,
+    policy: RetryPolicy,
+    timeout_ms: int | None = None,
+) -> tuple[Fault | None, Failure | None]:
     """Attempt the upstream call; returns the fault that shapes the delivery, or the final failure.
 
     ``timeout_ms`` (a dynamic route node's timeout) replaces ``cf-aig-request-timeout``.
@@ -88,7 +97,9 @@ async def run_attempts(ex: Exchange, endpoint: str, model: str | None, policy: R
     return None, None  # pragma: no cover - the loop always returns
 
 
-async def fault_failure(ex: Exchange, fault: Fault, timeout_ms: int | None = None) -> Failure | None:
+async def fault_failure(
+    ex: Exchange, fault: Fault, timeout_ms: int | None = None
+) -> Failure | None:
     """Wait the fault's delay (or time out like the gateway); the error it answers, if any."""
     if fault.delay > 0:
         if timeout_ms is None:

@@ -49,7 +49,7 @@ class Candidate:
     @property
     def bare_model(self) -> str:
         prefix = self.provider + "/"
-        return self.model[len(prefix):] if self.model.startswith(prefix) else self.model
+        return self.model[len(prefix) :] if self.model.startswith(prefix) else self.model
 
 
 def check_routes(routes: Any) -> None:
@@ -72,7 +72,9 @@ def _check_node(node: Any, where: str) -> None:
         raise ValueError(f"{where} needs exactly one of {', '.join(NODE_KINDS)}")
     kind = kinds[0]
     if kind == "model":
-        if not isinstance(node["model"], str) or ("/" not in node["model"] and "provider" not in node):
+        if not isinstance(node["model"], str) or (
+            "/" not in node["model"] and "provider" not in node
+        ):
             raise ValueError(f"{where}: 'model' is 'provider/model' (or give 'provider')")
         _check_node(node.get("fallback"), f"{where}.fallback")
     elif kind == "conditional":
@@ -82,10 +84,17 @@ def _check_node(node: Any, where: str) -> None:
         _check_node(node.get("else"), f"{where}.else")
     elif kind == "percentage":
         branches = node["percentage"]
-        if not isinstance(branches, (list, tuple)) or not all(
-            isinstance(b, (list, tuple)) and len(b) == 2 and isinstance(b[0], (int, float)) for b in branches
-        ) or sum(b[0] for b in branches) > 100:
-            raise ValueError(f"{where}: 'percentage' is a list of [percent, node] pairs summing to at most 100")
+        if (
+            not isinstance(branches, (list, tuple))
+            or not all(
+                isinstance(b, (list, tuple)) and len(b) == 2 and isinstance(b[0], (int, float))
+                for b in branches
+            )
+            or sum(b[0] for b in branches) > 100
+        ):
+            raise ValueError(
+                f"{where}: 'percentage' is a list of [percent, node] pairs summing to at most 100"
+            )
         for index, branch in enumerate(branches):
             _check_node(branch[1], f"{where}.percentage[{index}]")
         _check_node(node.get("else"), f"{where}.else")
@@ -102,12 +111,23 @@ def plan(ex: Exchange, name: str) -> Response | Iterator[Candidate]:
     rest = ex.route.surface == "rest"
     if ex.route.endpoint != "chat/completions":
         message = "Dynamic routes accept the OpenAI chat completions request shape only"
-        return ex.answer(*(envelopes.api_error(2019, message, 400) if rest else envelopes.gateway_error(2019, message)))
+        return ex.answer(
+            *(
+                envelopes.api_error(2019, message, 400)
+                if rest
+                else envelopes.gateway_error(2019, message)
+            )
+        )
     node = ex.state.settings.routes.get(name)
     if node is None or node.get("gateway") not in (None, ex.gateway):
         message = f"Dynamic route '{name}' not found on gateway '{ex.gateway}'"
-        return ex.answer(*(envelopes.api_error(7003, message, 404) if rest
-                           else envelopes.gateway_error(7003, message, 404)))
+        return ex.answer(
+            *(
+                envelopes.api_error(7003, message, 404)
+                if rest
+                else envelopes.gateway_error(7003, message, 404)
+            )
+        )
     return _walk(ex, name, node)
 
 
@@ -120,12 +140,15 @@ def _walk(ex: Exchange, name: str, start: Mapping[str, Any]) -> Iterator[Candida
             return
         model = str(node["model"])
         provider = str(node.get("provider") or model.split("/", 1)[0])
-        yield Candidate(model, provider, retries=node.get("retries"), timeout_ms=node.get("timeout"))
+        yield Candidate(
+            model, provider, retries=node.get("retries"), timeout_ms=node.get("timeout")
+        )
         node, path = node.get("fallback"), path + ".fallback"
 
 
-def _to_model_node(ex: Exchange, name: str, node: Mapping[str, Any] | None,
-                   path: str) -> tuple[Mapping[str, Any] | None, str]:
+def _to_model_node(
+    ex: Exchange, name: str, node: Mapping[str, Any] | None, path: str
+) -> tuple[Mapping[str, Any] | None, str]:
     """Follow conditions, splits and limits down to the next model node."""
     while node is not None and "model" not in node:
         if "conditional" in node:
@@ -174,11 +197,18 @@ def _compare(actual: Any, operator: str, expected: Any) -> bool:
         left, right = float(actual), float(expected)
     except (TypeError, ValueError):
         return False
-    return {"$gt": left > right, "$gte": left >= right, "$lt": left < right, "$lte": left <= right}.get(operator, False)
+    return {
+        "$gt": left > right,
+        "$gte": left >= right,
+        "$lt": left < right,
+        "$lte": left <= right,
+    }.get(operator, False)
 
 
 def _split(ex: Exchange, name: str, path: str, branches: list[Any]) -> str:
-    position = (ex.state.features.next_count(f"{name}:{path}") * 37) % 100  # walks 0..99 in a spread order
+    position = (
+        ex.state.features.next_count(f"{name}:{path}") * 37
+    ) % 100  # walks 0..99 in a spread order
     threshold = 0.0
     for index, (percent, _node) in enumerate(branches):
         threshold += percent
