@@ -93,3 +93,17 @@ def test_bad_rules_are_refused(emulator: Emulator) -> None:
         emulator.configure(guardrails={"prompt": {"x": "delete"}})
     with pytest.raises(ValueError):
         emulator.configure(dlp={"request": {"x": "block"}})
+
+
+def test_an_unavailable_scanner_fails_only_phases_with_a_block_rule(emulator: Emulator) -> None:
+    authenticated(emulator, guardrails={"scanner": "unavailable", "prompt": {"bomb": "block"}})
+    reply = call(emulator)
+    assert reply.status_code == 503 and reply.json()["internalCode"] == 7013
+    emulator.configure(guardrails={"scanner": "unavailable", "prompt": {"bomb": "flag"}})
+    assert call(emulator).status_code == 200
+
+
+def test_a_scanner_without_credits_is_402_with_code_2021(emulator: Emulator) -> None:
+    authenticated(emulator, guardrails={"scanner": "no_credits", "response": {"x": "flag"}})
+    reply = call(emulator)
+    assert reply.status_code == 402 and reply.json()["error"][0]["code"] == 2021

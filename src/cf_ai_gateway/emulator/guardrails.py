@@ -2,8 +2,9 @@
 
 Both are configured the same way, as words (matched case-insensitively) with an action per
 phase: ``guardrails={"prompt": {"bomb": "block"}, "response": {"secret": "flag"}}`` and
-``dlp={"prompt": {"4111 1111 1111 1111": "block"}, "response": {"ssn": "flag"}}``. A key
-``"categories"`` may name the hazard categories a word stands for (shown in the log only).
+``dlp={"prompt": {"4111 1111 1111 1111": "block"}, "response": {"ssn": "flag"}}``. The key
+``"scanner"`` of the guardrails (``"unavailable"`` or ``"no_credits"``) makes the scanner fail:
+503 with code 7013 when a rule of that phase blocks (flag-only phases continue), 402 with 2021.
 
 Guardrails: a blocked prompt is 424 with code 2016 and a blocked response 424 with code 2017 on
 provider endpoints; the REST API answers 422 with code 2017 for both. With guardrails on, a
@@ -32,6 +33,12 @@ PROMPT_BLOCKED = "Prompt blocked due to security configurations"
 RESPONSE_BLOCKED = "Response blocked due to security configurations"
 DLP_PROFILE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "cf-ai-gateway-emulator/dlp-profile"))
 DLP_POLICY_ID = "emulator-dlp-policy"
+SCANNER_STATES = ("ok", "unavailable", "no_credits")
+SCANNER_UNAVAILABLE_CODE = 7013
+SCANNER_UNAVAILABLE = "Guardrails scanner unavailable"  # the message is not documented
+SCANNER_NO_CREDITS = (
+    "Insufficient credits for the Guardrails scanner"  # the message is not documented
+)
 
 
 def check_rules(name: str, rules: Any) -> None:
@@ -39,7 +46,9 @@ def check_rules(name: str, rules: Any) -> None:
     if not isinstance(rules, Mapping):
         raise ValueError(f"{name} must be a dict like {{'prompt': {{'word': 'block'}}}}")
     for phase, words in rules.items():
-        if phase == "categories":
+        if phase == "scanner":
+            if name != "guardrails" or words not in SCANNER_STATES:
+                raise ValueError(f"guardrails['scanner'] is one of {', '.join(SCANNER_STATES)}")
             continue
         if phase not in PHASES or not isinstance(words, Mapping):
             raise ValueError(f"{name} takes 'prompt' and 'response', each a dict of word -> action")
@@ -67,9 +76,25 @@ def buffers_streams(ex: Exchange) -> bool:
     return bool(ex.state.settings.guardrails) and ex.route.surface != "rest"
 
 
+def _scanner_error(ex: Exchange, phase: str) -> Response | None:
+    """The scanner's own failure: 402/2021 without credits; 503/7013 when down and a rule blocks."""
+    rules = ex.state.settings.guardrails or {}
+    state = rules.get("scanner", "ok")
+    if state == "no_credits":
+        return ex.answer(*envelopes.gateway_error(2021, SCANNER_NO_CREDITS, 402))
+    if state == "unavailable" and "block" in dict(rules.get(phase, {})).values():
+        return ex.answer(
+            *envelopes.gateway_error(SCANNER_UNAVAILABLE_CODE, SCANNER_UNAVAILABLE, 503)
+        )
+    return None
+
+
 def check_prompt(ex: Exchange, text: str) -> Response | None:
     """Guardrails and DLP on the prompt: an error answer when blocked, else None (flags noted)."""
     settings = ex.state.settings
+    failed = _scanner_error(ex, "prompt")
+    if failed is not None:
+        return failed
     action, words = _matches(settings.guardrails, "prompt", text)
     if action == "block":
         rest = ex.route.surface == "rest"
@@ -83,6 +108,9 @@ def check_prompt(ex: Exchange, text: str) -> Response | None:
 def check_response(ex: Exchange, text: str, streamed: bool) -> Response | None:
     """Guardrails and DLP on the model's answer, before any of it is sent."""
     settings = ex.state.settings
+    failed = _scanner_error(ex, "response")
+    if failed is not None:
+        return failed
     action, words = _matches(settings.guardrails, "response", text)
     rest = ex.route.surface == "rest"
     if action == "block" and not (rest and streamed):
