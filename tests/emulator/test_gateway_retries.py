@@ -99,3 +99,21 @@ def test_attempts_and_step_follow_the_failures(emulator: Emulator, failures: int
     assert reply.status_code == (200 if failures < attempts else 503)
     assert reply.headers["cf-aig-step"] == str(min(failures, attempts - 1))
     assert emulator.logs[-1].attempts == min(failures + 1, attempts)
+
+
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attempts=HEADER_TEXT, delay=HEADER_TEXT, backoff=HEADER_TEXT, models=HEADER_TEXT)
+def test_any_feature_header_value_gets_a_gateway_answer(emulator: Emulator, attempts: str, delay: str,
+                                                        backoff: str, models: str) -> None:
+    emulator.reset()
+    authenticated(emulator, credits=1.0, auto_router_models=["openai/gpt-4.1-nano", "openai/gpt-4.1"])
+    emulator.fault(503)
+    headers = {"cf-aig-max-attempts": attempts, "cf-aig-retry-delay": delay, "cf-aig-backoff": backoff,
+               "cf-aig-allowed-models": models, "cf-aig-no-wholesale": backoff}
+    reply = call(emulator, {"model": "cloudflare/auto", "messages": [{"role": "user", "content": "hi"}]},
+                 surface="compat", headers=headers)
+    assert reply.status_code in (200, 400, 503)
+    assert emulator.errors == []

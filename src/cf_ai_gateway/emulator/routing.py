@@ -76,6 +76,17 @@ def _check_node(node: Any, where: str) -> None:
             "/" not in node["model"] and "provider" not in node
         ):
             raise ValueError(f"{where}: 'model' is 'provider/model' (or give 'provider')")
+        for name, top in (("retries", 4), ("timeout", None)):
+            value = node.get(name)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < 0
+                or (top is not None and value > top)
+            ):
+                raise ValueError(
+                    f"{where}: {name!r} must be an integer from 0{f' to {top}' if top else ''}"
+                )
         _check_node(node.get("fallback"), f"{where}.fallback")
     elif kind == "conditional":
         if not isinstance(node["conditional"], Mapping):
@@ -102,6 +113,9 @@ def _check_node(node: Any, where: str) -> None:
         spec = node[kind]
         if not isinstance(spec, Mapping) or not isinstance(spec.get("limit"), (int, float)):
             raise ValueError(f"{where}: {kind!r} needs a numeric 'limit'")
+        interval = spec.get("interval", 60)
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
+            raise ValueError(f"{where}: {kind!r} needs a positive 'interval' in seconds")
         _check_node(node.get("success"), f"{where}.success")
         _check_node(node.get("fallback"), f"{where}.fallback")
 
