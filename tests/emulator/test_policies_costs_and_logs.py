@@ -127,3 +127,22 @@ def test_result_info_carries_the_documented_statistics(emulator: Emulator) -> No
     assert info["min_cost"] == min(e.cost for e in entries) and info["max_cost"] == max(e.cost for e in entries)
     for name in ("min_duration", "max_duration", "min_tokens_out", "max_tokens_out", "min_total_tokens"):
         assert name in info
+
+
+def test_a_spend_limit_rule_answers_429_with_code_2045(emulator: Emulator) -> None:
+    authenticated(emulator, spend_limits=[{"id": "r1", "limit": 0.000001, "interval": 3600, "model": "gpt-4.1"}])
+    assert call(emulator, chat("gpt-4.1")).status_code == 200
+    reply = call(emulator, chat("gpt-4.1"))
+    assert reply.status_code == 429 and reply.json()["error"][0]["code"] == 2045
+    assert reply.json()["error"][0]["message"] == (
+        "Spend limit exceeded: rule 'r1' (cost limit 1e-06 per 3600s, fixed) for openai gpt-4.1")
+    assert call(emulator, chat("gpt-4o-mini")).status_code == 200  # another model: not covered
+    emulator.advance(3600)
+    assert call(emulator, chat("gpt-4.1")).status_code == 200
+
+
+def test_spend_limit_rules_are_checked_when_set(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="at most 20"):
+        emulator.configure(spend_limits=[{"limit": 1}] * 21)
+    with pytest.raises(ValueError, match="technique"):
+        emulator.configure(spend_limits=[{"limit": 1, "technique": "rolling"}])

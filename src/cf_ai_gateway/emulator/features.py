@@ -52,6 +52,11 @@ def check_feature_settings(changes: Mapping[str, Any]) -> None:
         from .policies import check_policies
 
         check_policies(policies)
+    spend_limits = changes.get("spend_limits")
+    if spend_limits is not None:
+        from .policies import check_spend_limits
+
+        check_spend_limits(spend_limits)
 
 
 class FeatureState:

@@ -51,6 +51,7 @@ class EmulatorSettings:
     guardrails: Mapping[str, Any] | None = None
     dlp: Mapping[str, Any] | None = None
     policies: Sequence[Mapping[str, Any]] = ()
+    spend_limits: Sequence[Mapping[str, Any]] = ()
     auto_router_models: Sequence[str] | None = None
 
     def replace(self, **changes: Any) -> EmulatorSettings:
