@@ -116,3 +116,4 @@ def test_bad_routes_are_refused_when_set(emulator: Emulator) -> None:
         emulator.configure(routes={"x": {"model": "gpt-4o-mini"}})
     with pytest.raises(ValueError):
         emulator.configure(routes={"x": {"percentage": [[80, {"model": "a/b"}], [30, {"model": "a/c"}]]}})
+
