@@ -51,7 +51,7 @@ def settle_credential(ex: Exchange, rest: bool) -> Response | None:
             return None
         return _unified_billing(ex, no_wholesale)
     credential = provider_credential(
-        headers, authenticated=settings.token is not None, stored_keys=settings.stored_keys
+        headers, token=settings.token, stored_keys=settings.stored_keys
     )
     if credential.source is None:
         if no_wholesale and not is_workers_ai(ex):
