@@ -21,7 +21,7 @@ def test_two_upstream_failures_then_success_on_the_third_attempt(emulator: Emula
     assert reply.headers["cf-aig-step"] == "2"
     entry = emulator.log(reply.headers["cf-aig-log-id"])
     assert entry is not None and (entry.attempts, entry.step, entry.success) == (3, 2, True)
-    assert entry.to_api()["attempts"] == 3 and entry.to_api()["step"] == 2
+    assert entry.to_api()["step"] == 2  # the logs API's documented field; attempts stay on the entry
 
 
 def test_without_retries_an_upstream_failure_is_passed_through(emulator: Emulator) -> None:

@@ -80,6 +80,7 @@ class LogEntry:
     response_body: Any = None
     payload_collected: bool = True
     step: int = 0
+    # Emulator-only detail, not in the logs API: upstream attempts made, and what guardrails noted.
     attempts: int = 1
     wholesale: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
@@ -107,7 +108,6 @@ class LogEntry:
             "feedback": self.feedback,
             "score": self.score,
             "step": self.step,
-            "attempts": self.attempts,
             "request_type": self.request_type,
             "request_content_type": "application/json",
             "response_content_type": "text/event-stream" if self.stream else "application/json",
@@ -121,7 +121,6 @@ class LogEntry:
             "byok": self.byok,
             "wholesale": self.wholesale,
             "dlp_action": self.dlp_action,
-            **({"gateway_features": dict(self.notes)} if self.notes else {}),
         }
 
 
