@@ -6,6 +6,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cf_ai_gateway.emulator import Emulator
 
@@ -146,3 +148,26 @@ def test_spend_limit_rules_are_checked_when_set(emulator: Emulator) -> None:
         emulator.configure(spend_limits=[{"limit": 1}] * 21)
     with pytest.raises(ValueError, match="technique"):
         emulator.configure(spend_limits=[{"limit": 1, "technique": "rolling"}])
+
+
+DOCUMENTED_KEYS = ["id", "created_at", "request_content_type", "response_content_type", "request_type", "success",
+                   "cached", "provider", "model", "model_type", "cost", "tokens", "tokens_in", "tokens_out",
+                   "duration", "feedback", "event_id", "metadata.key", "metadata.value", "authentication",
+                   "wholesale", "compatibilityMode", "dlp_action"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.one_of(st.sampled_from(DOCUMENTED_KEYS), st.text(max_size=20)),
+       operator=st.sampled_from(["eq", "neq", "contains", "lt", "gt"]),
+       value=st.one_of(st.text(max_size=10), st.integers(), st.booleans()))
+def test_filter_keys_are_accepted_exactly_when_documented(emulator: Emulator, key: str, operator: str,
+                                                          value: object) -> None:
+    emulator.reset()
+    authenticated(emulator)
+    call(emulator)
+    filters = [{"key": key, "operator": operator, "value": [value]}]
+    listed = api(emulator, "GET", filters=filters)
+    assert listed.status_code == (200 if key in DOCUMENTED_KEYS else 400)
+    deleted = api(emulator, "DELETE", filters=filters)
+    assert deleted.status_code == (200 if key in DOCUMENTED_KEYS else 400)
+    assert emulator.errors == []
