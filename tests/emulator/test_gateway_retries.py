@@ -117,3 +117,10 @@ def test_any_feature_header_value_gets_a_gateway_answer(emulator: Emulator, atte
                  surface="compat", headers=headers)
     assert reply.status_code in (200, 400, 503)
     assert emulator.errors == []
+
+
+def test_the_gateway_default_delay_and_backoff(make_emulator: Callable[..., Emulator]) -> None:
+    emu = authenticated(make_emulator(clock=lambda: 0.0), retry_max_attempts=3, retry_delay=2000,
+                        retry_backoff="linear")
+    emu.fault(500, times=2)
+    assert call(emu).status_code == 200 and emu.now() == 6.0

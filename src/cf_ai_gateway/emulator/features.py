@@ -26,12 +26,12 @@ def check_feature_settings(changes: Mapping[str, Any]) -> None:
         not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS
     ):
         raise ValueError(f"retry_max_attempts must be an integer from 1 to {MAX_ATTEMPTS}")
-    delay = changes.get("retry_delay_ms")
+    delay = changes.get("retry_delay")
     if delay is not None and (
         not isinstance(delay, int) or not 0 <= delay <= MAX_GATEWAY_RETRY_DELAY_MS
     ):
         raise ValueError(
-            f"retry_delay_ms must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}"
+            f"retry_delay must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}"
         )
     backoff = changes.get("retry_backoff")
     if backoff is not None and backoff not in BACKOFFS:

@@ -1,6 +1,6 @@
 """Gateway-side retries: the upstream call, attempted up to ``cf-aig-max-attempts`` times.
 
-The gateway's own retry policy (``retry_max_attempts``, ``retry_delay_ms``, ``retry_backoff``)
+The gateway's own retry policy (``retry_max_attempts``, ``retry_delay`` (ms), ``retry_backoff``)
 applies to every request; the headers ``cf-aig-max-attempts`` (at most 5), ``cf-aig-retry-delay``
 (milliseconds, at most 5000) and ``cf-aig-backoff`` (constant, linear, exponential) override it
 per request. An upstream failure (a provider 429 or 5xx, or ``cf-aig-request-timeout`` passing)
@@ -54,7 +54,7 @@ def retry_policy(headers: Mapping[str, str], settings: EmulatorSettings) -> Retr
         else settings.retry_max_attempts,
         delay_ms=max(0, min(MAX_HEADER_RETRY_DELAY_MS, delay))
         if delay is not None
-        else settings.retry_delay_ms,
+        else settings.retry_delay,
         backoff=backoff if backoff in BACKOFFS else settings.retry_backoff,
     )
 

@@ -74,7 +74,7 @@ class Emulator:
             :meth:`advance` moves the emulator's clock forward on top of it.
         log_level: uvicorn's log level.
         **features: the gateway-feature settings of :class:`EmulatorSettings`: retries
-            (``retry_max_attempts``, ``retry_delay_ms``, ``retry_backoff``), ``byok_only``,
+            (``retry_max_attempts``, ``retry_delay``, ``retry_backoff``), ``byok_only``,
             Unified Billing ``credits`` and ``unified_billing_rate_limit``, dynamic ``routes``,
             ``guardrails``, ``dlp``, ``policies`` and ``auto_router_models`` (see
             docs/emulator.md, "Gateway features").

@@ -54,7 +54,7 @@ class EmulatorSettings:
     max_entries: int = DEFAULT_MAX_ENTRIES
     # Gateway features (see docs/emulator.md, "Gateway features").
     retry_max_attempts: int = 1
-    retry_delay_ms: int = 0
+    retry_delay: int = 0
     retry_backoff: str = "constant"
     byok_only: bool = False
     credits: float | None = None
