@@ -11,6 +11,7 @@ writes the log entry the way the gateway does (``cf-aig-collect-log`` and
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,7 +179,7 @@ class Exchange:
                 custom = {}
         if cached:
             return 0.0, bool(custom)
-        if "total_cost" in custom and isinstance(custom["total_cost"], (int, float)):
+        if "total_cost" in custom and _is_rate(custom["total_cost"]):
             return float(custom["total_cost"]), True
         price_in = custom.get("per_token_in", DEFAULT_PRICE_IN)
         price_out = custom.get("per_token_out", DEFAULT_PRICE_OUT)
@@ -206,4 +207,4 @@ def _dlp_action(report: str | None) -> str | None:
 
 
 def _is_rate(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0

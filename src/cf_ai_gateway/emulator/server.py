@@ -76,7 +76,7 @@ class Emulator:
         **features: the gateway-feature settings of :class:`EmulatorSettings`: retries
             (``retry_max_attempts``, ``retry_delay``, ``retry_backoff``), ``byok_only``,
             Unified Billing ``credits`` and ``unified_billing_rate_limit``, dynamic ``routes``,
-            ``guardrails``, ``dlp``, ``policies`` and ``auto_router_models`` (see
+            ``guardrails``, ``dlp``, ``policies``, ``spend_limits`` and ``auto_router_models`` (see
             docs/emulator.md, "Gateway features").
     """
 
