@@ -67,3 +67,10 @@ def test_an_unavailable_candidate_falls_back(emulator: Emulator) -> None:
     headers = auto(emulator)
     assert (headers["cf-aig-routed-model"], headers["cf-aig-routing-reason"]) == (
         POOL[1], "fallback_candidate_unavailable")
+
+
+def test_a_bad_pool_is_refused_when_set(emulator: Emulator) -> None:
+    with pytest.raises(ValueError, match="provider/model"):
+        emulator.configure(auto_router_models=["gpt-4o-mini"])
+    with pytest.raises(ValueError, match="provider/model"):
+        emulator.configure(auto_router_models=[])

@@ -30,9 +30,7 @@ def check_feature_settings(changes: Mapping[str, Any]) -> None:
     if delay is not None and (
         not isinstance(delay, int) or not 0 <= delay <= MAX_GATEWAY_RETRY_DELAY_MS
     ):
-        raise ValueError(
-            f"retry_delay must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}"
-        )
+        raise ValueError(f"retry_delay must be an integer from 0 to {MAX_GATEWAY_RETRY_DELAY_MS}")
     backoff = changes.get("retry_backoff")
     if backoff is not None and backoff not in BACKOFFS:
         raise ValueError(f"retry_backoff must be one of {', '.join(BACKOFFS)}")
@@ -52,6 +50,13 @@ def check_feature_settings(changes: Mapping[str, Any]) -> None:
         from .policies import check_policies
 
         check_policies(policies)
+    pool = changes.get("auto_router_models")
+    if pool is not None and (
+        isinstance(pool, str)
+        or not pool
+        or not all(isinstance(m, str) and "/" in m.strip("/") for m in pool)
+    ):
+        raise ValueError("auto_router_models is a non-empty list of 'provider/model' names")
     spend_limits = changes.get("spend_limits")
     if spend_limits is not None:
         from .policies import check_spend_limits
