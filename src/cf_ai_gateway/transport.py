@@ -30,6 +30,7 @@ from .errors import (
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
+    SpendLimitError,
     StreamError,
     error_from_response,
     scrub,
@@ -238,7 +239,11 @@ class Transport:
         return base * (0.75 + random.random() * 0.25)
 
     def _retryable(self, status: int, error: GatewayError) -> bool:
-        return is_retryable_status(status) and error.code not in NON_TRANSIENT_CODES
+        return (
+            is_retryable_status(status)
+            and error.code not in NON_TRANSIENT_CODES
+            and not isinstance(error, SpendLimitError)
+        )
 
     def _wait_before_retry(
         self, attempt: int, error: GatewayError, deadline: Deadline, retry_after: float | None
