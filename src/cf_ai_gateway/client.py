@@ -426,9 +426,8 @@ class Gateway:
     def _embed_batch(self, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:
         url, body, headers, timeout = plan.request(number)
         response = self.transport.send(
-            lambda: self.transport.build_request(
-                client, "POST", url, body, headers, stream=False, timeout=timeout
-            )
+            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
+            timeout=timeout,
         )
         return plan.parse(number, response)
 
@@ -437,9 +436,8 @@ class Gateway:
     ) -> Any:
         url, body, headers, timeout = plan.request(number)
         response = await self.transport.asend(
-            lambda: self.transport.build_request(
-                client, "POST", url, body, headers, stream=False, timeout=timeout
-            )
+            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
+            timeout=timeout,
         )
         return plan.parse(number, response)
 

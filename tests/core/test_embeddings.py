@@ -177,6 +177,7 @@ def test_compat_route_needs_a_provider_prefix(emulator: Emulator) -> None:
 
 
 def test_rest_surface(emulator: Emulator) -> None:
+    emulator.configure(api_token="cf-api-token-0123456789")
     gw = Gateway(account_id=emulator.account_id, cf_api_token="cf-api-token-0123456789",
                  base_url=emulator.api_base_url, surface="rest")
     with gw:

@@ -172,8 +172,11 @@ async def test_bad_texts_are_refused_before_sending(emulator: Emulator, texts: A
     assert _requests(emulator) == []
 
 
-def test_secrets_stay_hidden_and_copies_work(emulator: Emulator) -> None:
-    embeddings = CloudflareAIGatewayEmbeddings(api_key=API_KEY, cf_aig_token=TOKEN)
+def test_secrets_stay_hidden_and_copies_work(make_emulator: Any) -> None:
+    emu = make_emulator(token=TOKEN)
+    embeddings = CloudflareAIGatewayEmbeddings(
+        account_id=emu.account_id, base_url=emu.base_url, api_key=API_KEY, cf_aig_token=TOKEN
+    )
     embeddings.embed_query("warm the client")
     for text in (repr(embeddings), str(embeddings), embeddings.model_dump_json()):
         assert API_KEY not in text and TOKEN not in text

@@ -185,8 +185,11 @@ async def test_bad_texts_are_refused_before_sending(make_embedding: MakeEmbeddin
     assert embed_requests(emulator) == []
 
 
-def test_secrets_stay_hidden_and_copies_work(make_embedding: MakeEmbedding) -> None:
-    embed = make_embedding(cf_aig_token=GATEWAY_TOKEN)
+def test_secrets_stay_hidden_and_copies_work(make_emulator: Any) -> None:
+    emu = make_emulator(token=GATEWAY_TOKEN)
+    embed = CloudflareAIGatewayEmbedding(
+        account_id=emu.account_id, base_url=emu.base_url, api_key=API_KEY, cf_aig_token=GATEWAY_TOKEN
+    )
     vector = embed.get_query_embedding("warm up")
     for text in (repr(embed), str(embed), embed.to_json(), str(embed.to_dict()), str(embed.to_payload())):
         assert API_KEY not in text and GATEWAY_TOKEN not in text
