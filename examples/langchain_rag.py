@@ -5,6 +5,8 @@ It indexes a few documents in an in-memory vector store with ``CloudflareAIGatew
 batch), retrieves the best match for a question and asks ``ChatCloudflareAIGateway`` to answer
 from it. Without ``CF_ACCOUNT_ID`` and a provider key or gateway token in the environment it
 runs against the local emulator: ``python examples/langchain_rag.py``.
+
+Extras: ``emulator`` and ``langchain`` (from a clone: ``pip install -e '.[emulator,langchain]'``).
 """
 
 from __future__ import annotations

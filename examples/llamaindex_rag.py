@@ -6,6 +6,8 @@ twice (the second run is a gateway cache hit on every batch, seen through the
 ``GatewayInfoEvent`` instrumentation events), a ``VectorStoreIndex`` holds the nodes, and a
 query engine answers a question from the best match. Without ``CF_ACCOUNT_ID`` and a provider
 key or gateway token it runs against the local emulator: ``python examples/llamaindex_rag.py``.
+
+Extras: ``emulator`` and ``llamaindex`` (from a clone: ``pip install -e '.[emulator,llamaindex]'``).
 """
 
 from __future__ import annotations

@@ -80,7 +80,9 @@ def _third_party_imports(path: Path) -> set[str]:
         module
         for module in modules
         if module.split(".")[0] not in sys.stdlib_module_names | {"__future__"} | OWN_PACKAGES
-        and not module.startswith("llama_index.llms.cf_ai_gateway")
+        and not module.startswith(
+            ("llama_index.llms.cf_ai_gateway", "llama_index.embeddings.cf_ai_gateway")
+        )
     }
 
 
