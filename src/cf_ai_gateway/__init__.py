@@ -23,6 +23,7 @@ from .errors import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     GatewayTimeoutError,
+    MalformedResponseError,
     ProviderError,
     StreamError,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "MalformedResponseError",
     "ProviderError",
     "RawResponse",
     "RawStream",

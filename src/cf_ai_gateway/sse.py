@@ -3,17 +3,24 @@
 :class:`SSEDecoder` takes the raw bytes of a response in whatever pieces the network delivers
 and returns the ``data`` payload of each complete event. It handles events split across reads,
 ``\\r\\n`` and ``\\r`` line endings, multi-line ``data:`` fields, comments and fields it does not
-use (``event:``, ``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
-fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`.
+use (``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
+fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`, and the data
+of an ``event: error`` block as :class:`ErrorData` (a ``str``), even when it has no data.
 """
 
 from __future__ import annotations
 
 import codecs
 
-__all__ = ["DONE", "SSEDecoder"]
+__all__ = ["DONE", "ErrorData", "SSEDecoder"]
 
 DONE = "[DONE]"
+
+
+class ErrorData(str):
+    """The data of an SSE block named ``event: error``."""
+
+    __slots__ = ()
 
 
 class SSEDecoder:
@@ -79,16 +86,21 @@ class SSEDecoder:
 
 def _parse_block(block: str) -> str | None:
     lines: list[str] = []
+    error = False
     for line in block.split("\n"):
         if not line or line[:1] == ":":
             continue
         name, sep, value = line.partition(":")
         if name != "data":
+            if name == "event":
+                error = (value[1:] if value[:1] == " " else value) == "error"
             continue
         if not sep:
             lines.append("")
             continue
         lines.append(value[1:] if value[:1] == " " else value)
+    if error:
+        return ErrorData("\n".join(lines))
     if not lines:
         return None
     return lines[0] if len(lines) == 1 else "\n".join(lines)

@@ -1,11 +1,15 @@
 """Stream objects: raw SSE event streams and neutral chat-delta streams, sync and async.
 
 A :class:`RawStream` turns an open streaming HTTP response into parsed event dicts, consumes
-the ``[DONE]`` marker, raises :class:`~cf_ai_gateway.StreamError` for an error event or for a
-stream that ends before its terminal event (``[DONE]``, or ``response.completed``,
-``response.incomplete`` or ``response.failed`` on the Responses endpoint), and translates
-network errors. A :class:`ChatStream` feeds those events to an endpoint's pure stream handler
-and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
+the ``[DONE]`` marker, raises :class:`~cf_ai_gateway.StreamError` for an error event (an SSE
+``event: error`` block, a chunk holding ``error``, a Responses ``error`` event), for an event
+that is not a JSON object, or for a stream that ends before its terminal event (``[DONE]`` on
+``chat/completions``; only ``response.completed``, ``response.incomplete`` or
+``response.failed`` on the Responses endpoint), and translates network errors. A stream
+request answered with one JSON document is either an error envelope (raised as the typed error
+it names) or a whole reply, re-emitted as the events the endpoint would have streamed, with
+``info.buffered`` set. A :class:`ChatStream` feeds those events to an endpoint's pure stream
+handler and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
 before the first event, and closes its connection when exhausted, closed or left early.
 """
 
@@ -13,14 +17,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
+from . import jsontext
+from .errors import (
+    GatewayError,
+    GatewayTimeoutError,
+    MalformedResponseError,
+    ProviderError,
+    StreamError,
+    error_from_response,
+    is_error_reply,
+    scrub,
+)
 from .info import GatewayInfo
-from .sse import DONE, SSEDecoder
+from .jsontext import shallow
+from .sse import DONE, ErrorData, SSEDecoder
+from .wire import converter
+from .wire.events import ERROR_EVENT, TERMINAL_EVENTS, error_fields, needs_terminal_event
 
 if TYPE_CHECKING:
     from .wire.types import ChatDelta, ChatResult
@@ -34,85 +52,178 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
 
-TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
-
 
 def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings."""
+    """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings.
+
+    None when it cannot be kept on an error (not JSON, or nested too deeply to pickle).
+    """
+    if not shallow(value):
+        return None
     try:
         return json.loads(scrub(json.dumps(value), secrets))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
 
 
-def _raise_error_event(event: Any, info: GatewayInfo, secrets: tuple[str, ...]) -> NoReturn:
-    """Raise the :class:`StreamError` for an error event or a non-object event."""
-    if not isinstance(event, dict):
-        raise StreamError("stream event is not a JSON object", log_id=info.log_id, info=info)
-    err = event.get("error")
-    detail = err if isinstance(err, dict) else event
-    message = scrub(str(detail.get("message") or "error event in stream"), secrets)
-    code = detail.get("code")
-    raise StreamError(
-        f"stream error from provider: {message}",
-        code=code if isinstance(code, int) else None,
-        log_id=info.log_id,
-        body=scrub_value(event, secrets),
-        info=info,
-    )
+def _is_json(response: httpx.Response) -> bool:
+    """True when a stream request was answered with a JSON document instead of SSE."""
+    media: str = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 class _StreamState:
-    """State shared by the sync and async raw streams."""
+    """State shared by the sync and async raw streams: decoding, checks and the terminal rule."""
 
-    __slots__ = ("_decoder", "info", "saw_done", "secrets", "terminal")
+    __slots__ = ("_decoder", "api", "info", "needs_terminal", "saw_done", "secrets", "terminal")
 
-    def __init__(self, info: GatewayInfo, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, info: GatewayInfo, secrets: tuple[str, ...] = (), api: str | None = None
+    ) -> None:
         self.info = info
         self.secrets = secrets
+        self.api = api
+        self.needs_terminal = needs_terminal_event(api)
         self.saw_done = False
         self.terminal = False
         self._decoder = SSEDecoder()
 
+    def error(self, payload: Any) -> StreamError:
+        """The :class:`StreamError` for an error payload (an event, or an ``event: error``'s data)."""
+        if isinstance(payload, ErrorData):
+            try:
+                payload = jsontext.loads(payload) if payload.strip() else str(payload)
+            except ValueError:
+                payload = str(payload)
+        message, code = error_fields(payload)
+        source = "AI Gateway" if code is not None else "provider"
+        text = scrub(message or "error event in stream", self.secrets)
+        return StreamError(
+            f"stream error from {source}: {text}",
+            code=code,
+            log_id=self.info.log_id,
+            body=scrub_value(payload, self.secrets),
+            info=self.info,
+        )
+
+    def malformed(self, what: str) -> MalformedResponseError:
+        return MalformedResponseError(what, log_id=self.info.log_id, info=self.info)
+
+    def check(self, event: Any) -> dict[str, Any]:
+        """``event`` when it is a well-formed event; raise for an error event or a bad one."""
+        if type(event) is not dict:
+            if error_fields(event) != (None, None):
+                raise self.error(event)
+            raise self.malformed(f"stream event is not a JSON object ({type(event).__name__})")
+        kind = event.get("type")
+        if kind is None:
+            if event.get("error") is not None:
+                raise self.error(event)
+        elif type(kind) is not str:
+            raise self.malformed("stream event has a 'type' that is not a string")
+        elif kind in TERMINAL_EVENTS:
+            self.terminal = True
+        elif kind == ERROR_EVENT:
+            raise self.error(event)
+        return event
+
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = json.loads
         for data in self._decoder.feed(chunk):
+            if type(data) is not str:
+                raise self.error(data)
             if data == DONE:
                 self.saw_done = True
                 continue
             try:
                 event = loads(data)
-            except ValueError as exc:
-                raise StreamError(
-                    f"could not parse stream event: {data[:120]!r}",
-                    log_id=self.info.log_id,
-                    info=self.info,
+            except (ValueError, RecursionError) as exc:
+                raise self.malformed(
+                    f"could not parse stream event: {scrub(data[:120], self.secrets)!r}"
                 ) from exc
-            if type(event) is not dict:
-                _raise_error_event(event, self.info, self.secrets)
-            kind = event.get("type")
-            if kind is None:
-                if "error" in event:
-                    _raise_error_event(event, self.info, self.secrets)
-            elif kind in TERMINAL_EVENTS:
-                self.terminal = True
-            elif kind == "error":
-                _raise_error_event(event, self.info, self.secrets)
-            yield event
+            yield self.check(event)
+
+    def buffered(self, response: httpx.Response) -> list[dict[str, Any]]:
+        """The events of a stream request answered with one JSON reply (read in full).
+
+        An error envelope raises the typed error it names; a reply of the endpoint becomes the
+        events the endpoint would have streamed; anything else is a
+        :class:`MalformedResponseError`.
+        """
+        content = response.content
+        try:
+            body = jsontext.loads(content)
+        except ValueError:
+            raise self.malformed(
+                "the stream request was answered with a JSON reply that does not parse"
+            ) from None
+        if is_error_reply(body):
+            raise error_from_response(
+                response.status_code, response.headers, content, info=self.info,
+                secrets=self.secrets,
+            )
+        if not isinstance(body, dict):
+            raise self.malformed("the stream request was answered with JSON that is not an object")
+        api = self.api or _api_of_reply(body)
+        if api is None:
+            raise self.malformed(
+                "the stream request was answered with one JSON reply of an unknown endpoint"
+            )
+        try:
+            events: list[dict[str, Any]] = converter(api).reply_events(body)
+        except GatewayError as exc:
+            raise _with_info(exc, self.info, self.secrets) from None
+        return events
+
+    def replay(self, events: list[dict[str, Any]]) -> Generator[dict[str, Any], None, None]:
+        """Yield the events rebuilt from a buffered reply, then its implied ``[DONE]``."""
+        for event in events:
+            yield self.check(event)
+        self.saw_done = True
 
     def finish(self) -> Generator[dict[str, Any], None, None]:
-        tail = self._decoder.flush()
-        for data in tail:
+        for data in self._decoder.flush():
+            if type(data) is not str:
+                raise self.error(data)
             if data == DONE:
                 self.saw_done = True
-        if not (self.saw_done or self.terminal):
-            raise StreamError(
-                "the stream ended before its terminal event; the reply is incomplete",
-                log_id=self.info.log_id,
-                info=self.info,
+                continue
+            try:
+                event = jsontext.loads(data)
+            except ValueError:
+                continue  # a partial last event: the terminal check below reports it
+            yield self.check(event)
+        if self.terminal or (self.saw_done and not self.needs_terminal):
+            return
+        if self.saw_done:
+            message = (
+                "the stream sent [DONE] without response.completed, response.incomplete or "
+                "response.failed; the reply is incomplete"
             )
-        return
-        yield  # pragma: no cover
+        else:
+            message = "the stream ended before its terminal event; the reply is incomplete"
+        raise StreamError(message, log_id=self.info.log_id, info=self.info)
+
+
+def _api_of_reply(body: dict[str, Any]) -> str | None:
+    kind = body.get("object")
+    if kind == "chat.completion":
+        return "chat"
+    if kind == "response":
+        return "responses"
+    return None
+
+
+def _with_info(exc: GatewayError, info: GatewayInfo, secrets: tuple[str, ...]) -> GatewayError:
+    """``exc`` raised by a pure parser, completed with the stream's log id, info and scrubbing."""
+    if exc.log_id is None:
+        exc.log_id = info.log_id
+    if exc.info is None:
+        exc.info = info
+    exc.message = scrub(exc.message, secrets)
+    exc.args = (exc.message,)
+    exc.body = scrub_value(exc.body, secrets) if exc.body is not None else None
+    return exc
 
 
 def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
@@ -126,14 +237,34 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
 
 
 class RawStream:
-    """Iterator of parsed SSE event dicts from one open response; a context manager."""
+    """Iterator of parsed SSE event dicts from one open response; a context manager.
 
-    def __init__(self, response: httpx.Response, secrets: tuple[str, ...] = ()) -> None:
+    ``api`` (``"chat"`` or ``"responses"``) sets the terminal rule and how a reply that came
+    as one JSON document (a buffered stream) is re-emitted as events.
+    """
+
+    def __init__(
+        self, response: httpx.Response, secrets: tuple[str, ...] = (), *, api: str | None = None
+    ) -> None:
         self.response = response
         self.info = GatewayInfo.from_headers(response.headers, response.status_code)
         self.secrets = secrets
-        self._state = _StreamState(self.info, secrets)
+        self._state = _StreamState(self.info, secrets, api)
         self._iterator: Iterator[dict[str, Any]] | None = None
+        self._buffered: list[dict[str, Any]] | None = None
+        if _is_json(response):
+            self._buffered = self._read_buffered()
+
+    def _read_buffered(self) -> list[dict[str, Any]]:
+        try:
+            self.response.read()
+        except httpx.HTTPError as exc:
+            raise _network_error(exc, self.info) from exc
+        finally:
+            self.response.close()
+        events = self._state.buffered(self.response)
+        self.info = self._state.info = replace(self.info, buffered=True)
+        return events
 
     @property
     def saw_done(self) -> bool:
@@ -150,8 +281,11 @@ class RawStream:
     def _iterate(self) -> Iterator[dict[str, Any]]:
         state = self._state
         try:
-            for chunk in self.response.iter_bytes():
-                yield from state.events(chunk)
+            if self._buffered is not None:
+                yield from state.replay(self._buffered)
+            else:
+                for chunk in self.response.iter_bytes():
+                    yield from state.events(chunk)
             yield from state.finish()
         except httpx.HTTPError as exc:
             raise _network_error(exc, self.info) from exc
@@ -174,14 +308,20 @@ class AsyncRawStream:
     """Async iterator of parsed SSE event dicts. Opens on ``async with``, ``await`` or first use."""
 
     def __init__(
-        self, opener: Callable[[], Awaitable[httpx.Response]], secrets: tuple[str, ...] = ()
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        secrets: tuple[str, ...] = (),
+        *,
+        api: str | None = None,
     ) -> None:
         self._opener = opener
         self.secrets = secrets
+        self.api = api
         self.response: httpx.Response | None = None
         self.info: GatewayInfo = GatewayInfo()
         self._state: _StreamState | None = None
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
+        self._buffered: list[dict[str, Any]] | None = None
 
     @property
     def saw_done(self) -> bool:
@@ -189,9 +329,18 @@ class AsyncRawStream:
 
     async def open(self) -> AsyncRawStream:
         if self.response is None:
-            self.response = await self._opener()
-            self.info = GatewayInfo.from_headers(self.response.headers, self.response.status_code)
-            self._state = _StreamState(self.info, self.secrets)
+            response = self.response = await self._opener()
+            self.info = GatewayInfo.from_headers(response.headers, response.status_code)
+            state = self._state = _StreamState(self.info, self.secrets, self.api)
+            if _is_json(response):
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise _network_error(exc, self.info) from exc
+                finally:
+                    await response.aclose()
+                self._buffered = state.buffered(response)
+                self.info = state.info = replace(self.info, buffered=True)
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncRawStream]:
@@ -210,9 +359,13 @@ class AsyncRawStream:
         assert self.response is not None and self._state is not None
         state = self._state
         try:
-            async for chunk in self.response.aiter_bytes():
-                for event in state.events(chunk):
+            if self._buffered is not None:
+                for event in state.replay(self._buffered):
                     yield event
+            else:
+                async for chunk in self.response.aiter_bytes():
+                    for event in state.events(chunk):
+                        yield event
             for event in state.finish():
                 yield event  # pragma: no cover
         except httpx.HTTPError as exc:
@@ -233,12 +386,13 @@ class AsyncRawStream:
         await self.aclose()
 
 
-def _failed_error(result: ChatResult, secrets: tuple[str, ...]) -> ProviderError:
+def failed_error(result: ChatResult, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """The error for a Responses reply whose status is ``failed``, with the provider's message."""
     err = result.raw.get("error") if isinstance(result.raw, dict) else None
-    message = err.get("message") if isinstance(err, dict) else None
+    message = error_fields(err)[0] if err is not None else None
     info = result.info if isinstance(result.info, GatewayInfo) else None
     return ProviderError(
-        f"Provider: {scrub(str(message or 'the response failed'), secrets)}",
+        f"Provider: {scrub(message or 'the response failed', secrets)}",
         log_id=info.log_id if info else None,
         body=scrub_value(result.raw, secrets),
         info=info,
@@ -270,7 +424,11 @@ class ChatStream:
     def _iterate(self) -> Iterator[ChatDelta]:
         on_event = self.handler.on_event
         for event in self.raw:
-            delta = on_event(event)
+            try:
+                delta = on_event(event)
+            except GatewayError as exc:
+                _with_info(exc, self.info, self.raw.secrets)
+                raise
             if delta is not None:
                 yield delta
         if self.raw.saw_done:
@@ -278,7 +436,7 @@ class ChatStream:
         self._finished = True
         result = self.result()
         if result.status == "failed":
-            raise _failed_error(result, self.raw.secrets)
+            raise failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         """The whole reply accumulated from the deltas seen so far."""
@@ -328,14 +486,18 @@ class AsyncChatStream:
     async def _iterate(self) -> AsyncIterator[ChatDelta]:
         on_event = self.handler.on_event
         async for event in self.raw:
-            delta = on_event(event)
+            try:
+                delta = on_event(event)
+            except GatewayError as exc:
+                _with_info(exc, self.info, self.raw.secrets)
+                raise
             if delta is not None:
                 yield delta
         if self.raw.saw_done:
             self.handler.on_done()
         result = self.result()
         if result.status == "failed":
-            raise _failed_error(result, self.raw.secrets)
+            raise failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         result = self.handler.result()
