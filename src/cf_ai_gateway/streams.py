@@ -141,6 +141,9 @@ class _StreamState:
                 raise self.malformed(
                     f"could not parse stream event: {scrub(data[:120], self.secrets)!r}"
                 ) from exc
+            if type(event) is dict and "type" not in event and event.get("error") is None:
+                yield event  # the common chat chunk, checked inline
+                continue
             yield self.check(event)
 
     def buffered(self, response: httpx.Response) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import json
 from typing import Any, NoReturn
 
 from cf_ai_gateway.errors import ConfigurationError, MalformedResponseError, StreamError
+from cf_ai_gateway.jsontext import shallow
 from cf_ai_gateway.wire.events import error_fields
 from cf_ai_gateway.wire.types import AudioPart, ChatRequest, ContentPart, TextPart
 
@@ -167,4 +168,5 @@ def raise_stream_error(event: Any) -> NoReturn:
     gateway's envelope ``{"error": [{"code": 2xxx, "message"}]}`` (whose code is kept).
     """
     message, code = error_fields(event)
-    raise StreamError(message or "the stream reported an error", code=code, body=event if isinstance(event, dict) else None)
+    body = event if isinstance(event, dict) and shallow(event) else None
+    raise StreamError(message or "the stream reported an error", code=code, body=body)
