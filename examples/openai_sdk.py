@@ -7,6 +7,8 @@ an OpenAI client goes through the gateway unchanged.
 With ``CF_ACCOUNT_ID`` and ``OPENAI_API_KEY`` (or ``CF_AIG_TOKEN`` for stored keys / Unified
 Billing) set, this talks to your real gateway; feedback also needs ``CF_API_TOKEN``. Without them
 it starts the local emulator and talks to that: ``python examples/openai_sdk.py``.
+
+Extras: ``emulator`` and ``openai`` (from a clone: ``pip install -e '.[emulator,openai]'``).
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ def main() -> None:
         client = stack.enter_context(gateway.openai_client())
         messages = [{"role": "user", "content": "What is Cloudflare AI Gateway for?"}]
 
-        # A normal SDK call; per-request gateway options go in extra_headers.
+        # A normal SDK call; per-request gateway options go in extra_headers. Caching is off
+        # unless a request opts in with a cache key (the TTL only says for how long).
+        cached = gateway_headers(cache_key="what-is-ai-gateway", cache_ttl=3600)
         raw = client.chat.completions.with_raw_response.create(
-            model=model, messages=messages, extra_headers=gateway_headers(cache_ttl=3600)
+            model=model, messages=messages, extra_headers=cached
         )
         info = gateway_info(raw)  # the cf-aig-* response headers
         print("chat:", raw.parse().choices[0].message.content)
         print("  log id:", info.log_id, "cache:", info.cache_status)
 
         again = client.chat.completions.with_raw_response.create(
-            model=model, messages=messages, extra_headers=gateway_headers(cache_ttl=3600)
+            model=model, messages=messages, extra_headers=cached
         )
         print("same call again, cache:", gateway_info(again).cache_status)
 

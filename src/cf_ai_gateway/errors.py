@@ -29,7 +29,9 @@ __all__ = [
     "GatewayRateLimitError",
     "GatewayTimeoutError",
     "MalformedResponseError",
+    "PolicyDeniedError",
     "ProviderError",
+    "SpendLimitError",
     "StreamError",
     "error_from_response",
     "is_error_reply",
@@ -144,6 +146,32 @@ class GatewayRateLimitError(GatewayError):
     (3040), or the provider's own rate limit."""
 
 
+class SpendLimitError(GatewayRateLimitError):
+    """A spend limit is used up: a gateway spend-limit rule (2041/2045) or a Policies spend cap
+    (429 "Spending limit exceeded"). Waiting a few seconds does not help, so it is not retried.
+
+    ``bucket``, ``spent`` and ``limit`` hold the Policies details when the gateway sent them."""
+
+    @property
+    def bucket(self) -> str | None:
+        value = _error_object(self.body).get("bucket")
+        return str(value) if value is not None else None
+
+    @property
+    def spent(self) -> float | None:
+        return _number(_error_object(self.body).get("spent"))
+
+    @property
+    def limit(self) -> float | None:
+        return _number(_error_object(self.body).get("limit"))
+
+
+class PolicyDeniedError(GatewayError):
+    """A gateway policy refused the caller (403 "Access denied by policy"): a block policy, or no
+    matching policy on a gateway that has policies. The credentials were fine; the caller's
+    identity (metadata, country, Access identity) is not allowed."""
+
+
 class GatewayPaymentRequiredError(GatewayError):
     """Unified Billing has no credits left (2021, HTTP 402)."""
 
@@ -207,8 +235,8 @@ _CODE_CLASSES: dict[int, type[GatewayError]] = {
     2029: GatewayContentBlockedError,
     2030: GatewayContentBlockedError,
     2040: GatewayBadRequestError,
-    2041: GatewayRateLimitError,
-    2045: GatewayRateLimitError,
+    2041: SpendLimitError,
+    2045: SpendLimitError,
     3040: GatewayRateLimitError,
     7000: GatewayNotFoundError,
     10000: GatewayAuthenticationError,
@@ -240,6 +268,39 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _error_object(body: Any) -> Mapping[str, Any]:
+    """The ``error`` object of a Policies answer (``{"success": false, "error": {...}}``), else {}."""
+    if isinstance(body, Mapping) and body.get("success") is False:
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return error
+    return {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+_POLICY_DENIED = "access denied by policy"
+_SPEND_LIMIT = "spending limit exceeded"
+
+
+def _policy_error(status_code: int, body: Any, common: dict[str, Any]) -> GatewayError | None:
+    """The typed error of a Policies answer, whose ``error`` is an object, not a list."""
+    error = _error_object(body)
+    message = error.get("message")
+    if not isinstance(message, str):
+        return None
+    lowered = message.strip().lower()
+    if status_code == 403 and lowered == _POLICY_DENIED:
+        return PolicyDeniedError(f"AI Gateway: {message}", **common)
+    if status_code == 429 and lowered == _SPEND_LIMIT:
+        return SpendLimitError(f"AI Gateway: {message}", **common)
+    return None
+
+
 def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
     if body.get("name") == "AiGatewayError" or "internalCode" in body:
         return True
@@ -252,21 +313,27 @@ def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: a number, or an HTTP-date in any zone spelling
+    (``GMT``, ``UTC``, ``+0000``, ``-0000`` or none, all read as UTC). None when unusable."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
+        import datetime as _dt
         from email.utils import parsedate_to_datetime
 
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return None
-        import datetime as _dt
-
+        if when.tzinfo is None:  # "-0000" or no zone: RFC 5322 says UTC
+            when = when.replace(tzinfo=_dt.timezone.utc)
         seconds = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
-    return max(0.0, seconds)
+        return max(0.0, seconds)  # a date in the past: retry now
+    if not 0 <= seconds < float("inf"):  # negative, NaN or infinite: not a usable delay
+        return None
+    return seconds
 
 
 def error_from_response(
@@ -294,6 +361,9 @@ def error_from_response(
         "body": body,
         "info": info,
     }
+    policy_error = _policy_error(status_code, body, common)
+    if policy_error is not None:
+        return policy_error
     if isinstance(body, Mapping) and _is_gateway_envelope(body):
         code, message = _first_error_entry(body)
         cls = _CODE_CLASSES.get(code) if code is not None else None

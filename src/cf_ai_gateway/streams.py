@@ -10,12 +10,18 @@ request answered with one JSON document is either an error envelope (raised as t
 it names) or a whole reply, re-emitted as the events the endpoint would have streamed, with
 ``info.buffered`` set. A :class:`ChatStream` feeds those events to an endpoint's pure stream
 handler and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
-before the first event, and closes its connection when exhausted, closed or left early.
+before the first event, and closes its connection when exhausted, closed or left early: the
+iterating generators hold the response but not the stream object, so dropping a stream mid-way
+frees it at once, without waiting for the garbage collector. Each wait for the next complete
+event is bounded by the call's timeout; a server that stalls or trickles bytes without finishing
+an event raises :class:`~cf_ai_gateway.GatewayTimeoutError`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import replace
 from types import TracebackType
@@ -24,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from . import jsontext
+from .deadline import read_by
 from .errors import (
     GatewayError,
     GatewayTimeoutError,
@@ -36,22 +43,22 @@ from .errors import (
 )
 from .info import GatewayInfo
 from .jsontext import shallow
-from .sse import DONE, ErrorData, SSEDecoder
+from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, ErrorData, SSEDecoder, SSEError
 from .wire import converter
 from .wire.events import ERROR_EVENT, TERMINAL_EVENTS, error_fields, needs_terminal_event
 
 if TYPE_CHECKING:
-    from .wire.types import ChatDelta, ChatResult
+    from .wire.types import ChatDelta, ChatResult, ToolCall
 
     class StreamHandler(Protocol):
         """What a wire module's stream handler offers (see ``wire.chat.StreamHandler``)."""
 
         def on_event(self, event: dict[str, Any]) -> ChatDelta | None: ...
         def on_done(self) -> None: ...
+        def tool_calls(self) -> list[ToolCall]: ...
         def result(self) -> ChatResult: ...
 
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
-
 
 def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings.
@@ -75,18 +82,27 @@ def _is_json(response: httpx.Response) -> bool:
 class _StreamState:
     """State shared by the sync and async raw streams: decoding, checks and the terminal rule."""
 
-    __slots__ = ("_decoder", "api", "info", "needs_terminal", "saw_done", "secrets", "terminal")
+    __slots__ = (
+        "_decoder", "api", "info", "max_event_size", "needs_terminal", "saw_done", "secrets",
+        "terminal",
+    )
 
     def __init__(
-        self, info: GatewayInfo, secrets: tuple[str, ...] = (), api: str | None = None
+        self,
+        info: GatewayInfo,
+        secrets: tuple[str, ...] = (),
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        *,
+        api: str | None = None,
     ) -> None:
         self.info = info
         self.secrets = secrets
         self.api = api
+        self.max_event_size = max_event_size
         self.needs_terminal = needs_terminal_event(api)
         self.saw_done = False
         self.terminal = False
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_size)
 
     def error(self, payload: Any) -> StreamError:
         """The :class:`StreamError` for an error payload (an event, or an ``event: error``'s data)."""
@@ -129,7 +145,11 @@ class _StreamState:
 
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = json.loads
-        for data in self._decoder.feed(chunk):
+        try:
+            payloads = self._decoder.feed(chunk)
+        except SSEError as exc:
+            raise _undecodable(exc, self.info) from None
+        for data in payloads:
             if type(data) is not str:
                 raise self.error(data)
             if data == DONE:
@@ -146,14 +166,15 @@ class _StreamState:
                 continue
             yield self.check(event)
 
-    def buffered(self, response: httpx.Response) -> list[dict[str, Any]]:
-        """The events of a stream request answered with one JSON reply (read in full).
+    def buffered(
+        self, status_code: int, headers: httpx.Headers, content: bytes
+    ) -> list[dict[str, Any]]:
+        """The events of a stream request answered with one JSON reply (``content``).
 
         An error envelope raises the typed error it names; a reply of the endpoint becomes the
         events the endpoint would have streamed; anything else is a
         :class:`MalformedResponseError`.
         """
-        content = response.content
         try:
             body = jsontext.loads(content)
         except ValueError:
@@ -162,8 +183,7 @@ class _StreamState:
             ) from None
         if is_error_reply(body):
             raise error_from_response(
-                response.status_code, response.headers, content, info=self.info,
-                secrets=self.secrets,
+                status_code, headers, content, info=self.info, secrets=self.secrets
             )
         if not isinstance(body, dict):
             raise self.malformed("the stream request was answered with JSON that is not an object")
@@ -185,7 +205,11 @@ class _StreamState:
         self.saw_done = True
 
     def finish(self) -> Generator[dict[str, Any], None, None]:
-        for data in self._decoder.flush():
+        try:
+            tail = self._decoder.flush()
+        except SSEError as exc:
+            raise _undecodable(exc, self.info) from None
+        for data in tail:
             if type(data) is not str:
                 raise self.error(data)
             if data == DONE:
@@ -229,6 +253,65 @@ def _with_info(exc: GatewayError, info: GatewayInfo, secrets: tuple[str, ...]) -
     return exc
 
 
+def _too_large_reply(info: GatewayInfo, limit: int) -> StreamError:
+    return StreamError(
+        f"the stream request was answered with a JSON reply larger than {limit} bytes "
+        "(max_event_size)",
+        log_id=info.log_id, info=info,
+    )
+
+
+def _read_buffered(
+    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+) -> list[dict[str, Any]]:
+    """Read a JSON answer to a stream request (bounded in time and size) and rebuild its events."""
+    info, limit = state.info, state.max_event_size
+    parts: list[bytes] = []
+    size = 0
+    next_chunk = functools.partial(next, response.iter_bytes(), None)
+    end = _gap_end(idle_timeout)
+    try:
+        while (chunk := read_by(end, next_chunk)) is not None:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large_reply(info, limit)
+            parts.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    finally:
+        response.close()
+    return state.buffered(response.status_code, response.headers, b"".join(parts))
+
+
+async def _aread_buffered(
+    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+) -> list[dict[str, Any]]:
+    """Async twin of :func:`_read_buffered`."""
+    import anyio  # deferred: sync users never load it
+
+    info, limit = state.info, state.max_event_size
+    parts: list[bytes] = []
+    size = 0
+    try:
+        with anyio.fail_after(idle_timeout):
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large_reply(info, limit)
+                parts.append(chunk)
+    except TimeoutError:
+        raise _stalled(info, idle_timeout) from None
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    finally:
+        await response.aclose()
+    return state.buffered(response.status_code, response.headers, b"".join(parts))
+
+
 def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
     if isinstance(exc, httpx.TimeoutException):
         return GatewayTimeoutError(
@@ -239,35 +322,89 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
     )
 
 
+def _stalled(info: GatewayInfo, idle_timeout: float | None) -> GatewayTimeoutError:
+    return GatewayTimeoutError(
+        f"the stream stalled: no complete event within the timeout of {idle_timeout}s",
+        log_id=info.log_id, info=info,
+    )
+
+
+def _undecodable(exc: SSEError, info: GatewayInfo) -> StreamError:
+    return StreamError(f"could not parse the stream: {exc}", log_id=info.log_id, info=info)
+
+
+def _gap_end(idle_timeout: float | None) -> float | None:
+    return None if idle_timeout is None else time.monotonic() + idle_timeout
+
+
+def _iter_events(
+    response: httpx.Response,
+    state: _StreamState,
+    idle_timeout: float | None,
+    buffered: list[dict[str, Any]] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The events of ``response``; each wait for the next one ends by ``idle_timeout``.
+
+    ``buffered`` holds the events rebuilt from a JSON answer (the response is already read).
+    """
+    if buffered is not None:
+        yield from state.replay(buffered)
+        yield from state.finish()
+        return
+    info = state.info
+    next_chunk = functools.partial(next, response.iter_bytes(), None)
+    try:
+        end = _gap_end(idle_timeout)
+        while True:
+            chunk = read_by(end, next_chunk)
+            if chunk is None:
+                break
+            got_event = False
+            for event in state.events(chunk):
+                got_event = True
+                yield event
+                end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
+            if not (got_event or state.saw_done) and end is not None and time.monotonic() >= end:
+                raise _stalled(info, idle_timeout)
+        yield from state.finish()
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    except SSEError as exc:
+        raise _undecodable(exc, info) from None
+    finally:
+        response.close()
+
+
 class RawStream:
     """Iterator of parsed SSE event dicts from one open response; a context manager.
 
-    ``api`` (``"chat"`` or ``"responses"``) sets the terminal rule and how a reply that came
-    as one JSON document (a buffered stream) is re-emitted as events.
+    ``idle_timeout`` bounds each wait for a complete event (None: no bound); an event larger
+    than ``max_event_size`` raises :class:`~cf_ai_gateway.StreamError`. ``api`` (``"chat"`` or
+    ``"responses"``) sets the terminal rule and how a reply that came as one JSON document (a
+    buffered stream) is re-emitted as events.
     """
 
     def __init__(
-        self, response: httpx.Response, secrets: tuple[str, ...] = (), *, api: str | None = None
+        self,
+        response: httpx.Response,
+        secrets: tuple[str, ...] = (),
+        *,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        api: str | None = None,
     ) -> None:
         self.response = response
         self.info = GatewayInfo.from_headers(response.headers, response.status_code)
         self.secrets = secrets
-        self._state = _StreamState(self.info, secrets, api)
+        self.idle_timeout = idle_timeout
+        self._state = _StreamState(self.info, secrets, max_event_size, api=api)
         self._iterator: Iterator[dict[str, Any]] | None = None
         self._buffered: list[dict[str, Any]] | None = None
         if _is_json(response):
-            self._buffered = self._read_buffered()
-
-    def _read_buffered(self) -> list[dict[str, Any]]:
-        try:
-            self.response.read()
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, self.info) from exc
-        finally:
-            self.response.close()
-        events = self._state.buffered(self.response)
-        self.info = self._state.info = replace(self.info, buffered=True)
-        return events
+            self._buffered = _read_buffered(response, self._state, idle_timeout)
+            self.info = self._state.info = replace(self.info, buffered=True)
 
     @property
     def saw_done(self) -> bool:
@@ -275,25 +412,13 @@ class RawStream:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _iter_events(
+                self.response, self._state, self.idle_timeout, self._buffered
+            )
         return self._iterator
 
     def __next__(self) -> dict[str, Any]:
         return next(iter(self))
-
-    def _iterate(self) -> Iterator[dict[str, Any]]:
-        state = self._state
-        try:
-            if self._buffered is not None:
-                yield from state.replay(self._buffered)
-            else:
-                for chunk in self.response.iter_bytes():
-                    yield from state.events(chunk)
-            yield from state.finish()
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, self.info) from exc
-        finally:
-            self.response.close()
 
     def close(self) -> None:
         self.response.close()
@@ -307,6 +432,87 @@ class RawStream:
         self.close()
 
 
+class _AsyncOpening:
+    """The response of an async stream, opened on first need; shared with its iterator."""
+
+    __slots__ = (
+        "_opener", "api", "buffered", "idle_timeout", "max_event_size", "response", "secrets",
+        "state",
+    )
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        secrets: tuple[str, ...],
+        max_event_size: int,
+        api: str | None = None,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
+        self.secrets = secrets
+        self.max_event_size = max_event_size
+        self.api = api
+        self.idle_timeout = idle_timeout
+        self.response: httpx.Response | None = None
+        self.state: _StreamState | None = None
+        self.buffered: list[dict[str, Any]] | None = None
+
+    async def open(self) -> tuple[httpx.Response, _StreamState]:
+        if self.response is None or self.state is None:
+            assert self._opener is not None
+            opener, self._opener = self._opener, None
+            response = await opener()
+            info = GatewayInfo.from_headers(response.headers, response.status_code)
+            self.response = response
+            state = _StreamState(info, self.secrets, self.max_event_size, api=self.api)
+            if _is_json(response):
+                self.buffered = await _aread_buffered(response, state, self.idle_timeout)
+                state.info = replace(info, buffered=True)
+            self.state = state
+        return self.response, self.state
+
+
+async def _aiter_events(
+    opening: _AsyncOpening, idle_timeout: float | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Async twin of :func:`_iter_events`; opens the response first if needed."""
+    import anyio  # deferred: sync users never load it
+
+    response, state = await opening.open()
+    if opening.buffered is not None:
+        for event in state.replay(opening.buffered):
+            yield event
+        for event in state.finish():
+            yield event  # pragma: no cover
+        return
+    info = state.info
+    chunks = response.aiter_bytes()
+    try:
+        end = _gap_end(idle_timeout)
+        while True:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            try:
+                with anyio.fail_after(left):
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise _stalled(info, idle_timeout) from None
+            for event in state.events(chunk):
+                yield event
+                end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
+        for event in state.finish():
+            yield event  # pragma: no cover
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    except SSEError as exc:
+        raise _undecodable(exc, info) from None
+    finally:
+        await response.aclose()
+
+
 class AsyncRawStream:
     """Async iterator of parsed SSE event dicts. Opens on ``async with``, ``await`` or first use."""
 
@@ -315,35 +521,31 @@ class AsyncRawStream:
         opener: Callable[[], Awaitable[httpx.Response]],
         secrets: tuple[str, ...] = (),
         *,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         api: str | None = None,
     ) -> None:
-        self._opener = opener
+        self._opening = _AsyncOpening(opener, secrets, max_event_size, api, idle_timeout)
         self.secrets = secrets
-        self.api = api
-        self.response: httpx.Response | None = None
-        self.info: GatewayInfo = GatewayInfo()
-        self._state: _StreamState | None = None
+        self.idle_timeout = idle_timeout
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
-        self._buffered: list[dict[str, Any]] | None = None
+
+    @property
+    def response(self) -> httpx.Response | None:
+        return self._opening.response
+
+    @property
+    def info(self) -> GatewayInfo:
+        state = self._opening.state
+        return state.info if state is not None else GatewayInfo()
 
     @property
     def saw_done(self) -> bool:
-        return self._state is not None and self._state.saw_done
+        state = self._opening.state
+        return state is not None and state.saw_done
 
     async def open(self) -> AsyncRawStream:
-        if self.response is None:
-            response = self.response = await self._opener()
-            self.info = GatewayInfo.from_headers(response.headers, response.status_code)
-            state = self._state = _StreamState(self.info, self.secrets, self.api)
-            if _is_json(response):
-                try:
-                    await response.aread()
-                except httpx.HTTPError as exc:
-                    raise _network_error(exc, self.info) from exc
-                finally:
-                    await response.aclose()
-                self._buffered = state.buffered(response)
-                self.info = state.info = replace(self.info, buffered=True)
+        await self._opening.open()
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncRawStream]:
@@ -351,34 +553,15 @@ class AsyncRawStream:
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _aiter_events(self._opening, self.idle_timeout)
         return self._iterator
 
     async def __anext__(self) -> dict[str, Any]:
         return await self.__aiter__().__anext__()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
-        await self.open()
-        assert self.response is not None and self._state is not None
-        state = self._state
-        try:
-            if self._buffered is not None:
-                for event in state.replay(self._buffered):
-                    yield event
-            else:
-                async for chunk in self.response.aiter_bytes():
-                    for event in state.events(chunk):
-                        yield event
-            for event in state.finish():
-                yield event  # pragma: no cover
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, self.info) from exc
-        finally:
-            await self.response.aclose()
-
     async def aclose(self) -> None:
-        if self.response is not None:
-            await self.response.aclose()
+        if self._opening.response is not None:
+            await self._opening.response.aclose()
 
     async def __aenter__(self) -> AsyncRawStream:
         return await self.open()
@@ -402,6 +585,42 @@ def failed_error(result: ChatResult, secrets: tuple[str, ...] = ()) -> ProviderE
     )
 
 
+def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterator[ChatDelta]:
+    on_event = handler.on_event
+    for event in raw:
+        try:
+            delta = on_event(event)
+        except GatewayError as exc:
+            _with_info(exc, info, raw.secrets)
+            raise
+        if delta is not None:
+            yield delta
+    if raw.saw_done:
+        handler.on_done()
+    result = handler.result()
+    result.info = info
+    if result.status == "failed":
+        raise failed_error(result, raw.secrets)
+
+
+async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator[ChatDelta]:
+    on_event = handler.on_event
+    async for event in raw:
+        try:
+            delta = on_event(event)
+        except GatewayError as exc:
+            _with_info(exc, raw.info, raw.secrets)
+            raise
+        if delta is not None:
+            yield delta
+    if raw.saw_done:
+        handler.on_done()
+    result = handler.result()
+    result.info = raw.info
+    if result.status == "failed":
+        raise failed_error(result, raw.secrets)
+
+
 class ChatStream:
     """Iterator of neutral :class:`ChatDelta` for one model call; a context manager.
 
@@ -414,32 +633,15 @@ class ChatStream:
         self.info = raw.info
         self.handler = handler
         self._iterator: Iterator[ChatDelta] | None = None
-        self._finished = False
 
     def __iter__(self) -> Iterator[ChatDelta]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            # The generator holds the raw stream and handler, not ``self``: no cycle to collect.
+            self._iterator = _deltas(self.raw, self.handler, self.info)
         return self._iterator
 
     def __next__(self) -> ChatDelta:
         return next(iter(self))
-
-    def _iterate(self) -> Iterator[ChatDelta]:
-        on_event = self.handler.on_event
-        for event in self.raw:
-            try:
-                delta = on_event(event)
-            except GatewayError as exc:
-                _with_info(exc, self.info, self.raw.secrets)
-                raise
-            if delta is not None:
-                yield delta
-        if self.raw.saw_done:
-            self.handler.on_done()
-        self._finished = True
-        result = self.result()
-        if result.status == "failed":
-            raise failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         """The whole reply accumulated from the deltas seen so far."""
@@ -480,27 +682,11 @@ class AsyncChatStream:
 
     def __aiter__(self) -> AsyncIterator[ChatDelta]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _adeltas(self.raw, self.handler)
         return self._iterator
 
     async def __anext__(self) -> ChatDelta:
         return await self.__aiter__().__anext__()
-
-    async def _iterate(self) -> AsyncIterator[ChatDelta]:
-        on_event = self.handler.on_event
-        async for event in self.raw:
-            try:
-                delta = on_event(event)
-            except GatewayError as exc:
-                _with_info(exc, self.info, self.raw.secrets)
-                raise
-            if delta is not None:
-                yield delta
-        if self.raw.saw_done:
-            self.handler.on_done()
-        result = self.result()
-        if result.status == "failed":
-            raise failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         result = self.handler.result()

@@ -184,19 +184,19 @@ def test_error_readers_never_fail(payload: Any) -> None:
 @given(json_values | objects)
 def test_stream_checks_accept_events_or_raise_a_gateway_error(event: Any) -> None:
     for api in ("chat", "responses", None):
-        state = _StreamState(GatewayInfo(log_id="l"), ("secret-value",), api)
+        state = _StreamState(GatewayInfo(log_id="l"), ("secret-value",), api=api)
         checked = _outcome(state.check, event)
         assert isinstance(checked, (dict, GatewayError))
         data = json.dumps(event).encode()
         for chunk in (b"data: " + data + b"\n\n", b"event: error\ndata: " + data + b"\n\n"):
-            state = _StreamState(GatewayInfo(log_id="l"), (), api)
+            state = _StreamState(GatewayInfo(log_id="l"), (), api=api)
             _outcome(lambda c=chunk, s=state: (list(s.events(c)), list(s.finish())))
 
 
 @PROPERTY
 @given(st.binary(max_size=200))
 def test_stream_bytes_end_in_events_or_a_gateway_error(data: bytes) -> None:
-    state = _StreamState(GatewayInfo(), (), "responses")
+    state = _StreamState(GatewayInfo(), (), api="responses")
     _outcome(lambda: (list(state.events(data)), list(state.finish())))
 
 

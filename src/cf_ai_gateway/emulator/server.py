@@ -23,7 +23,13 @@ from .app import EmulatorApp
 from .envelopes import GATEWAY_CODES, REQUEST_TIMEOUT_CODE
 from .logs import LogEntry
 from .scripting import Fault, Reply
-from .state import DEFAULT_ACCOUNT_ID, EmulatorSettings, EmulatorState, RecordedRequest
+from .state import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_MAX_ENTRIES,
+    EmulatorSettings,
+    EmulatorState,
+    RecordedRequest,
+)
 from .streaming import install_log_filter
 
 PLACEHOLDER_PROVIDER_KEY = "sk-emulator-placeholder"
@@ -34,10 +40,14 @@ class Emulator:
     """A local AI Gateway. ``with Emulator() as emu:`` serves it on ``emu.base_url``.
 
     Args:
-        token: gateway token. When set the gateway is authenticated: ``cf-aig-authorization:
-            Bearer <token>`` is required (else 401, code 2009) and requests without a provider key
-            are served with a stored key (BYOK). When None the gateway is unauthenticated and a
-            request without a provider key gets the provider's own 401.
+        authenticated: whether the gateway requires its token, as every gateway created since
+            2026-11-03 does (the default). ``cf-aig-authorization: Bearer <token>`` is then
+            required (else 401, code 2009), and a request without a provider key is served with
+            a stored key (BYOK); the provider SDK form with the token as its API key works too.
+            ``authenticated=False`` is an older, unauthenticated gateway: no token, and a request
+            without a provider key gets the provider's own 401.
+        token: the gateway token of an authenticated gateway. When None, a random one is
+            generated; read it from :attr:`token` or :meth:`env`.
         api_token: Cloudflare API token required by the logs/feedback API and the REST surface
             (``Authorization: Bearer <api_token>``). When None, the logs API needs no token and the
             REST surface accepts ``token`` or any bearer token.
@@ -48,23 +58,32 @@ class Emulator:
         rate_limit: requests allowed per ``rate_limit_window`` seconds per gateway; more get 429,
             code 2003 (cache hits are exempt).
         rate_limit_window: the rate-limit window in seconds (fixed windows, aligned to the clock).
-        cache_ttl: the gateway's default cache TTL in seconds. When None (the default of a new
-            gateway), only requests that send ``cf-aig-cache-ttl`` or ``cf-aig-cache-key`` are cached.
+        cache_ttl: the gateway's default cache TTL in seconds, which turns caching on for every
+            request. When None (a new gateway: caching off), only requests that send
+            ``cf-aig-cache-key`` are cached (for ``cf-aig-cache-ttl`` seconds, else five minutes).
         stored_keys: whether an authenticated gateway has stored provider keys (BYOK).
         stored_key_aliases: the aliases of those keys; a ``cf-aig-byok-alias`` naming another gets
             400, code 2040.
         collect_logs: the gateway's log setting (``cf-aig-collect-log`` overrides it per request).
         stream_chunks: make every text answer exactly this many words (one stream delta each).
+        max_entries: the size of each store (recorded requests, logs, cache, stored responses);
+            the oldest entries are evicted first.
         account_id: the account id that :meth:`env` and :attr:`gateway_url` use (any is accepted).
         host, port: where to listen; port 0 picks a free port.
         clock: a zero-argument callable returning epoch seconds; defaults to ``time.time``.
             :meth:`advance` moves the emulator's clock forward on top of it.
         log_level: uvicorn's log level.
+        **features: the gateway-feature settings of :class:`EmulatorSettings`: retries
+            (``retry_max_attempts``, ``retry_delay``, ``retry_backoff``), ``byok_only``,
+            Unified Billing ``credits`` and ``unified_billing_rate_limit``, dynamic ``routes``,
+            ``guardrails``, ``dlp``, ``policies``, ``spend_limits`` and ``auto_router_models`` (see
+            docs/emulator.md, "Gateway features").
     """
 
     def __init__(
         self,
         *,
+        authenticated: bool = True,
         token: str | None = None,
         api_token: str | None = None,
         api_key: str | None = None,
@@ -76,17 +95,20 @@ class Emulator:
         stored_key_aliases: Iterable[str] = ("default",),
         collect_logs: bool = True,
         stream_chunks: int | None = None,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
         account_id: str = DEFAULT_ACCOUNT_ID,
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] | None = None,
         log_level: str = "warning",
+        **features: Any,
     ) -> None:
-        settings = EmulatorSettings(
-            token=token, api_token=api_token, api_key=api_key,
+        settings = EmulatorSettings().replace(
+            authenticated=authenticated, token=token, api_token=api_token, api_key=api_key,
             gateways=frozenset(gateways) if gateways is not None else None,
             rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
-            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs, stream_chunks=stream_chunks,
+            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs,
+            stream_chunks=stream_chunks, max_entries=max_entries, **features,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)
@@ -102,8 +124,12 @@ class Emulator:
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+        # socket says it is TCP (proto 0 does not), and accepted sockets inherit the listener's.
+        # Without it, Nagle plus the client's delayed ACK add ~40 ms to every request.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self._requested_port))
         except OSError:
@@ -216,8 +242,18 @@ class Emulator:
         """The provider-native base URL, e.g. for an OpenAI SDK ``base_url``."""
         return f"{self.base_url}/{self.account_id}/{gateway_id}/{provider}"
 
+    @property
+    def token(self) -> str | None:
+        """The gateway token (None for an unauthenticated gateway)."""
+        return self._state.settings.token
+
     def env(self, gateway_id: str | None = None) -> dict[str, str]:
-        """Environment variables that point the library (and its CLI) at this emulator."""
+        """Environment variables that point the library (and its CLI) at this emulator.
+
+        An authenticated gateway gets ``CF_AIG_TOKEN`` (and ``OPENAI_API_KEY`` only when
+        ``api_key`` is set: otherwise the stored key pays); an unauthenticated one gets a
+        provider key.
+        """
         settings = self._state.settings
         values = {
             "CF_ACCOUNT_ID": self.account_id,
@@ -256,7 +292,7 @@ class Emulator:
 
     def log(self, log_id: str) -> LogEntry | None:
         """The log entry with this id, if any."""
-        return next((entry for entry in self._state.logs.snapshot() if entry.id == log_id), None)
+        return self._state.logs.find(log_id)
 
     @property
     def errors(self) -> list[str]:
@@ -287,7 +323,8 @@ class Emulator:
     def fault(self, status: int | None = None, *, code: int | None = None, message: str | None = None,
               body: Any = None, retry_after: float | None = None, headers: dict[str, str] | None = None,
               delay: float = 0.0, event_delay: float = 0.0, cut_after: int | None = None, abort: bool = True,
-              garbage: bool = False, endpoint: str | None = None, times: int | None = 1) -> Fault:
+              garbage: bool = False, endpoint: str | None = None, times: int | None = 1,
+              model: str | None = None) -> Fault:
         """Inject a fault into the next ``times`` model requests (None: until reset).
 
         ``status`` answers an error (with ``code``: the gateway's envelope for that code; without:
@@ -296,19 +333,24 @@ class Emulator:
         ``cf-aig-request-timeout`` gets the gateway's 504 instead). ``event_delay`` pauses between
         stream events. ``cut_after`` ends a stream after that many events without its terminal
         event (``abort=True`` drops the connection; ``False`` ends the body cleanly). ``garbage``
-        sends bytes that parse as neither JSON nor SSE.
+        sends bytes that parse as neither JSON nor SSE. ``model`` limits the fault to upstream
+        calls for that model (a dynamic route's primary, say).
+
+        Each upstream attempt takes one fault: with gateway retries (``cf-aig-max-attempts: 3``),
+        ``fault(503, times=2)`` fails two attempts and the third succeeds.
         """
         if code is not None and status is None:
             status = _status_for_code(code)
         fault = Fault(status=status, code=code, message=message, body=body, retry_after=retry_after,
                       headers=dict(headers or {}), delay=delay, event_delay=event_delay, cut_after=cut_after,
-                      abort=abort, garbage=garbage, endpoint=endpoint, times=times)
+                      abort=abort, garbage=garbage, endpoint=endpoint, times=times, model=model)
         self._state.scripts.add_fault(fault)
         return fault
 
     def configure(self, **settings: Any) -> None:
         """Change settings while serving (same names as the constructor's gateway settings).
 
+        ``authenticated=False`` drops the token; ``authenticated=True`` generates one if needed.
         :meth:`reset` restores the values the emulator was created with.
         """
         self._state.configure(**settings)
@@ -316,6 +358,14 @@ class Emulator:
     @property
     def settings(self) -> EmulatorSettings:
         return self._state.settings
+
+    @property
+    def credits_remaining(self) -> float | None:
+        """Unified Billing credits left (USD), or None when ``credits`` is not set."""
+        settings = self._state.settings
+        if settings.credits is None:
+            return None
+        return settings.credits - self._state.features.credits_spent
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (cache expiry, rate-limit windows)."""
