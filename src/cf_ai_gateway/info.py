@@ -50,7 +50,9 @@ class GatewayInfo:
         return (self.cache_status or "").upper() == "HIT"
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str], status_code: int | None = None) -> GatewayInfo:
+    def from_headers(
+        cls, headers: Mapping[str, str], status_code: int | None = None
+    ) -> GatewayInfo:
         """Read the ``cf-aig-*`` headers of a response (an ``httpx.Headers`` or any mapping)."""
         items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
         aig = {k.lower(): v for k, v in items if k[:7].lower() == "cf-aig-"}

@@ -58,7 +58,9 @@ if TYPE_CHECKING:
         def tool_calls(self) -> list[ToolCall]: ...
         def result(self) -> ChatResult: ...
 
+
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
+
 
 def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings.
@@ -83,7 +85,13 @@ class _StreamState:
     """State shared by the sync and async raw streams: decoding, checks and the terminal rule."""
 
     __slots__ = (
-        "_decoder", "api", "info", "max_event_size", "needs_terminal", "saw_done", "secrets",
+        "_decoder",
+        "api",
+        "info",
+        "max_event_size",
+        "needs_terminal",
+        "saw_done",
+        "secrets",
         "terminal",
     )
 
@@ -257,7 +265,8 @@ def _too_large_reply(info: GatewayInfo, limit: int) -> StreamError:
     return StreamError(
         f"the stream request was answered with a JSON reply larger than {limit} bytes "
         "(max_event_size)",
-        log_id=info.log_id, info=info,
+        log_id=info.log_id,
+        info=info,
     )
 
 
@@ -317,15 +326,14 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
         return GatewayTimeoutError(
             f"stream timed out ({type(exc).__name__})", log_id=info.log_id, info=info
         )
-    return StreamError(
-        f"the stream broke off: {type(exc).__name__}", log_id=info.log_id, info=info
-    )
+    return StreamError(f"the stream broke off: {type(exc).__name__}", log_id=info.log_id, info=info)
 
 
 def _stalled(info: GatewayInfo, idle_timeout: float | None) -> GatewayTimeoutError:
     return GatewayTimeoutError(
         f"the stream stalled: no complete event within the timeout of {idle_timeout}s",
-        log_id=info.log_id, info=info,
+        log_id=info.log_id,
+        info=info,
     )
 
 
@@ -427,7 +435,10 @@ class RawStream:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -436,7 +447,13 @@ class _AsyncOpening:
     """The response of an async stream, opened on first need; shared with its iterator."""
 
     __slots__ = (
-        "_opener", "api", "buffered", "idle_timeout", "max_event_size", "response", "secrets",
+        "_opener",
+        "api",
+        "buffered",
+        "idle_timeout",
+        "max_event_size",
+        "response",
+        "secrets",
         "state",
     )
 
@@ -567,7 +584,10 @@ class AsyncRawStream:
         return await self.open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
@@ -656,7 +676,10 @@ class ChatStream:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -700,6 +723,9 @@ class AsyncChatStream:
         return await self.open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()

@@ -76,7 +76,13 @@ def bad_part(part: object) -> ConfigurationError:
 
 # What a parser of a wrong-shaped reply can raise; each is turned into MalformedResponseError.
 SHAPE_ERRORS = (
-    TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError, OverflowError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+    OverflowError,
 )
 
 

@@ -55,7 +55,6 @@ __all__ = [
 REASONING_SEPARATOR = "\n\n"
 
 
-
 # --- request -------------------------------------------------------------------------------
 
 
@@ -299,7 +298,9 @@ def reply_events(body: Any) -> list[dict[str, Any]]:
             for summary_index, entry in enumerate(item.get("summary") or ()):
                 emit(
                     "response.reasoning_summary_text.delta",
-                    **where, summary_index=summary_index, delta=entry.get("text") or "",
+                    **where,
+                    summary_index=summary_index,
+                    delta=entry.get("text") or "",
                 )
         else:
             emit("response.output_item.added", output_index=index, item=item)
@@ -592,7 +593,10 @@ class StreamHandler:
                 self._calls[index].arguments.append(call.arguments)
                 chunks.append(
                     ToolCallChunk(
-                        index=index, id=call.id, name=call.name, arguments=call.arguments,
+                        index=index,
+                        id=call.id,
+                        name=call.name,
+                        arguments=call.arguments,
                         item_id=call.item_id,
                     )
                 )
