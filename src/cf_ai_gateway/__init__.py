@@ -23,7 +23,9 @@ from .errors import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     GatewayTimeoutError,
+    PolicyDeniedError,
     ProviderError,
+    SpendLimitError,
     StreamError,
 )
 from .info import GatewayInfo
@@ -50,10 +52,12 @@ __all__ = [
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "PolicyDeniedError",
     "ProviderError",
     "RawResponse",
     "RawStream",
     "Secret",
+    "SpendLimitError",
     "StreamError",
     "__version__",
     "available_adapters",
