@@ -12,7 +12,11 @@ Compared, each in one call of ``--texts`` texts (default 2,000) of 1536-dimensio
 - LangChain: ``CloudflareAIGatewayEmbeddings.embed_documents`` vs
   ``OpenAIEmbeddings(base_url=..., check_embedding_ctx_length=False).embed_documents``;
 - LlamaIndex: ``CloudflareAIGatewayEmbedding.get_text_embedding_batch`` vs
-  ``OpenAIEmbedding(api_base=...).get_text_embedding_batch``.
+  ``OpenAIEmbedding(api_base=...).get_text_embedding_batch``;
+
+ours once with the default ``encoding_format="float"`` (2.5 times the bytes of base64, and
+text to parse) and once with ``encoding_format="base64"``, which the openai SDK behind both
+OpenAI classes always asks for.
 
 Run ``python benchmarks/bench_embeddings.py`` (needs the ``bench`` extra). It prints, for each
 pair, the median seconds per call over ``--rounds`` interleaved rounds, the spread (lowest and
@@ -144,19 +148,21 @@ def main() -> None:
 
     connection = {"account_id": ACCOUNT, "gateway_id": GATEWAY, "api_key": "sk-bench",
                   "base_url": base_url, "max_retries": 0, "timeout": 600}
-    pairs = {
-        "LangChain embed_documents vs OpenAIEmbeddings": (
-            CloudflareAIGatewayEmbeddings(model=MODEL, **connection).embed_documents,
-            OpenAIEmbeddings(model=MODEL, base_url=provider_url, api_key="sk-bench",  # type: ignore[arg-type]
-                             check_embedding_ctx_length=False, max_retries=0,
-                             request_timeout=600).embed_documents,
-        ),
-        "LlamaIndex get_text_embedding_batch vs OpenAIEmbedding": (
-            CloudflareAIGatewayEmbedding(model=MODEL, **connection).get_text_embedding_batch,
-            OpenAIEmbedding(model=MODEL, api_base=provider_url, api_key="sk-bench",
-                            max_retries=0, timeout=600).get_text_embedding_batch,
-        ),
-    }
+    lc_theirs = OpenAIEmbeddings(model=MODEL, base_url=provider_url, api_key="sk-bench",  # type: ignore[arg-type]
+                                 check_embedding_ctx_length=False, max_retries=0,
+                                 request_timeout=600).embed_documents
+    li_theirs = OpenAIEmbedding(model=MODEL, api_base=provider_url, api_key="sk-bench",
+                                max_retries=0, timeout=600).get_text_embedding_batch
+    pairs = {}
+    for encoding in ("float", "base64"):
+        pairs[f"LangChain embed_documents ({encoding}) vs OpenAIEmbeddings"] = (
+            CloudflareAIGatewayEmbeddings(model=MODEL, encoding_format=encoding, **connection).embed_documents,
+            lc_theirs,
+        )
+        pairs[f"LlamaIndex get_text_embedding_batch ({encoding}) vs OpenAIEmbedding"] = (
+            CloudflareAIGatewayEmbedding(model=MODEL, encoding_format=encoding, **connection).get_text_embedding_batch,
+            li_theirs,
+        )
     rows = []
     try:
         for name, (ours, theirs) in pairs.items():

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .errors import ConfigurationError, GatewayTimeoutError
+from .errors import (
+    ConfigurationError,
+    GatewayTimeoutError,
+    error_from_response,
+    is_error_reply,
+)
 from .info import GatewayInfo
 from .transport import check_timeout
 from .wire import embeddings as wire
@@ -127,15 +132,32 @@ class EmbeddingPlan:
         body = wire.build_body(self.model, self.batches[number], self.dimensions, self.encoding)
         return self.url, body, self.headers[number], timeout
 
-    def parse(self, number: int, response: httpx.Response) -> BatchReply:
-        """Batch ``number``'s reply, checked: one vector per input, in input order."""
+    def parse(
+        self, number: int, response: httpx.Response, secrets: tuple[str, ...] = ()
+    ) -> BatchReply:
+        """Batch ``number``'s reply, checked: one vector per input, in input order.
+
+        A 2xx reply holding an error envelope raises the typed error it names.
+        """
         info = GatewayInfo.from_headers(response.headers, response.status_code)
+
+        def refuse_error_reply(body: Any) -> None:
+            if is_error_reply(body):
+                raise error_from_response(
+                    response.status_code,
+                    response.headers,
+                    response.content,
+                    info=info,
+                    secrets=secrets,
+                )
+
         vectors, model, usage = wire.parse_reply(
             response.content,
             len(self.batches[number]),
             self.dimensions,
             status_code=response.status_code,
             info=info,
+            on_body=refuse_error_reply,
         )
         return BatchReply(vectors, model, usage, info)
 

@@ -369,3 +369,16 @@ def test_split_keeps_every_text_in_order(texts: list[str], size: int) -> None:
     batches = wire.split(texts, size)
     assert [t for b in batches for t in b] == texts
     assert all(1 <= len(b) <= size for b in batches)
+
+
+def test_an_error_envelope_in_a_2xx_reply_raises_its_typed_error(
+    make_gateway: Any, server: TestServer
+) -> None:
+    from cf_ai_gateway import MalformedResponseError
+
+    server.replies.put(Reply(body={"success": False, "name": "AiGatewayError", "internalCode": 2003,
+                                   "error": [{"code": 2003, "message": "Rate limited"}]}))
+    with pytest.raises(GatewayError) as caught:
+        make_gateway(max_retries=0).embed(["one"], model=MODEL)
+    assert not isinstance(caught.value, MalformedResponseError)
+    assert caught.value.code == 2003

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
 
-from cf_ai_gateway.errors import ConfigurationError, StreamError
+from cf_ai_gateway.errors import ConfigurationError, MalformedResponseError, StreamError
 from cf_ai_gateway.info import GatewayInfo
 from cf_ai_gateway.wire.types import Usage
 
@@ -227,9 +227,9 @@ def content_cache_key(provider: str, model: str, dimensions: int | None, texts: 
 # -- replies -----------------------------------------------------------------------------------
 
 
-def _bad(message: str, status_code: int | None, info: GatewayInfo | None) -> StreamError:
+def _bad(message: str, status_code: int | None, info: GatewayInfo | None) -> MalformedResponseError:
     log_id = info.log_id if info is not None else None
-    return StreamError(
+    return MalformedResponseError(
         f"the embeddings reply {message}", status_code=status_code, log_id=log_id, info=info
     )
 
@@ -296,18 +296,23 @@ def parse_reply(
     *,
     status_code: int | None = None,
     info: GatewayInfo | None = None,
+    on_body: Callable[[Any], None] | None = None,
 ) -> tuple[list[list[float]], str | None, Usage]:
     """The ``count`` vectors of one reply in input order, its model and its usage.
 
     Vectors are JSON number arrays (values as parsed: floats, or ints where the provider wrote
     an integer such as ``0``) or base64 little-endian float32. A reply that is not JSON,
     lacks a vector, repeats or skips an index, holds a non-number, NaN or infinity, or gives
-    vectors of unequal length (or not ``dimensions`` long, when set) raises ``StreamError``.
+    vectors of unequal length (or not ``dimensions`` long, when set) raises
+    :class:`~cf_ai_gateway.MalformedResponseError` (a ``StreamError``). ``on_body`` sees the
+    parsed body first (the client raises the typed error of an error envelope there).
     """
     try:
         body = _loads(content)
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise _bad("is not valid JSON", status_code, info) from None
+    if on_body is not None:
+        on_body(body)
     if type(body) is not dict:
         raise _bad("is not a JSON object", status_code, info)
     data = body.get("data")
