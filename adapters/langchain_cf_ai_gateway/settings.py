@@ -53,9 +53,7 @@ def env_var_for(field: str, provider: Any) -> str | None:
     return _FIELD_ENV.get(field)
 
 
-def validation_message(
-    exc: ValidationError, provider: Any, class_name: str = _CLASS_NAME
-) -> str:
+def validation_message(exc: ValidationError, provider: Any, class_name: str = _CLASS_NAME) -> str:
     """A pydantic ``ValidationError`` as a message naming the fields, without their values."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):

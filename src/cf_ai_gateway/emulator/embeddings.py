@@ -38,8 +38,11 @@ _BAD_INPUT = "'$.input' is invalid. Please check the API reference: https://plat
 
 def _terms(text: str) -> list[str]:
     words = words_in(text)
-    terms = [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-             for w in words if w not in STOP_WORDS]
+    terms = [
+        w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+        for w in words
+        if w not in STOP_WORDS
+    ]
     return terms or words or [text]
 
 
@@ -57,9 +60,9 @@ def _vector(text: str, dimensions: int) -> list[float]:
 def _bare_model(model: str) -> str:
     """The model name without a compat ``{provider}/`` prefix."""
     if model.startswith("workers-ai/"):
-        return model[len("workers-ai/"):]
+        return model[len("workers-ai/") :]
     if model.startswith("openai/"):
-        return model[len("openai/"):]
+        return model[len("openai/") :]
     return model
 
 
@@ -84,10 +87,14 @@ def _check_batch(inputs: list[str], provider: str, model: str) -> None:
         if len(inputs) > WORKERS_AI_MAX_INPUTS:
             raise InvalidRequest(
                 f"Bad input: 'text' must NOT have more than {WORKERS_AI_MAX_INPUTS} items "
-                f"(got {len(inputs)})", "input")
+                f"(got {len(inputs)})",
+                "input",
+            )
     elif len(inputs) > OPENAI_MAX_INPUTS:
         raise InvalidRequest(
-            f"'$.input' is invalid: array length must be {OPENAI_MAX_INPUTS} or less (got {len(inputs)}).", "input")
+            f"'$.input' is invalid: array length must be {OPENAI_MAX_INPUTS} or less (got {len(inputs)}).",
+            "input",
+        )
 
 
 def _dimensions(body: dict[str, Any], model: str) -> int:
@@ -113,14 +120,23 @@ def embeddings_body(body: dict[str, Any], provider: str = "openai") -> tuple[dic
     dimensions = _dimensions(body, bare)
     encoding = body.get("encoding_format")
     if encoding not in (None, "float", "base64"):
-        raise InvalidRequest(f"Invalid value for 'encoding_format': {encoding!r}.", "encoding_format")
+        raise InvalidRequest(
+            f"Invalid value for 'encoding_format': {encoding!r}.", "encoding_format"
+        )
     data = []
     tokens = 0
     for index, text in enumerate(inputs):
         vector = _vector(text, dimensions)
         tokens += max(1, len(text.split()))
-        encoded: Any = (base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
-                        if encoding == "base64" else vector)
+        encoded: Any = (
+            base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
+            if encoding == "base64"
+            else vector
+        )
         data.append({"object": "embedding", "index": index, "embedding": encoded})
-    return {"object": "list", "data": data, "model": model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, tokens
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }, tokens
