@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
-from cf_ai_gateway.config import check_extra_headers
+from cf_ai_gateway.checks import check_extra_headers
 from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.options import GatewayOptions
 from cf_ai_gateway.transport import check_timeout

@@ -23,6 +23,7 @@ from .errors import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     GatewayTimeoutError,
+    MissingCredentialsError,
     ProviderError,
     StreamError,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "MissingCredentialsError",
     "ProviderError",
     "RawResponse",
     "RawStream",
