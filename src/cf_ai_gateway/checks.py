@@ -115,6 +115,11 @@ def check_url_usable(value: str, arg: str, env_name: str | None) -> None:
     del port
     try:
         httpx.URL(value)
+        for label in (parts.hostname or "").split("."):
+            if label[:4].lower() == "xn--":  # an A-label must decode (httpx may not check it)
+                import idna
+
+                idna.decode(label)
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
         raise ConfigurationError(f"{where(arg, env_name)} is not a usable URL: {exc}") from None
 

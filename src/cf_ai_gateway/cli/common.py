@@ -1,7 +1,9 @@
 """Shared pieces of the CLI commands: building the client, and explaining failures in plain words.
 
 Errors are printed as one ``error:`` line plus a hint naming what to change (an environment
-variable, usually); no traceback reaches the user, and no secret is printed.
+variable, usually); no traceback reaches the user, and no secret is printed. Hints are chosen by
+the error's type, never by its text. The client is built by the library's one settings resolver,
+with the emulator's connection variables in place of the user's under ``--emulator``.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ _CREDENTIALS_HINT = (
 def config_hint(error: Exception, provider: str | None) -> str | None:
     """The credentials hint, when ``error`` is about missing credentials or account; else None."""
     from ..config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+    from ..errors import MissingCredentialsError
 
-    text = str(error)
-    if not any(word in text for word in ("no credentials", "account_id is required", "needs a")):
+    if not isinstance(error, MissingCredentialsError):
         return None
     key_env = PROVIDER_KEY_ENV.get(provider or "openai", GENERIC_KEY_ENV)
     return _CREDENTIALS_HINT.format(key_env=key_env)
@@ -62,6 +64,19 @@ def maybe_emulator(enabled: bool) -> Iterator[Emulator | None]:
         yield emulator
 
 
+def emulator_environ(emulator: Emulator, provider: str | None) -> dict[str, str]:
+    """The environment with the emulator's connection variables (its token included) in place
+    of the user's, which never reach it; ``CF_AIG_<OPTION>`` variables are kept."""
+    from ..config import ENVIRONMENT, GENERIC_KEY_ENV, PROVIDER_KEY_ENV
+
+    environ = {k: v for k, v in os.environ.items() if k not in ENVIRONMENT}
+    environ.update(emulator.env())
+    key = environ.get("OPENAI_API_KEY")
+    if key is not None:  # the emulated provider takes its key under any provider's variable
+        environ[PROVIDER_KEY_ENV.get(provider or "openai", GENERIC_KEY_ENV)] = key
+    return environ
+
+
 def build_gateway(args: argparse.Namespace, emulator: Emulator | None, **extra: Any) -> Gateway:
     """The client: pointed at ``emulator`` when given, else configured from the environment."""
     from .. import Gateway
@@ -70,11 +85,8 @@ def build_gateway(args: argparse.Namespace, emulator: Emulator | None, **extra: 
                                  if v is not None}
     overrides.update(extra)
     if emulator is not None:
-        env = emulator.env()
-        return Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
-                       api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"),
-                       api_base_url=env["CF_API_BASE_URL"], **overrides)
-    return Gateway.from_env(**overrides)
+        overrides["environ"] = emulator_environ(emulator, args.provider)
+    return Gateway(**overrides)
 
 
 def explain(error: GatewayError, config: Any = None) -> str:

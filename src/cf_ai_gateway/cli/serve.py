@@ -20,9 +20,13 @@ def run_emulator(args: argparse.Namespace) -> int:
     except ImportError as exc:
         err(f"error: {exc}")
         return 2
-    emulator = Emulator(token=args.token, api_token=args.api_token, api_key=args.api_key, gateways=args.gateways,
-                        rate_limit=args.rate_limit, cache_ttl=args.cache_ttl, account_id=args.account_id,
-                        host=args.host, port=args.port, log_level="warning")
+    try:
+        emulator = Emulator(token=args.token, api_token=args.api_token, api_key=args.api_key, gateways=args.gateways,
+                            rate_limit=args.rate_limit, cache_ttl=args.cache_ttl, account_id=args.account_id,
+                            host=args.host, port=args.port, log_level="warning")
+    except (TypeError, ValueError) as exc:
+        err(f"error: {exc}")
+        return 2
 
     def announce() -> None:
         out = sys.stdout
@@ -39,8 +43,9 @@ def run_emulator(args: argparse.Namespace) -> int:
 
     try:
         emulator.serve_forever(on_ready=announce)
-    except OSError as exc:
-        err(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        err(f"error: cannot listen on {args.host}:{args.port}: {reason}")
         return 1
     except KeyboardInterrupt:
         pass
