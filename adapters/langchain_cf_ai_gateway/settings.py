@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from cf_ai_gateway.checks import check_max_retries
 from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
 from cf_ai_gateway.errors import ConfigurationError
-from cf_ai_gateway.checks import check_max_retries
 from cf_ai_gateway.transport import check_timeout
 
 from .request import check_reasoning, options_dict

@@ -42,8 +42,7 @@ _HEADER_NAME_RULE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _RULE_TEXT = {
     ID_RULE.pattern: "letters, digits, '-' and '_' (starting with a letter or digit, at most 128)",
     PROVIDER_RULE.pattern: (
-        "lower-case letters, digits and '-' (starting with a letter or digit, at most 64; "
-        "no '_')"
+        "lower-case letters, digits and '-' (starting with a letter or digit, at most 64; no '_')"
     ),
 }
 # Longest timeout or delay accepted, in seconds: a day. Longer ones are almost surely a unit
@@ -142,9 +141,7 @@ def check_header_value(value: Any, label: str) -> str:
 
 
 # Headers that would replace the auth headers or the request framing.
-_FORBIDDEN_HEADERS = frozenset(
-    {"authorization", "host", "content-length", "transfer-encoding"}
-)
+_FORBIDDEN_HEADERS = frozenset({"authorization", "host", "content-length", "transfer-encoding"})
 
 
 def check_extra_headers(headers: Any, arg: str = "extra_headers") -> dict[str, str]:
@@ -219,7 +216,5 @@ def check_max_retries(value: Any, arg: str = "max_retries") -> int:
 def check_retry_base_delay(value: Any, arg: str = "retry_base_delay") -> float:
     """A finite number of seconds, 0 or more and at most a minute."""
     if not _is_number(value) or not _finite(value) or not 0 <= value <= 60:
-        raise ConfigurationError(
-            f"{arg} must be a number of seconds from 0 to 60; got {value!r}"
-        )
+        raise ConfigurationError(f"{arg} must be a number of seconds from 0 to 60; got {value!r}")
     return float(value)

@@ -59,7 +59,14 @@ _HEADERS: dict[str, str] = {
 }
 
 _BOOL_FIELDS = frozenset(
-    {"skip_cache", "collect_log", "collect_log_payload", "zdr", "no_wholesale", "no_session_affinity"}
+    {
+        "skip_cache",
+        "collect_log",
+        "collect_log_payload",
+        "zdr",
+        "no_wholesale",
+        "no_session_affinity",
+    }
 )
 _STR_FIELDS = frozenset({"cache_key", "event_id", "byok_alias", "backoff", "session_id", "turn_id"})
 _INT_FIELDS = frozenset({"cache_ttl", "request_timeout_ms", "max_attempts", "retry_delay_ms"})

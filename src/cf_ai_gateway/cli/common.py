@@ -45,9 +45,10 @@ def err(message: str) -> None:
 
 
 def model_name(args: argparse.Namespace) -> str:
+    from ..config import MODEL_ENV
     from . import DEFAULT_MODEL
 
-    return str(args.model or os.environ.get("CF_AIG_MODEL") or DEFAULT_MODEL)
+    return str(args.model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
 
 
 @contextlib.contextmanager
@@ -81,8 +82,11 @@ def build_gateway(args: argparse.Namespace, emulator: Emulator | None, **extra: 
     """The client: pointed at ``emulator`` when given, else configured from the environment."""
     from .. import Gateway
 
-    overrides: dict[str, Any] = {k: v for k, v in (("provider", args.provider), ("gateway_id", args.gateway_id))
-                                 if v is not None}
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in (("provider", args.provider), ("gateway_id", args.gateway_id))
+        if v is not None
+    }
     overrides.update(extra)
     if emulator is not None:
         overrides["environ"] = emulator_environ(emulator, args.provider)
@@ -104,28 +108,40 @@ def explain(error: GatewayError, config: Any = None) -> str:
     gateway = getattr(config, "gateway_id", "?")
     account = getattr(config, "account_id", "?")
     if isinstance(error, GatewayAuthenticationError) and error.code == 10000:
-        return ("The Cloudflare API refused the API token (code 10000): set CF_API_TOKEN to a token with the "
-                "AI Gateway permission.")
+        return (
+            "The Cloudflare API refused the API token (code 10000): set CF_API_TOKEN to a token with the "
+            "AI Gateway permission."
+        )
     if isinstance(error, GatewayAuthenticationError):
-        return ("The gateway itself refused the request (code 2009): it is an authenticated gateway and the "
-                "gateway token is missing or wrong. Set CF_AIG_TOKEN to an AI Gateway token; it is sent as "
-                "cf-aig-authorization.")
+        return (
+            "The gateway itself refused the request (code 2009): it is an authenticated gateway and the "
+            "gateway token is missing or wrong. Set CF_AIG_TOKEN to an AI Gateway token; it is sent as "
+            "cf-aig-authorization."
+        )
     if isinstance(error, ProviderError) and error.status_code in (401, 403):
-        return ("The provider refused the request and the gateway passed its error through: the provider key is "
-                "missing or wrong. Set OPENAI_API_KEY (or the provider's key variable), or, for an authenticated "
-                "gateway with stored keys (BYOK), set CF_AIG_TOKEN and leave the provider key out.")
+        return (
+            "The provider refused the request and the gateway passed its error through: the provider key is "
+            "missing or wrong. Set OPENAI_API_KEY (or the provider's key variable), or, for an authenticated "
+            "gateway with stored keys (BYOK), set CF_AIG_TOKEN and leave the provider key out."
+        )
     if isinstance(error, GatewayNotFoundError) and error.code == 2001:
-        return (f"The gateway '{gateway}' does not exist in account {account} (code 2001): create it in the "
-                "Cloudflare dashboard or set CF_AIG_GATEWAY_ID to an existing gateway.")
+        return (
+            f"The gateway '{gateway}' does not exist in account {account} (code 2001): create it in the "
+            "Cloudflare dashboard or set CF_AIG_GATEWAY_ID to an existing gateway."
+        )
     if isinstance(error, GatewayNotFoundError):
-        return ("The gateway does not know this route or provider (code "
-                f"{error.code}): check --provider and CF_AIG_BASE_URL.")
+        return (
+            "The gateway does not know this route or provider (code "
+            f"{error.code}): check --provider and CF_AIG_BASE_URL."
+        )
     if isinstance(error, GatewayConnectionError):
         return "The gateway could not be reached: check the network and CF_AIG_BASE_URL."
     if isinstance(error, GatewayTimeoutError):
         return "The gateway did not answer in time: try again, or raise --timeout."
     if isinstance(error, GatewayRateLimitError):
-        return "The request was rate limited: wait and try again, or raise the gateway's rate limit."
+        return (
+            "The request was rate limited: wait and try again, or raise the gateway's rate limit."
+        )
     if isinstance(error, StreamError):
         return "The reply broke off or could not be read."
     if isinstance(error, ProviderError):

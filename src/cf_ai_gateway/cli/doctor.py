@@ -32,19 +32,34 @@ def run_doctor(args: argparse.Namespace) -> int:
                 err(hint)
             return 2
         with gateway:
-            described = gateway.config.describe("chat/completions" if args.api == "chat" else "responses")
+            described = gateway.config.describe(
+                "chat/completions" if args.api == "chat" else "responses"
+            )
             out.write("Configuration\n")
-            for label, key in (("URL", "url"), ("account", "account_id"), ("gateway", "gateway_id"),
-                               ("provider", "provider"), ("surface", "surface"), ("auth mode", "auth_mode"),
-                               ("provider key", "api_key"), ("gateway token", "cf_aig_token"),
-                               ("API token", "cf_api_token")):
+            for label, key in (
+                ("URL", "url"),
+                ("account", "account_id"),
+                ("gateway", "gateway_id"),
+                ("provider", "provider"),
+                ("surface", "surface"),
+                ("auth mode", "auth_mode"),
+                ("provider key", "api_key"),
+                ("gateway token", "cf_aig_token"),
+                ("API token", "cf_api_token"),
+            ):
                 out.write(f"  {label + ':':<15}{described.get(key) or '(not set)'}\n")
             option_values = gateway.options.to_dict()  # exactly what every request sends
-            shown = ", ".join(f"{k}={v!r}" for k, v in option_values.items()) if option_values else "(none)"
+            shown = (
+                ", ".join(f"{k}={v!r}" for k, v in option_values.items())
+                if option_values
+                else "(none)"
+            )
             out.write(f"  {'options:':<15}{shown}\n")
             out.write(f"Sending one tiny request to {args.api} with model {model_name(args)}...\n")
             out.flush()
-            request = ChatRequest(model=model_name(args), messages=[Message("user", "ping")], max_tokens=16)
+            request = ChatRequest(
+                model=model_name(args), messages=[Message("user", "ping")], max_tokens=16
+            )
             try:
                 result = gateway.chat(request, api=args.api)
             except ConfigurationError as exc:  # refused here, before anything was sent

@@ -21,9 +21,18 @@ def run_emulator(args: argparse.Namespace) -> int:
         err(f"error: {exc}")
         return 2
     try:
-        emulator = Emulator(token=args.token, api_token=args.api_token, api_key=args.api_key, gateways=args.gateways,
-                            rate_limit=args.rate_limit, cache_ttl=args.cache_ttl, account_id=args.account_id,
-                            host=args.host, port=args.port, log_level="warning")
+        emulator = Emulator(
+            token=args.token,
+            api_token=args.api_token,
+            api_key=args.api_key,
+            gateways=args.gateways,
+            rate_limit=args.rate_limit,
+            cache_ttl=args.cache_ttl,
+            account_id=args.account_id,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
     except (TypeError, ValueError) as exc:
         err(f"error: {exc}")
         return 2
@@ -32,9 +41,13 @@ def run_emulator(args: argparse.Namespace) -> int:
         out = sys.stdout
         auth = "authenticated: send cf-aig-authorization" if args.token else "unauthenticated"
         out.write(f"AI Gateway emulator listening on {emulator.root_url} ({auth})\n")
-        out.write(f"  gateway API:  {emulator.base_url}/{{account}}/{{gateway}}/{{provider}}/chat/completions\n")
+        out.write(
+            f"  gateway API:  {emulator.base_url}/{{account}}/{{gateway}}/{{provider}}/chat/completions\n"
+        )
         out.write(f"  OpenAI SDK:   base_url={emulator.gateway_url()}\n")
-        out.write(f"  logs API:     {emulator.api_base_url}/accounts/{{account}}/ai-gateway/gateways/{{gateway}}/logs\n")
+        out.write(
+            f"  logs API:     {emulator.api_base_url}/accounts/{{account}}/ai-gateway/gateways/{{gateway}}/logs\n"
+        )
         out.write("Point cf-ai-gateway at it:\n")
         for name, value in emulator.env().items():
             out.write(f"  export {name}={shlex.quote(value)}\n")
