@@ -210,3 +210,19 @@ def test_adapter_secrets_stay_wrapped_in_traceback_locals(monkeypatch: pytest.Mo
         rendered = "".join(frames.format())
         assert "gateway_id" in str(err.value)
         assert key not in rendered and token not in rendered, cls.__name__
+
+
+def test_adapters_refuse_plain_http_to_another_machine_unless_opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_cf_ai_gateway import ChatCloudflareAIGateway
+    from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
+
+    monkeypatch.setenv("CF_ACCOUNT_ID", "acct")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-placeholder-0123456789")
+    url = "http://10.1.2.3:8787/v1"
+    for cls in (ChatCloudflareAIGateway, CloudflareAIGatewayLLM):
+        with pytest.raises(ConfigurationError, match="CF_AIG_ALLOW_INSECURE_HTTP"):
+            cls(base_url=url)
+        assert cls(base_url=url, allow_insecure_http=True).gateway.config.base_url == url
+    monkeypatch.setenv("CF_AIG_ALLOW_INSECURE_HTTP", "true")
+    for cls in (ChatCloudflareAIGateway, CloudflareAIGatewayLLM):
+        assert cls(base_url=url).gateway.config.base_url == url

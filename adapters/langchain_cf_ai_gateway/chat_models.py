@@ -105,6 +105,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """``"chat"`` calls ``chat/completions``; ``"responses"`` calls ``responses``."""
     base_url: str | None = Field(default_factory=from_env("CF_AIG_BASE_URL", default=None))
     """Gateway API root; ``CF_AIG_BASE_URL``, else ``https://gateway.ai.cloudflare.com/v1``."""
+    allow_insecure_http: bool | None = None
+    """Allow a plain ``http://`` ``base_url`` to another machine (None:
+    ``CF_AIG_ALLOW_INSECURE_HTTP``, else refused)."""
     gateway_options: dict[str, Any] | None = None
     """Gateway options (``GatewayOptions`` or a dict of its fields) for every call; options
     passed per call merge over them field by field."""
@@ -201,6 +204,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
             auth_mode=self.auth_mode,
             base_url=self.base_url,
             default_headers=self.default_headers,
+            allow_insecure_http=self.allow_insecure_http,
         )
 
     @property

@@ -115,6 +115,11 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         default=None, description="'authenticated', 'unauthenticated' or 'byok'; inferred if unset."
     )
     base_url: str = Field(default=DEFAULT_BASE_URL, description="AI Gateway API root.")
+    allow_insecure_http: bool | None = Field(
+        default=None,
+        description="Allow a plain http:// base_url to another machine "
+        "(None: CF_AIG_ALLOW_INSECURE_HTTP).",
+    )
     gateway_options: dict[str, Any] | None = Field(
         default=None, description="Gateway options (cf-aig-* headers) for every call."
     )
@@ -207,6 +212,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
+            allow_insecure_http=kwargs.get("allow_insecure_http"),
         )
         config = gateway.config
         try:
@@ -303,6 +309,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            allow_insecure_http=self.allow_insecure_http,
         )
 
     @property

@@ -43,6 +43,7 @@ CONNECTION_FIELDS = frozenset(
         "cf_aig_token",
         "auth_mode",
         "base_url",
+        "allow_insecure_http",
         "gateway_options",
         "timeout",
         "max_retries",
