@@ -133,7 +133,12 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--token",
         default=None,
-        help="gateway token: makes the gateway authenticated (cf-aig-authorization)",
+        help="gateway token of the authenticated gateway (default: a generated one)",
+    )
+    emulator.add_argument(
+        "--unauthenticated",
+        action="store_true",
+        help="serve an older, unauthenticated gateway (no cf-aig-authorization)",
     )
     emulator.add_argument(
         "--api-token", default=None, help="Cloudflare API token for the logs API and REST surface"

@@ -1,7 +1,7 @@
 """``cf-ai-gateway emulator``: serve the local AI Gateway emulator in the foreground.
 
-Prints where it listens and the ``export`` lines that point the library at it, then serves until
-Ctrl-C (or SIGTERM).
+Prints where it listens and the ``export`` lines that point the library at it (an authenticated
+gateway's generated token included), then serves until Ctrl-C (or SIGTERM).
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ def run_emulator(args: argparse.Namespace) -> int:
     except ImportError as exc:
         err(f"error: {exc}")
         return 2
+    unauthenticated = bool(getattr(args, "unauthenticated", False))
+    if unauthenticated and args.token is not None:
+        err(
+            "error: --token and --unauthenticated contradict each other "
+            "(an unauthenticated gateway has no token)"
+        )
+        return 2
     try:
         emulator = Emulator(
+            authenticated=not unauthenticated,
             token=args.token,
             api_token=args.api_token,
             api_key=args.api_key,
@@ -39,7 +47,7 @@ def run_emulator(args: argparse.Namespace) -> int:
 
     def announce() -> None:
         out = sys.stdout
-        auth = "authenticated: send cf-aig-authorization" if args.token else "unauthenticated"
+        auth = "unauthenticated" if unauthenticated else "authenticated: send cf-aig-authorization"
         out.write(f"AI Gateway emulator listening on {emulator.root_url} ({auth})\n")
         out.write(
             f"  gateway API:  {emulator.base_url}/{{account}}/{{gateway}}/{{provider}}/chat/completions\n"
