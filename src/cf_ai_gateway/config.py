@@ -296,6 +296,11 @@ class GatewayConfig:
         object.__setattr__(self, "_prefix", prefix)
         register_secrets(self, self.secrets())
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An unpickled or copied config registers its secrets too (no __post_init__ runs).
+        self.__dict__.update(state)
+        register_secrets(self, self.secrets())
+
     # -- construction -------------------------------------------------------------------------
     @classmethod
     def resolve(

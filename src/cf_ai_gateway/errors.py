@@ -5,7 +5,9 @@ Cloudflare AI Gateway answers its own failures with a JSON envelope that names a
 Cloudflare API uses the plural ``errors`` form, and a provider's own errors pass through unchanged.
 :func:`error_from_response` reads all three, so a gateway 401 (2009) and a provider 401 become
 different exceptions. Every error carries ``status_code``, ``code``, ``log_id`` and
-``retry_after``, pickles, and never holds a secret: bodies are scrubbed before they are kept.
+``retry_after``, pickles, and never holds a secret: every live client registers its configured
+secrets (:func:`register_secrets`), and each error's message and body are scrubbed of them, of
+any cut-off piece of them and of bearer-token shapes when the error is built, wherever that is.
 """
 
 from __future__ import annotations
