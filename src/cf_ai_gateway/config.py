@@ -13,7 +13,6 @@ The config builds URLs for the three surfaces: the provider-native routes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +26,15 @@ from .checks import (
     check_id,
     check_url_usable,
     is_loopback_host,
+)
+from .credentials import (
+    AUTH_MODES,
+    AuthMode,
+    Secret,
+    getenv,
+    mask,
+    resolve_auth_mode,
+    secret,
 )
 from .errors import ConfigurationError, MissingCredentialsError, register_secrets
 
@@ -50,8 +58,6 @@ DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_GATEWAY_ID = "default"
 DEFAULT_PROVIDER = "openai"
 
-AuthMode = Literal["authenticated", "unauthenticated", "byok", "rest"]
-AUTH_MODES = ("authenticated", "unauthenticated", "byok", "unified_billing")
 Surface = Literal["gateway", "rest"]
 
 # Provider slug -> the provider's API-key environment variable.
@@ -100,89 +106,6 @@ ENVIRONMENT: dict[str, str] = {
 }
 
 
-class Secret:
-    """A secret string that never shows itself in ``repr`` or ``str``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get_secret_value(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def _check(self, arg: str, env_name: str) -> Secret:
-        # The value is read through self only, so no frame of a traceback holds it as a local.
-        if self._value[:7].lower() == "bearer ":
-            raise ConfigurationError(
-                f"{arg} (environment variable {env_name}) starts with 'Bearer ': pass the bare "
-                "key or token; the library adds the 'Bearer ' prefix itself"
-            )
-        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in self._value):
-            raise ConfigurationError(
-                f"{arg} (environment variable {env_name}) contains whitespace or control "
-                "characters (CR/LF would change the request headers); check how it was copied"
-            )
-        if not self._value.isascii():
-            raise ConfigurationError(
-                f"{arg} (environment variable {env_name}) contains non-ASCII characters"
-            )
-        return self
-
-
-def _getenv(environ: Mapping[str, str] | None, *names: str) -> str | None:
-    # os.environ is looked up here, never held in a caller's locals (a traceback rendered
-    # with locals would print the whole environment, keys included).
-    source = os.environ if environ is None else environ
-    for name in names:
-        value = source.get(name)
-        if value:
-            return value
-    return None
-
-
-def _secret(
-    value: Any, arg: str, environ: Mapping[str, str] | None, env_name: str
-) -> Secret | None:
-    """``value`` (str, ``Secret`` or any ``SecretStr``), else the variable, as a checked Secret."""
-    if value is None or value == "":
-        return _env_secret(environ, env_name, arg)
-    if isinstance(value, Secret):
-        return value._check(arg, env_name) if value else _env_secret(environ, env_name, arg)
-    if hasattr(value, "get_secret_value"):
-        if not isinstance(value.get_secret_value(), str):
-            raise ConfigurationError(f"{arg} must hold a string")
-        if not value.get_secret_value():
-            return _env_secret(environ, env_name, arg)
-        return Secret(value.get_secret_value())._check(arg, env_name)
-    if not isinstance(value, str):
-        raise ConfigurationError(
-            f"{arg} must be a string (or a SecretStr), not {type(value).__name__}"
-        )
-    return Secret(value)._check(arg, env_name)
-
-
-def _env_secret(environ: Mapping[str, str] | None, env_name: str, arg: str) -> Secret | None:
-    source = os.environ if environ is None else environ
-    if not source.get(env_name):
-        return None
-    return Secret(source[env_name])._check(arg, env_name)
-
-
 def _insecure_http_allowed(value: Any, environ: Mapping[str, str] | None) -> bool:
     if value is not None:
         if not isinstance(value, bool):
@@ -190,7 +113,7 @@ def _insecure_http_allowed(value: Any, environ: Mapping[str, str] | None) -> boo
                 f"allow_insecure_http must be a bool, not {type(value).__name__}"
             )
         return value
-    text = (_getenv(environ, INSECURE_HTTP_ENV) or "").strip().lower()
+    text = (getenv(environ, INSECURE_HTTP_ENV) or "").strip().lower()
     if text in ("", "0", "false", "no", "off"):
         return False
     if text in ("1", "true", "yes", "on"):
@@ -329,24 +252,24 @@ class GatewayConfig:
         check_id(provider, "provider", None, PROVIDER_RULE)
         key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
 
-        account = account_id or _getenv(environ, "CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
+        account = account_id or getenv(environ, "CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
         if not account:
             raise MissingCredentialsError(
                 "account_id is required: pass account_id=... or set the CF_ACCOUNT_ID "
                 "(or CLOUDFLARE_ACCOUNT_ID) environment variable"
             )
         check_id(account, "account_id", "CF_ACCOUNT_ID", ID_RULE)
-        gateway = gateway_id or _getenv(environ, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
+        gateway = gateway_id or getenv(environ, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
         check_id(gateway, "gateway_id", "CF_AIG_GATEWAY_ID", ID_RULE)
 
         insecure_ok = _insecure_http_allowed(allow_insecure_http, environ)
         api_base = _normalise_base_url(
-            api_base_url or _getenv(environ, "CF_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            api_base_url or getenv(environ, "CF_API_BASE_URL") or DEFAULT_API_BASE_URL,
             "api_base_url",
             "CF_API_BASE_URL",
         )
         _check_https(api_base, "api_base_url", "CF_API_BASE_URL", insecure_ok)
-        given_base = base_url or _getenv(environ, "CF_AIG_BASE_URL")
+        given_base = base_url or getenv(environ, "CF_AIG_BASE_URL")
         base = _normalise_base_url(given_base or DEFAULT_BASE_URL, "base_url", "CF_AIG_BASE_URL")
         _check_https(base, "base_url", "CF_AIG_BASE_URL", insecure_ok)
         chosen_surface = surface or _infer_surface(base)
@@ -357,9 +280,9 @@ class GatewayConfig:
         elif chosen_surface == "gateway":
             base = _default_v1(base)
 
-        key = _secret(api_key, "api_key", environ, key_env)
-        token = _secret(cf_aig_token, "cf_aig_token", environ, "CF_AIG_TOKEN")
-        api_token = _secret(cf_api_token, "cf_api_token", environ, "CF_API_TOKEN")
+        key = secret(api_key, "api_key", environ, key_env)
+        token = secret(cf_aig_token, "cf_aig_token", environ, "CF_AIG_TOKEN")
+        api_token = secret(cf_api_token, "cf_api_token", environ, "CF_API_TOKEN")
         headers = check_extra_headers(default_headers, "default_headers")
 
         if chosen_surface == "rest":
@@ -383,7 +306,7 @@ class GatewayConfig:
                 default_headers=headers,
             )
 
-        mode = _resolve_auth_mode(auth_mode, key, token, key_env)
+        mode = resolve_auth_mode(auth_mode, key, token, key_env)
         return cls(
             account_id=account,
             gateway_id=gateway,
@@ -432,18 +355,10 @@ class GatewayConfig:
             "provider": self.provider,
             "surface": self.surface,
             "auth_mode": self.auth_mode,
-            "api_key": _mask(self.api_key),
-            "cf_aig_token": _mask(self.cf_aig_token),
-            "cf_api_token": _mask(self.cf_api_token),
+            "api_key": mask(self.api_key),
+            "cf_aig_token": mask(self.cf_aig_token),
+            "cf_api_token": mask(self.cf_api_token),
         }
-
-
-def _mask(secret: Secret | None) -> str | None:
-    if secret is None:
-        return None
-    value = secret.get_secret_value()
-    # Long keys keep their last 4 characters, so users can tell which key is in use.
-    return f"***{value[-4:]}" if len(value) >= 24 else "***"
 
 
 def _infer_surface(base_url: str) -> Surface:
@@ -456,51 +371,6 @@ def _default_v1(base: str) -> str:
     if parts.hostname == "gateway.ai.cloudflare.com" and parts.path in ("", "/"):
         return base.rstrip("/") + "/v1"
     return base
-
-
-def _resolve_auth_mode(
-    requested: str | None, key: Secret | None, token: Secret | None, key_env: str
-) -> AuthMode:
-    if requested is not None and requested not in AUTH_MODES:
-        raise ConfigurationError(
-            f"auth_mode must be one of {', '.join(AUTH_MODES)} (or omitted to infer it); "
-            f"got {requested!r}"
-        )
-    if requested == "unified_billing":
-        requested = "byok"
-    key_hint = f"pass api_key=... or set {key_env}"
-    token_hint = "pass cf_aig_token=... or set CF_AIG_TOKEN"
-    if requested is None:
-        if key and token:
-            return "authenticated"
-        if key:
-            return "unauthenticated"
-        if token:
-            return "byok"
-        raise MissingCredentialsError(
-            f"no credentials: {key_hint} (provider key), and/or {token_hint} (gateway token "
-            "for an authenticated gateway, stored keys or Unified Billing)"
-        )
-    if requested == "authenticated":
-        if not key or not token:
-            missing = [h for h, s in ((key_hint, key), (token_hint, token)) if not s]
-            raise MissingCredentialsError(
-                "auth_mode='authenticated' needs a provider key and a gateway token: "
-                + "; ".join(missing)
-            )
-        return "authenticated"
-    if requested == "unauthenticated":
-        if not key:
-            raise MissingCredentialsError(
-                f"auth_mode='unauthenticated' needs a provider key: {key_hint}"
-            )
-        return "unauthenticated"
-    if not token:
-        raise MissingCredentialsError(
-            f"auth_mode={requested!r} (stored keys / Unified Billing) needs a gateway token: "
-            f"{token_hint}"
-        )
-    return "byok"
 
 
 def resolve_options(
