@@ -10,9 +10,12 @@ import traceback
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cf_ai_gateway import ConfigurationError, Gateway, GatewayError, GatewayInfo, Secret
 from cf_ai_gateway.config import PROVIDER_KEY_ENV
+from cf_ai_gateway.errors import scrub
 from cf_ai_gateway.wire.types import ChatRequest, Message
 
 from .testserver import Reply, TestServer
@@ -181,3 +184,25 @@ def test_plain_http_to_another_machine_is_refused_unless_opted_in(
                                  "https://example.com/v1"])
 def test_loopback_http_and_https_need_no_opt_in(url: str) -> None:
     Gateway(account_id="acct", api_key=KEY, base_url=url)
+
+
+_SECRET_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(alphabet=_SECRET_CHARS, min_size=16, max_size=64),
+    before=st.text(alphabet=' {}":,[]', max_size=40),
+    after=st.text(alphabet=' {}":,[]', max_size=40),
+    start=st.integers(0, 120),
+    stop=st.integers(0, 200),
+)
+def test_scrub_leaves_no_piece_of_a_secret_in_a_window_cut_at_either_end(
+    secret: str, before: str, after: str, start: int, stop: int
+) -> None:
+    line = before + secret + after + secret
+    # A window that keeps the start or the end of an occurrence, as a truncated quote does.
+    for window in (line[:stop], line[start:], line[:stop] + "…"):
+        masked = scrub(window, (secret,))
+        pieces = {secret[i : i + 8] for i in range(len(secret) - 7)}
+        assert not any(piece in masked for piece in pieces), (window, masked)

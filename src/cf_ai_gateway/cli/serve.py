@@ -27,6 +27,9 @@ def run_emulator(args: argparse.Namespace) -> int:
             "(an unauthenticated gateway has no token)"
         )
         return 2
+    from ..checks import is_loopback_host
+    from ..config import INSECURE_HTTP_ENV
+
     try:
         emulator = Emulator(
             authenticated=not unauthenticated,
@@ -59,6 +62,9 @@ def run_emulator(args: argparse.Namespace) -> int:
         out.write("Point cf-ai-gateway at it:\n")
         for name, value in emulator.env().items():
             out.write(f"  export {name}={shlex.quote(value)}\n")
+        if not is_loopback_host(args.host):
+            # The emulator speaks plain http; off this machine the client needs an explicit opt-in.
+            out.write(f"  export {INSECURE_HTTP_ENV}=1\n")
         out.write("Press Ctrl-C to stop.\n")
         out.flush()
 
