@@ -24,7 +24,9 @@ from .errors import (
     GatewayRateLimitError,
     GatewayTimeoutError,
     MissingCredentialsError,
+    PolicyDeniedError,
     ProviderError,
+    SpendLimitError,
     StreamError,
 )
 from .info import GatewayInfo
@@ -52,10 +54,12 @@ __all__ = [
     "GatewayRateLimitError",
     "GatewayTimeoutError",
     "MissingCredentialsError",
+    "PolicyDeniedError",
     "ProviderError",
     "RawResponse",
     "RawStream",
     "Secret",
+    "SpendLimitError",
     "StreamError",
     "__version__",
     "available_adapters",
