@@ -145,7 +145,8 @@ def test_the_provider_rule_in_the_message_is_the_real_rule() -> None:
 
 def test_the_emulator_command_refuses_a_bad_port_in_one_line() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    for args in (["--port", "99999"], ["--port", "http"], ["--rate-limit", "0"], ["--gateway", "bad/id"]):
+    for args in (["--port", "99999"], ["--port", "http"], ["--rate-limit", "0"], ["--gateway", "bad/id"],
+                 ["--host", "bad host!"], ["--host", "a..b"]):
         result = subprocess.run([sys.executable, "-m", "cf_ai_gateway.cli", "emulator", *args],
                                 capture_output=True, text=True, timeout=60, env=env)
         assert result.returncode == 2, result.stderr

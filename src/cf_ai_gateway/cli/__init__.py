@@ -42,6 +42,21 @@ def _port(text: str) -> int:
     return value
 
 
+def _host(text: str) -> str:
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    if len(text) > 253 or re.fullmatch(rf"{label}(?:\.{label})*\.?", text) is None:
+        raise argparse.ArgumentTypeError(f"must be an IP address or a host name, not {text!r}")
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -125,7 +140,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve a local Cloudflare AI Gateway with a deterministic model.",
     )
     emulator.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)"
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="interface to listen on (default: 127.0.0.1)",
     )
     emulator.add_argument(
         "--port", type=_port, default=8787, help="port (default: 8787; 0 picks a free one)"

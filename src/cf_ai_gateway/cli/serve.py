@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import socket
 import sys
 
 from .common import err
@@ -70,6 +71,9 @@ def run_emulator(args: argparse.Namespace) -> int:
 
     try:
         emulator.serve_forever(on_ready=announce)
+    except socket.gaierror as exc:  # a host name that does not resolve: a bad value
+        err(f"error: argument --host: cannot resolve {args.host!r}: {exc.strerror or exc}")
+        return 2
     except (OSError, OverflowError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         err(f"error: cannot listen on {args.host}:{args.port}: {reason}")
