@@ -51,6 +51,8 @@ _FRAGMENT = 8
 _REGISTERED: dict[str, int] = {}
 _REGISTRY_LOCK = threading.Lock()
 _MIN_REGISTERED = 6
+_SORTED: tuple[str, ...] = ()  # the registered secrets, longest first (rebuilt on each change)
+_RELEASED: list[tuple[str, ...]] = []  # secrets of collected configurations, not yet forgotten
 
 
 def register_secrets(owner: object, secrets: tuple[str, ...]) -> None:
@@ -59,14 +61,18 @@ def register_secrets(owner: object, secrets: tuple[str, ...]) -> None:
     if not kept:
         return
     with _REGISTRY_LOCK:
+        _drain_released()
         for secret in kept:
             _REGISTERED[secret] = _REGISTERED.get(secret, 0) + 1
-    weakref.finalize(owner, _unregister, kept)
+        _rebuild()
+    # The finalizer may run inside any allocation (garbage collection), even while this thread
+    # holds the lock: it only queues the release, which the next registry access applies.
+    weakref.finalize(owner, _RELEASED.append, kept)
 
 
-def _unregister(secrets: tuple[str, ...]) -> None:
-    with _REGISTRY_LOCK:
-        for secret in secrets:
+def _drain_released() -> None:
+    while _RELEASED:
+        for secret in _RELEASED.pop():
             left = _REGISTERED.get(secret, 0) - 1
             if left > 0:
                 _REGISTERED[secret] = left
@@ -74,10 +80,21 @@ def _unregister(secrets: tuple[str, ...]) -> None:
                 _REGISTERED.pop(secret, None)
 
 
+def _rebuild() -> None:
+    global _SORTED
+    _SORTED = tuple(sorted(_REGISTERED, key=len, reverse=True))
+
+
 def known_secrets(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The secrets of live clients plus ``extra``, longest first."""
-    with _REGISTRY_LOCK:
-        every = set(_REGISTERED)
+    if _RELEASED:
+        with _REGISTRY_LOCK:
+            _drain_released()
+            _rebuild()
+    registered = _SORTED
+    if not extra:
+        return registered
+    every = set(registered)
     every.update(s for s in extra if s and len(s) >= 4)
     return tuple(sorted(every, key=len, reverse=True))
 
