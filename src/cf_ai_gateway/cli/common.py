@@ -60,7 +60,8 @@ def maybe_emulator(enabled: bool) -> Iterator[Emulator | None]:
     try:
         from ..emulator import Emulator
     except ImportError as exc:
-        raise SystemExit(f"error: {exc}") from None
+        err(f"error: the emulator needs the 'emulator' extra ({exc})")
+        raise SystemExit(2) from None
     with Emulator() as emulator:
         yield emulator
 
