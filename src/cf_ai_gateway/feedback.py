@@ -13,16 +13,22 @@ errors) and typed errors apply as for every other call.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from . import jsontext
 from .checks import is_finite_number
 from .config import GatewayConfig
-from .errors import ConfigurationError, GatewayError, StreamError
+from .errors import (
+    ConfigurationError,
+    GatewayError,
+    MalformedResponseError,
+    error_from_response,
+    is_error_reply,
+)
 from .transport import Transport, encode_body
 
 __all__ = ["LOG_NOT_FOUND_DELAY_FACTOR", "FeedbackRequest", "asend_feedback", "send_feedback"]
@@ -125,11 +131,13 @@ class FeedbackRequest:
 
 def _result(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = json.loads(response.content) if response.content else {}
+        body = jsontext.loads(response.content) if response.content else {}
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             "the Cloudflare API's reply is not valid JSON", status_code=response.status_code
         ) from exc
+    if is_error_reply(body):
+        raise error_from_response(response.status_code, response.headers, response.content)
     if isinstance(body, dict) and isinstance(body.get("result"), dict):
         result: dict[str, Any] = body["result"]
         return result
