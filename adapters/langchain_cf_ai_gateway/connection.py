@@ -17,7 +17,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GatewayConfig
+from cf_ai_gateway.config import GatewayConfig, resolve_options
 
 from .request import options_dict
 from .settings import check_http_settings, provider_key_env
@@ -52,6 +52,9 @@ class GatewayConnection(BaseModel):
     """Provider slug (``openai``, ``workers-ai``, ``compat``, ``custom-…``, …)."""
     base_url: str | None = Field(default_factory=from_env("CF_AIG_BASE_URL", default=None))
     """Gateway API root; ``CF_AIG_BASE_URL``, else ``https://gateway.ai.cloudflare.com/v1``."""
+    allow_insecure_http: bool | None = None
+    """Allow a plain ``http://`` ``base_url`` to another machine (None:
+    ``CF_AIG_ALLOW_INSECURE_HTTP``, else refused)."""
     gateway_options: dict[str, Any] | None = None
     """Gateway options (``GatewayOptions`` or a dict of its fields) for every call; options
     passed per call merge over them field by field."""
@@ -89,12 +92,14 @@ class GatewayConnection(BaseModel):
             account_id=self.account_id,
             gateway_id=self.gateway_id,
             provider=self.provider,
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+            api_key=self.api_key,
+            cf_aig_token=self.cf_aig_token,
             auth_mode=self.auth_mode,
             base_url=self.base_url,
             default_headers=self.default_headers,
+            allow_insecure_http=self.allow_insecure_http,
         )
+        resolve_options(self.gateway_options)  # CF_AIG_<OPTION> variables are checked now too
         self._gateway = None
 
     @property
