@@ -28,6 +28,8 @@ from .transport import Transport
 if TYPE_CHECKING:
     import openai
 
+    from .logs import Logs
+
 if TYPE_CHECKING:  # the neutral types load with the first neutral call
     from .wire.types import Api, ChatRequest, ChatResult
 
@@ -321,6 +323,13 @@ class Gateway:
         from .openai_client import build_async_openai_client
 
         return build_async_openai_client(self, **kwargs)
+
+    @property
+    def logs(self) -> Logs:
+        """This gateway's logs API: list, get, find, delete and feedback (see :mod:`.logs`)."""
+        from .logs import Logs
+
+        return Logs(self.transport)
 
     def feedback(
         self,

@@ -141,6 +141,14 @@ class LogStore:
         with self._lock:
             self._entries.clear()
 
+    def remove(self, doomed: list[LogEntry]) -> int:
+        """Delete these entries; returns how many were removed."""
+        ids = {id(entry) for entry in doomed}
+        with self._lock:
+            before = len(self._entries)
+            self._entries = [e for e in self._entries if id(e) not in ids]
+            return before - len(self._entries)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
@@ -186,11 +194,26 @@ def _compare(actual: Any, operator: str, expected: Any) -> bool:
     return str(actual) == str(expected)
 
 
+def _epoch(value: Any) -> Any:
+    """An ISO 8601 ``created_at`` filter value as epoch seconds (other values unchanged)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return moment.timestamp()
+
+
 def _matches_filter(entry: LogEntry, item: Mapping[str, Any]) -> bool:
     key = str(item.get("key", ""))
     operator = str(item.get("operator", "eq"))
     expected = item.get("value", [])
     expected_values = expected if isinstance(expected, list) else [expected]
+    if key == "created_at":
+        expected_values = [_epoch(value) for value in expected_values]
     actual_values = _field_value(entry, key)
     if operator == "neq":
         return all(_compare(a, "neq", e) for a in actual_values for e in expected_values)

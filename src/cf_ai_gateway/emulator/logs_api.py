@@ -32,8 +32,12 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
                     query: dict[str, str], raw_body: bytes) -> Response:
     """Answer one logs-API request."""
     settings = state.settings
+    if not settings.logs_api:  # an account on Logs powered by Workers Observability
+        return _json(envelopes.api_error(7000, "No route for that URI", 404))
     if settings.api_token is not None and not api_token_ok(headers, (settings.api_token,)):
         return _json(envelopes.api_auth_error())
+    if route.log_id is None and method == "DELETE":
+        return _delete(state, route, query)
     if route.log_id is None:
         if method != "GET":
             return _json(envelopes.api_error(7001, f"{method} not supported for requested URI", 405))
@@ -56,6 +60,22 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
     if method == "PATCH":
         return _patch(entry, raw_body)
     return _json(envelopes.api_error(7001, f"{method} not supported for requested URI", 405))
+
+
+def _delete(state: EmulatorState, route: RouteMatch, query: dict[str, str]) -> Response:
+    """``DELETE …/logs``: remove the entries that match ``filters`` (up to ``limit``)."""
+    entries = [e for e in state.logs.snapshot() if e.account_id == route.account and e.gateway_id == route.gateway]
+    params = {k: v for k, v in query.items() if k in ("filters", "order_by", "order_by_direction")}
+    selected: list[LogEntry] = []
+    try:
+        limit = int(query["limit"]) if "limit" in query else len(entries)
+        for page in range(1, len(entries) // 50 + 2):
+            chunk, _ = select_logs(entries, {**params, "page": str(page), "per_page": "50"})
+            selected.extend(chunk)
+    except (FilterError, ValueError) as exc:
+        return _json(envelopes.api_error(7001, str(exc), 400))
+    state.logs.remove(selected[: max(0, limit)])
+    return JSONResponse(envelopes.api_success({"success": True}))
 
 
 def _patch(entry: LogEntry, raw_body: bytes) -> Response:

@@ -39,6 +39,7 @@ class EmulatorSettings:
     stored_key_aliases: tuple[str, ...] = ("default",)
     collect_logs: bool = True
     stream_chunks: int | None = None
+    logs_api: bool = True
 
     def replace(self, **changes: Any) -> EmulatorSettings:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
