@@ -23,10 +23,13 @@ from .errors import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     GatewayTimeoutError,
+    LogNotFoundError,
+    LogsUnavailableError,
     ProviderError,
     StreamError,
 )
 from .info import GatewayInfo
+from .logs_query import GatewayLog, LogFilter, LogPage
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 
@@ -45,11 +48,16 @@ __all__ = [
     "GatewayContentBlockedError",
     "GatewayError",
     "GatewayInfo",
+    "GatewayLog",
     "GatewayNotFoundError",
     "GatewayOptions",
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "LogFilter",
+    "LogNotFoundError",
+    "LogPage",
+    "LogsUnavailableError",
     "ProviderError",
     "RawResponse",
     "RawStream",
