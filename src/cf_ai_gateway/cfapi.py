@@ -71,8 +71,12 @@ class ApiCall:
             {"timeout": httpx.Timeout(self.timeout).as_dict()} if self.timeout is not None else None
         )
         return client.build_request(
-            self.method, self.url, params=self.params or None, content=content,
-            headers=self._headers, extensions=extensions,
+            self.method,
+            self.url,
+            params=self.params or None,
+            content=content,
+            headers=self._headers,
+            extensions=extensions,
         )
 
     def __repr__(self) -> str:

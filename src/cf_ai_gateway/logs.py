@@ -74,8 +74,15 @@ class Logs:
         return f"Logs(gateway_id={self._config.gateway_id!r}, url={self._config.logs_url()!r})"
 
     # -- request building ---------------------------------------------------------------------
-    def _call(self, method: str, log_id: str | None = None, part: str | None = None, *,
-              params: Mapping[str, str] | None = None, timeout: float | None = None) -> ApiCall:
+    def _call(
+        self,
+        method: str,
+        log_id: str | None = None,
+        part: str | None = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> ApiCall:
         if log_id is not None and (not isinstance(log_id, str) or not log_id):
             raise ConfigurationError(f"log_id must be a non-empty cf-aig-log-id; got {log_id!r}")
         url = self._config.logs_url(log_id)
@@ -85,8 +92,16 @@ class Logs:
         headers = api_headers(self._config, "the logs API", permission)
         return ApiCall(method, url, headers, params=params, timeout=timeout)
 
-    def _query(self, *, per_page: int, limit: int | None, order_by: str, direction: str,
-               search: str | None, **filter_args: Any) -> _ListQuery:
+    def _query(
+        self,
+        *,
+        per_page: int,
+        limit: int | None,
+        order_by: str,
+        direction: str,
+        search: str | None,
+        **filter_args: Any,
+    ) -> _ListQuery:
         filters = build_filters(**filter_args)
         params = check_order(order_by, direction)
         params["per_page"] = str(check_count(per_page, "per_page", MAX_PER_PAGE))
@@ -100,8 +115,14 @@ class Logs:
             params["filters"] = encode_filters(filters)
         return _ListQuery(params, per_page, limit)
 
-    def _delete_call(self, filters: Sequence[LogFilter], everything: bool, limit: int | None,
-                     order_by: str | None, direction: str | None) -> ApiCall:
+    def _delete_call(
+        self,
+        filters: Sequence[LogFilter],
+        everything: bool,
+        limit: int | None,
+        order_by: str | None,
+        direction: str | None,
+    ) -> ApiCall:
         if not isinstance(everything, bool):
             raise ConfigurationError(f"everything must be True or False; got {everything!r}")
         if not filters and not everything:
@@ -115,7 +136,9 @@ class Logs:
         if limit is not None:
             params["limit"] = str(check_count(limit, "limit"))
         if order_by is not None or direction is not None:
-            params.update(check_order(order_by or "created_at", direction or "desc", DELETE_ORDER_BY))
+            params.update(
+                check_order(order_by or "created_at", direction or "desc", DELETE_ORDER_BY)
+            )
         return self._call("DELETE", params=params)
 
     # -- error translation --------------------------------------------------------------------
@@ -186,17 +209,32 @@ class Logs:
     ) -> Iterator[LogPage]:
         """The pages of a listing (see :meth:`list` for the arguments), fetched as iterated."""
         query = self._query(
-            model=model, provider=provider, success=success, cached=cached, feedback=feedback,
-            event_id=event_id, metadata=metadata, since=since, until=until, min_cost=min_cost,
-            max_cost=max_cost, filters=filters, search=search, order_by=order_by,
-            direction=direction, per_page=per_page, limit=limit,
+            model=model,
+            provider=provider,
+            success=success,
+            cached=cached,
+            feedback=feedback,
+            event_id=event_id,
+            metadata=metadata,
+            since=since,
+            until=until,
+            min_cost=min_cost,
+            max_cost=max_cost,
+            filters=filters,
+            search=search,
+            order_by=order_by,
+            direction=direction,
+            per_page=per_page,
+            limit=limit,
         )
         return self._iter_pages(query)
 
     def _iter_pages(self, query: _ListQuery) -> Iterator[LogPage]:
         page_number, seen = 1, 0
         while True:
-            page = self._read_page(self._send(self._page_call(query, page_number)), query, page_number)
+            page = self._read_page(
+                self._send(self._page_call(query, page_number)), query, page_number
+            )
             if query.limit is not None and seen + len(page.entries) >= query.limit:
                 yield _trimmed(page, query.limit - seen)
                 return
@@ -240,10 +278,23 @@ class Logs:
         ``per_page`` (1 to 50) sets the page size; ``limit`` stops after that many entries.
         """
         pages = self.pages(
-            model=model, provider=provider, success=success, cached=cached, feedback=feedback,
-            event_id=event_id, metadata=metadata, since=since, until=until, min_cost=min_cost,
-            max_cost=max_cost, filters=filters, search=search, order_by=order_by,
-            direction=direction, per_page=per_page, limit=limit,
+            model=model,
+            provider=provider,
+            success=success,
+            cached=cached,
+            feedback=feedback,
+            event_id=event_id,
+            metadata=metadata,
+            since=since,
+            until=until,
+            min_cost=min_cost,
+            max_cost=max_cost,
+            filters=filters,
+            search=search,
+            order_by=order_by,
+            direction=direction,
+            per_page=per_page,
+            limit=limit,
         )
         return (entry for page in pages for entry in page)
 
@@ -320,8 +371,11 @@ class Logs:
         are deleted, in ``order_by`` / ``direction`` order. Returns the API's ``success``.
         """
         call = self._delete_call(
-            build_filters(filters=filters, **_filter_only(filter_args)), everything, limit,
-            order_by, direction,
+            build_filters(filters=filters, **_filter_only(filter_args)),
+            everything,
+            limit,
+            order_by,
+            direction,
         )
         return _deleted(self._send(call))
 
@@ -337,8 +391,11 @@ class Logs:
     ) -> bool:
         """Async twin of :meth:`delete`."""
         call = self._delete_call(
-            build_filters(filters=filters, **_filter_only(filter_args)), everything, limit,
-            order_by, direction,
+            build_filters(filters=filters, **_filter_only(filter_args)),
+            everything,
+            limit,
+            order_by,
+            direction,
         )
         return _deleted(await self._asend(call))
 
@@ -347,13 +404,23 @@ class Logs:
         if (event_id is None) == (log_id is None):
             raise ConfigurationError("find() needs exactly one of event_id or log_id")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise ConfigurationError(f"timeout must be a positive number of seconds; got {timeout!r}")
+            raise ConfigurationError(
+                f"timeout must be a positive number of seconds; got {timeout!r}"
+            )
         if event_id is None:
             return None
-        return self._query(event_id=event_id, per_page=1, limit=1, order_by="created_at",
-                           direction="desc", search=None)
+        return self._query(
+            event_id=event_id,
+            per_page=1,
+            limit=1,
+            order_by="created_at",
+            direction="desc",
+            search=None,
+        )
 
-    def _not_found(self, event_id: str | None, log_id: str | None, timeout: float) -> LogNotFoundError:
+    def _not_found(
+        self, event_id: str | None, log_id: str | None, timeout: float
+    ) -> LogNotFoundError:
         what = f"event id {event_id!r}" if event_id is not None else f"log id {log_id!r}"
         return LogNotFoundError(
             f"no log with {what} appeared in gateway {self._config.gateway_id!r} within "
@@ -361,8 +428,9 @@ class Logs:
             status_code=404,
         )
 
-    def find(self, *, event_id: str | None = None, log_id: str | None = None,
-             timeout: float = 10.0) -> GatewayLog:
+    def find(
+        self, *, event_id: str | None = None, log_id: str | None = None, timeout: float = 10.0
+    ) -> GatewayLog:
         """Wait for the log of a call to be written, then return it.
 
         Give the ``cf-aig-event-id`` you sent (``event_id``) or the ``cf-aig-log-id`` you got
@@ -388,8 +456,9 @@ class Logs:
             time.sleep(interval)
             interval = min(interval * 2, FIND_MAX_INTERVAL)
 
-    async def afind(self, *, event_id: str | None = None, log_id: str | None = None,
-                    timeout: float = 10.0) -> GatewayLog:
+    async def afind(
+        self, *, event_id: str | None = None, log_id: str | None = None, timeout: float = 10.0
+    ) -> GatewayLog:
         """Async twin of :meth:`find`."""
         query = self._find_query(event_id, log_id, timeout)
         deadline = time.monotonic() + timeout
@@ -411,39 +480,68 @@ class Logs:
             interval = min(interval * 2, FIND_MAX_INTERVAL)
 
     # -- feedback -----------------------------------------------------------------------------
-    def feedback(self, log_id: str, *, score: float | None = None, feedback: int | None = None,
-                 metadata: Mapping[str, Scalar] | None = None) -> GatewayLog:
+    def feedback(
+        self,
+        log_id: str,
+        *,
+        score: float | None = None,
+        feedback: int | None = None,
+        metadata: Mapping[str, Scalar] | None = None,
+    ) -> GatewayLog:
         """Record feedback on ``log_id`` (as ``Gateway.feedback``); returns the updated entry."""
         from .feedback import send_feedback
 
         try:
-            raw = send_feedback(self._transport, log_id, score=score, feedback=feedback,
-                                metadata=metadata)
+            raw = send_feedback(
+                self._transport, log_id, score=score, feedback=feedback, metadata=metadata
+            )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
         return parse_log(raw)
 
-    async def afeedback(self, log_id: str, *, score: float | None = None,
-                        feedback: int | None = None,
-                        metadata: Mapping[str, Scalar] | None = None) -> GatewayLog:
+    async def afeedback(
+        self,
+        log_id: str,
+        *,
+        score: float | None = None,
+        feedback: int | None = None,
+        metadata: Mapping[str, Scalar] | None = None,
+    ) -> GatewayLog:
         """Async twin of :meth:`feedback`."""
         from .feedback import asend_feedback
 
         try:
-            raw = await asend_feedback(self._transport, log_id, score=score, feedback=feedback,
-                                       metadata=metadata)
+            raw = await asend_feedback(
+                self._transport, log_id, score=score, feedback=feedback, metadata=metadata
+            )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
         return parse_log(raw)
 
 
 _LIST_DEFAULTS: dict[str, Any] = {
-    "order_by": "created_at", "direction": "desc", "per_page": 20, "limit": None, "search": None,
+    "order_by": "created_at",
+    "direction": "desc",
+    "per_page": 20,
+    "limit": None,
+    "search": None,
 }
-_FILTER_ARGS = frozenset({
-    "model", "provider", "success", "cached", "feedback", "event_id", "metadata", "since",
-    "until", "min_cost", "max_cost", "filters",
-})
+_FILTER_ARGS = frozenset(
+    {
+        "model",
+        "provider",
+        "success",
+        "cached",
+        "feedback",
+        "event_id",
+        "metadata",
+        "since",
+        "until",
+        "min_cost",
+        "max_cost",
+        "filters",
+    }
+)
 
 
 def _list_defaults(query: dict[str, Any]) -> dict[str, Any]:
@@ -473,7 +571,10 @@ def _deleted(response: httpx.Response) -> bool:
     result, _ = read_envelope(response)
     if isinstance(result, dict) and isinstance(result.get("success"), bool):
         if not result["success"]:
-            raise StreamError("the logs API reported that the delete failed",
-                              status_code=response.status_code, body=result)
+            raise StreamError(
+                "the logs API reported that the delete failed",
+                status_code=response.status_code,
+                body=result,
+            )
         return True
     return True

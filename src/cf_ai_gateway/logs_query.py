@@ -32,12 +32,34 @@ __all__ = [
     "parse_page",
 ]
 
-FILTER_KEYS = frozenset({
-    "id", "created_at", "request_content_type", "response_content_type", "request_type",
-    "success", "cached", "provider", "model", "model_type", "cost", "tokens", "tokens_in",
-    "tokens_out", "duration", "feedback", "event_id", "metadata.key", "metadata.value",
-    "authentication", "wholesale", "compatibilityMode", "dlp_action", "user_agent",
-})
+FILTER_KEYS = frozenset(
+    {
+        "id",
+        "created_at",
+        "request_content_type",
+        "response_content_type",
+        "request_type",
+        "success",
+        "cached",
+        "provider",
+        "model",
+        "model_type",
+        "cost",
+        "tokens",
+        "tokens_in",
+        "tokens_out",
+        "duration",
+        "feedback",
+        "event_id",
+        "metadata.key",
+        "metadata.value",
+        "authentication",
+        "wholesale",
+        "compatibilityMode",
+        "dlp_action",
+        "user_agent",
+    }
+)
 FILTER_OPERATORS = frozenset({"eq", "neq", "contains", "lt", "gt"})
 ORDER_BY = ("created_at", "provider", "model", "model_type", "success", "cached")
 DELETE_ORDER_BY = (*ORDER_BY, "cost", "tokens_in", "tokens_out", "duration", "feedback")
@@ -68,7 +90,9 @@ def _check_filter(item: Any, arg: str = "filters") -> LogFilter:
         )
     unknown = set(item) - {"key", "operator", "value"}
     if unknown:
-        raise ConfigurationError(f"{arg} item has unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        raise ConfigurationError(
+            f"{arg} item has unknown field(s): {', '.join(sorted(map(str, unknown)))}"
+        )
     key, operator = item.get("key"), item.get("operator", "eq")
     if key not in FILTER_KEYS:
         raise ConfigurationError(
@@ -121,10 +145,14 @@ def _number(value: Any, arg: str) -> float:
 
 def _texts(value: Any, arg: str) -> list[Scalar | None]:
     values = [value] if isinstance(value, str) else value
-    if not isinstance(values, Sequence) or not values or not all(
-        isinstance(v, str) and v for v in values
+    if (
+        not isinstance(values, Sequence)
+        or not values
+        or not all(isinstance(v, str) and v for v in values)
     ):
-        raise ConfigurationError(f"{arg} must be a non-empty string or a list of them; got {value!r}")
+        raise ConfigurationError(
+            f"{arg} must be a non-empty string or a list of them; got {value!r}"
+        )
     return list(values)
 
 
@@ -207,8 +235,11 @@ def check_order(order_by: Any, direction: Any, choices: Sequence[str] = ORDER_BY
 
 
 def check_count(value: Any, arg: str, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (
-        maximum is not None and value > maximum
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < 1
+        or (maximum is not None and value > maximum)
     ):
         bound = f" up to {maximum}" if maximum is not None else ""
         raise ConfigurationError(f"{arg} must be a positive integer{bound}; got {value!r}")
@@ -285,9 +316,7 @@ def _metadata(value: Any) -> dict[str, Any]:
 def parse_log(raw: Any, status_code: int | None = None) -> GatewayLog:
     """A :class:`GatewayLog` from one API entry; an entry without an id is a StreamError."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
-        raise StreamError(
-            "the logs API returned an entry without an id", status_code=status_code
-        )
+        raise StreamError("the logs API returned an entry without an id", status_code=status_code)
     cost = _get(raw, "cost", (int, float))
     score = _get(raw, "score", (int, float))
     return GatewayLog(
@@ -336,10 +365,13 @@ class LogPage:
         return self.total_count is not None and self.page * self.per_page >= self.total_count
 
 
-def parse_page(result: Any, info: Mapping[str, Any], page: int, per_page: int,
-               status_code: int | None = None) -> LogPage:
+def parse_page(
+    result: Any, info: Mapping[str, Any], page: int, per_page: int, status_code: int | None = None
+) -> LogPage:
     if not isinstance(result, list):
-        raise StreamError("the logs API's list reply has no list of entries", status_code=status_code)
+        raise StreamError(
+            "the logs API's list reply has no list of entries", status_code=status_code
+        )
     total = info.get("total_count")
     return LogPage(
         entries=[parse_log(item, status_code) for item in result],
