@@ -79,6 +79,7 @@ class Gateway:
     ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``). ``auth_mode`` is inferred from the secrets that are
     set unless given. ``gateway_options`` apply to every call and merge with per-call options.
     ``timeout`` is in seconds; ``max_retries`` counts retries after the first attempt.
+    ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class Gateway:
         async_http_client: httpx.AsyncClient | None = None,
         retry_base_delay: float = 0.5,
         config: GatewayConfig | None = None,
+        tracing: bool = False,
     ) -> None:
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
@@ -125,6 +127,10 @@ class Gateway:
             http_client=http_client,
             async_http_client=async_http_client,
         )
+        if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
+            from .otel import trace_gateway
+
+            trace_gateway(self, tracing)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Gateway:

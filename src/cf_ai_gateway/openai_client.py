@@ -27,6 +27,7 @@ from .auth import GatewayAuth
 from .errors import ConfigurationError, GatewayError, error_from_response
 from .info import GatewayInfo
 from .options import GatewayOptions
+from .otel_http import attach as trace_http_client
 
 if TYPE_CHECKING:
     import openai
@@ -215,6 +216,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     else:
         raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
     _record_responses(http_client)
+    trace_http_client(http_client, gateway)
     client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
     return client
 
@@ -235,6 +237,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
             "http_client must be an httpx.AsyncClient for the async OpenAI client"
         )
     _record_responses(http_client)
+    trace_http_client(http_client, gateway)
     client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
     return client
 

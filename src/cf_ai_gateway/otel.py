@@ -1,0 +1,506 @@
+"""OpenTelemetry tracing of gateway calls, joined to the gateway's own exported spans.
+
+``cf_ai_gateway.otel.instrument()`` traces every :class:`~cf_ai_gateway.Gateway` (and so both
+chat adapters), and every OpenAI SDK client built by ``Gateway.openai_client()``;
+``Gateway(tracing=True)`` traces one client. Each call opens a ``CLIENT`` span named
+``"{operation} {model}"`` with the GenAI semantic-convention attributes
+(``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.model``,
+``gen_ai.response.model``, ``gen_ai.usage.*``, ``gen_ai.response.finish_reasons``,
+``error.type``) and the gateway's under ``cloudflare.ai_gateway.*`` (log id, cache status, step,
+event id, request id, gateway id, routed model). While a span records, the request carries its
+context as ``cf-aig-otel-trace-id`` (32 hex) and ``cf-aig-otel-parent-span-id`` (16 hex), so the
+span the gateway exports nests under it; nothing is sent when no span records. A stream's span
+ends on its terminal event or error and records the time to the first event. Prompts and
+completions are recorded only with ``capture_content=True`` (or
+``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``).
+
+Needs ``opentelemetry-api`` (``pip install 'cf-ai-gateway[otel]'``); an SDK and exporter decide
+where spans go. Telemetry never changes a call's outcome: a failure inside it is swallowed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer, TracerProvider
+
+    from .client import Gateway, RawResponse
+    from .config import GatewayConfig
+    from .info import GatewayInfo
+    from .streams import AsyncRawStream, RawStream
+
+__all__ = ["instrument", "is_instrumented", "uninstrument"]
+
+TRACE_ID_HEADER = "cf-aig-otel-trace-id"
+PARENT_SPAN_ID_HEADER = "cf-aig-otel-parent-span-id"
+CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+_TRACED_METHODS = ("create", "acreate", "stream", "astream")
+_OPERATIONS = {"chat/completions": "chat", "responses": "chat", "embeddings": "embeddings",
+               "completions": "text_completion"}
+# The semantic conventions' well-known provider names, by gateway provider slug.
+_PROVIDER_NAMES = {
+    "openai": "openai", "azure-openai": "azure.ai.openai", "anthropic": "anthropic",
+    "aws-bedrock": "aws.bedrock", "google-ai-studio": "gcp.gemini", "google-vertex-ai": "gcp.vertex_ai",
+    "groq": "groq", "mistral": "mistral_ai", "perplexity-ai": "perplexity", "grok": "x_ai",
+    "deepseek": "deepseek", "cohere": "cohere", "workers-ai": "cloudflare.workers_ai",
+}
+
+
+@dataclass
+class _Settings:
+    enabled: bool = False
+    capture_content: bool = False
+    tracer: Any = None
+
+
+_settings = _Settings()
+_lock = threading.Lock()
+_originals: dict[str, Callable[..., Any]] = {}
+
+
+def _require_api() -> Any:
+    try:
+        from opentelemetry import trace
+    except ImportError as exc:
+        raise ConfigurationError(
+            "tracing needs the OpenTelemetry API: pip install 'cf-ai-gateway[otel]'"
+        ) from exc
+    return trace
+
+
+def _content_from_env() -> bool:
+    return os.environ.get(CONTENT_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _make_tracer(tracer_provider: TracerProvider | None) -> Tracer:
+    trace = _require_api()
+    from . import __version__
+
+    tracer: Tracer = trace.get_tracer("cf_ai_gateway", __version__, tracer_provider=tracer_provider)
+    return tracer
+
+
+def instrument(*, tracer_provider: TracerProvider | None = None, capture_content: bool | None = None) -> None:
+    """Trace every gateway call of this process (idempotent; see the module docstring).
+
+    ``tracer_provider`` defaults to the global one; ``capture_content`` records prompts and
+    completions (default: the ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` variable).
+    """
+    tracer = _make_tracer(tracer_provider)
+    from .client import Gateway
+
+    with _lock:
+        _settings.tracer = tracer
+        _settings.capture_content = _content_from_env() if capture_content is None else bool(capture_content)
+        if not _settings.enabled:
+            _remember_originals(Gateway)
+            for name in _TRACED_METHODS:
+                setattr(Gateway, name, _TRACED[name])
+            _settings.enabled = True
+
+
+def uninstrument() -> None:
+    """Stop tracing what :func:`instrument` traced (clients built with ``tracing=True`` go on)."""
+    from .client import Gateway
+
+    with _lock:
+        if _settings.enabled:
+            for name in _TRACED_METHODS:
+                setattr(Gateway, name, _originals[name])
+            _settings.enabled = False
+
+
+def is_instrumented() -> bool:
+    """True between :func:`instrument` and :func:`uninstrument`."""
+    return _settings.enabled
+
+
+def _remember_originals(gateway_class: type[Gateway]) -> None:
+    if not _originals:
+        for name in _TRACED_METHODS:
+            _originals[name] = getattr(gateway_class, name)
+
+
+def trace_gateway(gateway: Gateway, tracing: Any = True, *, capture_content: bool | None = None) -> None:
+    """Trace one client (what ``Gateway(tracing=True)`` does)."""
+    if tracing is not True:
+        raise ConfigurationError(f"tracing must be True or False; got {tracing!r}")
+    _require_api()
+    from .client import Gateway
+
+    with _lock:
+        _remember_originals(Gateway)
+    gateway._otel_content = _content_from_env() if capture_content is None else capture_content  # type: ignore[attr-defined]
+    for name in _TRACED_METHODS:
+        method = _TRACED[name].__get__(gateway, type(gateway))
+        setattr(gateway, name, method)
+
+
+def tracing_enabled(gateway: Any) -> bool:
+    """Whether calls of ``gateway`` (a Gateway) are traced."""
+    return _settings.enabled or "_otel_content" in getattr(gateway, "__dict__", {})
+
+
+def _tracer() -> Tracer:
+    tracer = _settings.tracer
+    if tracer is None:
+        tracer = _settings.tracer = _make_tracer(None)
+    return tracer  # type: ignore[no-any-return]
+
+
+def _capture(gateway: Any) -> bool:
+    return bool(getattr(gateway, "_otel_content", False) or (_settings.enabled and _settings.capture_content))
+
+
+# --- attributes --------------------------------------------------------------------------------
+
+
+def operation_name(endpoint: str) -> str:
+    return _OPERATIONS.get(endpoint.strip("/"), endpoint.strip("/"))
+
+
+def provider_name(provider: str, model: Any) -> str:
+    if provider == "compat" and isinstance(model, str) and "/" in model:
+        provider = model.split("/", 1)[0]
+    return _PROVIDER_NAMES.get(provider, provider)
+
+
+def request_attributes(config: GatewayConfig, url: str, operation: str, body: Any) -> dict[str, Any]:
+    model = body.get("model") if isinstance(body, dict) else None
+    attrs: dict[str, Any] = {
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": provider_name(config.provider, model),
+        "cloudflare.ai_gateway.gateway_id": config.gateway_id,
+    }
+    if isinstance(model, str):
+        attrs["gen_ai.request.model"] = model
+    if isinstance(body, dict):
+        for key, name in (("max_tokens", "max_tokens"), ("max_completion_tokens", "max_tokens"),
+                          ("max_output_tokens", "max_tokens"), ("temperature", "temperature"),
+                          ("top_p", "top_p"), ("seed", "seed")):
+            value = body.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[f"gen_ai.request.{name}"] = value
+    parts = urlsplit(url)
+    if parts.hostname:
+        attrs["server.address"] = parts.hostname
+        attrs["server.port"] = parts.port or (443 if parts.scheme == "https" else 80)
+    return attrs
+
+
+def span_name(attrs: Mapping[str, Any]) -> str:
+    model = attrs.get("gen_ai.request.model")
+    operation = str(attrs.get("gen_ai.operation.name", "chat"))
+    return f"{operation} {model}" if model else operation
+
+
+def propagation_headers(span: Span) -> dict[str, str]:
+    """The gateway's trace-context headers for ``span``; empty when it does not record."""
+    if not span.is_recording():
+        return {}
+    context = span.get_span_context()
+    if not context.is_valid:
+        return {}
+    return {TRACE_ID_HEADER: format(context.trace_id, "032x"),
+            PARENT_SPAN_ID_HEADER: format(context.span_id, "016x")}
+
+
+def set_info(span: Span, info: GatewayInfo | None) -> None:
+    if info is None:
+        return
+    for name, value in (("log_id", info.log_id), ("cache_status", info.cache_status),
+                        ("event_id", info.event_id), ("request_id", info.request_id),
+                        ("step", info.step), ("routed_model", info.routed_model or info.model),
+                        ("provider", info.provider)):
+        if value is not None:
+            span.set_attribute(f"cloudflare.ai_gateway.{name}", value)
+    if info.status_code is not None:
+        span.set_attribute("http.response.status_code", info.status_code)
+
+
+def set_result(span: Span, endpoint: str, body: Any, capture: bool) -> None:
+    """Response model, id, usage and finish reasons of a parsed reply (via the wire modules)."""
+    if not isinstance(body, dict):
+        return
+    result = _parse(endpoint, body)
+    if result is None:
+        return
+    _set_result_fields(span, result, capture)
+
+
+def _parse(endpoint: str, body: dict[str, Any]) -> Any:
+    endpoint = endpoint.strip("/")
+    if endpoint == "chat/completions":
+        from .wire import chat
+
+        return chat.parse_result(body)
+    if endpoint == "responses":
+        from .wire import responses
+
+        return responses.parse_result(body)
+    return None
+
+
+def _set_result_fields(span: Span, result: Any, capture: bool) -> None:
+    if result.model:
+        span.set_attribute("gen_ai.response.model", result.model)
+    if result.id:
+        span.set_attribute("gen_ai.response.id", result.id)
+    if result.usage is not None:
+        span.set_attribute("gen_ai.usage.input_tokens", result.usage.input_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", result.usage.output_tokens)
+    if result.finish_reason:
+        span.set_attribute("gen_ai.response.finish_reasons", (str(result.finish_reason),))
+    if capture:
+        output = {"role": "assistant", "content": result.text,
+                  "finish_reason": str(result.finish_reason or "")}
+        if result.tool_calls:
+            output["tool_calls"] = [{"name": c.name, "arguments": c.arguments} for c in result.tool_calls]
+        span.set_attribute("gen_ai.output.messages", json.dumps([output], ensure_ascii=False, default=str))
+
+
+def set_input(span: Span, body: Any) -> None:
+    if isinstance(body, dict):
+        messages = body.get("messages", body.get("input"))
+        if messages is not None:
+            span.set_attribute("gen_ai.input.messages", json.dumps(messages, ensure_ascii=False, default=str))
+        if isinstance(body.get("instructions"), str):
+            span.set_attribute("gen_ai.system_instructions", body["instructions"])
+
+
+def set_error(span: Span, exc: BaseException) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_attribute("error.type", type(exc).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, str(exc)[:300]))
+    info = getattr(exc, "info", None)
+    if info is not None and hasattr(info, "log_id"):
+        set_info(span, info)
+
+
+# --- the traced Gateway calls ------------------------------------------------------------------
+
+
+def _start(gateway: Any, endpoint: str, body: Any) -> tuple[Span, dict[str, str]]:
+    from opentelemetry.trace import SpanKind
+
+    url = gateway.config.url(endpoint)
+    tracer = _tracer()
+    span = tracer.start_span("chat", kind=SpanKind.CLIENT)
+    if not span.is_recording():
+        return span, {}
+    attrs = request_attributes(gateway.config, url, operation_name(endpoint), body)
+    span.update_name(span_name(attrs))
+    span.set_attributes(attrs)
+    if _capture(gateway):
+        set_input(span, body)
+    return span, propagation_headers(span)
+
+
+def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    if headers:
+        kwargs["extra_headers"] = {**(kwargs.get("extra_headers") or {}), **headers}
+    return kwargs
+
+
+def _safely(action: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    with contextlib.suppress(Exception):  # telemetry must never change the call's outcome
+        action(*args, **kwargs)
+
+
+def _traced_create(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> RawResponse:
+    from opentelemetry.trace import use_span
+
+    span, headers = _start(self, endpoint, body)
+    with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
+        try:
+            raw: RawResponse = _originals["create"](self, endpoint, body, **_with_headers(kwargs, headers))
+        except BaseException as exc:
+            _safely(set_error, span, exc)
+            raise
+        if span.is_recording():
+            _safely(set_info, span, raw.info)
+            _safely(set_result, span, endpoint, raw.body, _capture(self))
+        return raw
+
+
+async def _traced_acreate(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> RawResponse:
+    from opentelemetry.trace import use_span
+
+    span, headers = _start(self, endpoint, body)
+    with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
+        try:
+            raw: RawResponse = await _originals["acreate"](self, endpoint, body, **_with_headers(kwargs, headers))
+        except BaseException as exc:
+            _safely(set_error, span, exc)
+            raise
+        if span.is_recording():
+            _safely(set_info, span, raw.info)
+            _safely(set_result, span, endpoint, raw.body, _capture(self))
+        return raw
+
+
+class _StreamObserver:
+    """Watches a stream's events for its span: first-event time, result fields, the end."""
+
+    __slots__ = ("_capture", "_endpoint", "_handler", "_started", "ended", "span")
+
+    def __init__(self, span: Span, endpoint: str, capture: bool) -> None:
+        self.span = span
+        self._endpoint = endpoint.strip("/")
+        self._capture = capture
+        self._started = time.monotonic()
+        self._handler: Any = None
+        self.ended = False
+        try:
+            if self._endpoint in ("chat/completions", "responses"):
+                from .wire import chat, responses
+
+                wire = chat if self._endpoint == "chat/completions" else responses
+                self._handler = wire.StreamHandler()
+        except Exception:
+            self._handler = None
+
+    def first(self) -> None:
+        elapsed = time.monotonic() - self._started
+        _safely(self.span.set_attribute, "gen_ai.response.time_to_first_chunk", elapsed)
+        _safely(self.span.add_event, "gen_ai.first_chunk")
+
+    def event(self, event: dict[str, Any]) -> None:
+        if self._handler is not None:
+            try:
+                self._handler.on_event(event)
+            except Exception:
+                self._handler = None
+
+    def finish(self, exc: BaseException | None = None, *, complete: bool = True) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        span = self.span
+        if exc is not None:
+            _safely(set_error, span, exc)
+        elif self._handler is not None:
+            handler = self._handler
+            _safely(lambda: _set_result_fields(span, handler.result(), self._capture))
+        if exc is None and not complete:
+            _safely(span.set_attribute, "cloudflare.ai_gateway.stream_closed_early", True)
+        span.end()
+
+
+def _observe(stream: Any, observer: _StreamObserver) -> Iterator[dict[str, Any]]:
+    first = True
+    try:
+        for event in stream:
+            if first:
+                observer.first()
+                first = False
+            observer.event(event)
+            yield event
+    except GeneratorExit:
+        observer.finish(complete=False)
+        raise
+    except BaseException as exc:
+        observer.finish(exc)
+        raise
+    observer.finish()
+
+
+async def _aobserve(stream: Any, observer: _StreamObserver) -> AsyncIterator[dict[str, Any]]:
+    first = True
+    try:
+        async for event in stream:
+            if first:
+                observer.first()
+                first = False
+            observer.event(event)
+            yield event
+    except GeneratorExit:
+        observer.finish(complete=False)
+        raise
+    except BaseException as exc:
+        observer.finish(exc)
+        raise
+    observer.finish()
+
+
+def _traced_stream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> RawStream:
+    from opentelemetry.trace import use_span
+
+    span, headers = _start(self, endpoint, body)
+    with use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
+        try:
+            raw: RawStream = _originals["stream"](self, endpoint, body, **_with_headers(kwargs, headers))
+        except BaseException as exc:
+            _safely(set_error, span, exc)
+            span.end()
+            raise
+    if not span.is_recording():
+        span.end()
+        return raw
+    _safely(set_info, span, raw.info)
+    observer = _StreamObserver(span, endpoint, _capture(self))
+    # The stream yields through the observer from its first event to its end.
+    raw._iterator = _observe(raw._iterate(), observer)
+    close = raw.close
+
+    def close_traced() -> None:
+        close()
+        observer.finish(complete=False)
+
+    raw.close = close_traced  # type: ignore[method-assign]
+    return raw
+
+
+def _traced_astream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> AsyncRawStream:
+    from opentelemetry.trace import use_span
+
+    span, headers = _start(self, endpoint, body)
+    with use_span(span, end_on_exit=False):
+        raw: AsyncRawStream = _originals["astream"](self, endpoint, body, **_with_headers(kwargs, headers))
+    if not span.is_recording():
+        span.end()
+        return raw
+    observer = _StreamObserver(span, endpoint, _capture(self))
+    opener = raw._opener
+
+    async def open_traced() -> Any:
+        try:
+            response = await opener()
+        except BaseException as exc:
+            observer.finish(exc)
+            raise
+        from .info import GatewayInfo
+
+        _safely(lambda: set_info(span, GatewayInfo.from_headers(response.headers, response.status_code)))
+        return response
+
+    raw._opener = open_traced
+    raw._iterator = _aobserve(raw._iterate(), observer)
+    aclose = raw.aclose
+
+    async def aclose_traced() -> None:
+        await aclose()
+        observer.finish(complete=False)
+
+    raw.aclose = aclose_traced  # type: ignore[method-assign]
+    return raw
+
+
+_TRACED: dict[str, Any] = {
+    "create": _traced_create,
+    "acreate": _traced_acreate,
+    "stream": _traced_stream,
+    "astream": _traced_astream,
+}
