@@ -130,6 +130,10 @@ class Exchange:
             payload_collected=with_payload,
         )
         self.state.logs.add(entry)
+        if settings.otel_exporter is not None:
+            from .otel import export_gateway_span
+
+            export_gateway_span(settings.otel_exporter, entry, self.headers)
         return entry
 
     def elapsed_ms(self) -> int:

@@ -55,6 +55,11 @@ class Emulator:
             400, code 2040.
         collect_logs: the gateway's log setting (``cf-aig-collect-log`` overrides it per request).
         stream_chunks: make every text answer exactly this many words (one stream delta each).
+        logs_api: False emulates an account on Logs powered by Workers Observability (created on
+            or after 2026-09-24): the logs API answers 404, code 7000, for every logs URL.
+        otel_exporter: where the gateway exports its own span per logged request: an OTLP/HTTP
+            JSON collector URL, an OpenTelemetry SDK ``SpanExporter``, or a callable receiving a
+            :class:`~cf_ai_gateway.emulator.otel.GatewaySpan` (see :mod:`.otel`).
         account_id: the account id that :meth:`env` and :attr:`gateway_url` use (any is accepted).
         host, port: where to listen; port 0 picks a free port.
         clock: a zero-argument callable returning epoch seconds; defaults to ``time.time``.
@@ -76,6 +81,8 @@ class Emulator:
         stored_key_aliases: Iterable[str] = ("default",),
         collect_logs: bool = True,
         stream_chunks: int | None = None,
+        logs_api: bool = True,
+        otel_exporter: Any = None,
         account_id: str = DEFAULT_ACCOUNT_ID,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -87,6 +94,7 @@ class Emulator:
             gateways=frozenset(gateways) if gateways is not None else None,
             rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
             stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs, stream_chunks=stream_chunks,
+            logs_api=logs_api, otel_exporter=otel_exporter,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)

@@ -40,6 +40,7 @@ class EmulatorSettings:
     collect_logs: bool = True
     stream_chunks: int | None = None
     logs_api: bool = True
+    otel_exporter: Any = None
 
     def replace(self, **changes: Any) -> EmulatorSettings:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
