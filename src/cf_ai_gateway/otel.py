@@ -295,11 +295,10 @@ def set_error(span: Span, exc: BaseException) -> None:
 def _start(gateway: Any, endpoint: str, body: Any) -> tuple[Span, dict[str, str]]:
     from opentelemetry.trace import SpanKind
 
-    url = gateway.config.url(endpoint)
-    tracer = _tracer()
-    span = tracer.start_span("chat", kind=SpanKind.CLIENT)
+    span = _tracer().start_span("chat", kind=SpanKind.CLIENT)
     if not span.is_recording():
         return span, {}
+    url = gateway.config.url(endpoint)
     attrs = request_attributes(gateway.config, url, operation_name(endpoint), body)
     span.update_name(span_name(attrs))
     span.set_attributes(attrs)
@@ -323,6 +322,8 @@ def _traced_create(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
     from opentelemetry.trace import use_span
 
     span, headers = _start(self, endpoint, body)
+    if not headers and not span.is_recording():
+        return _originals["create"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
         try:
             raw: RawResponse = _originals["create"](self, endpoint, body, **_with_headers(kwargs, headers))
@@ -339,6 +340,8 @@ async def _traced_acreate(self: Gateway, endpoint: str, body: Any, **kwargs: Any
     from opentelemetry.trace import use_span
 
     span, headers = _start(self, endpoint, body)
+    if not headers and not span.is_recording():
+        return await _originals["acreate"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
         try:
             raw: RawResponse = await _originals["acreate"](self, endpoint, body, **_with_headers(kwargs, headers))
@@ -439,6 +442,8 @@ def _traced_stream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
     from opentelemetry.trace import use_span
 
     span, headers = _start(self, endpoint, body)
+    if not span.is_recording():
+        return _originals["stream"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
         try:
             raw: RawStream = _originals["stream"](self, endpoint, body, **_with_headers(kwargs, headers))
@@ -446,9 +451,6 @@ def _traced_stream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
             _safely(set_error, span, exc)
             span.end()
             raise
-    if not span.is_recording():
-        span.end()
-        return raw
     _safely(set_info, span, raw.info)
     observer = _StreamObserver(span, endpoint, _capture(self))
     # The stream yields through the observer from its first event to its end.
@@ -467,11 +469,10 @@ def _traced_astream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> A
     from opentelemetry.trace import use_span
 
     span, headers = _start(self, endpoint, body)
+    if not span.is_recording():
+        return _originals["astream"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=False):
         raw: AsyncRawStream = _originals["astream"](self, endpoint, body, **_with_headers(kwargs, headers))
-    if not span.is_recording():
-        span.end()
-        return raw
     observer = _StreamObserver(span, endpoint, _capture(self))
     opener = raw._opener
 
