@@ -37,6 +37,7 @@ from cf_ai_gateway.config import GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
+from .tracing import record_gateway_metadata
 from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
@@ -337,6 +338,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> ChatResult:
         request, call = build_request(self, messages, stop, kwargs)
         result = self.gateway.chat(request, api=self.api, **call)
+        record_gateway_metadata(run_manager, result.info)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -351,6 +353,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> ChatResult:
         request, call = build_request(self, messages, stop, kwargs)
         result = await self.gateway.achat(request, api=self.api, **call)
+        record_gateway_metadata(run_manager, result.info)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -366,6 +369,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         request, call = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         with self.gateway.chat_stream(request, api=self.api, **call) as stream:
+            record_gateway_metadata(run_manager, stream.info)
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             for delta in stream:
                 chunk = delta_to_chunk(delta)
@@ -395,6 +399,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         gateway = self.gateway
         async with gateway.achat_stream(request, api=self.api, **call) as stream:
+            record_gateway_metadata(run_manager, stream.info)
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             async for delta in stream:
                 chunk = delta_to_chunk(delta)
