@@ -37,11 +37,11 @@ from cf_ai_gateway.config import GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
-from .tracing import record_gateway_metadata
 from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
 from .tools import format_tools, tool_names, validate_tool_choice
+from .tracing import record_gateway_metadata
 
 __all__ = ["ChatCloudflareAIGateway"]
 

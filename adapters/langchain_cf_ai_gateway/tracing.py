@@ -16,9 +16,15 @@ __all__ = ["gateway_run_metadata", "record_gateway_metadata"]
 
 def gateway_run_metadata(info: Any) -> dict[str, Any]:
     """The run-metadata entries for a :class:`~cf_ai_gateway.GatewayInfo`."""
-    fields = (("cf_aig_log_id", "log_id"), ("cf_aig_cache_status", "cache_status"),
-              ("cf_aig_event_id", "event_id"), ("cf_aig_request_id", "request_id"))
-    return {key: getattr(info, name) for key, name in fields if getattr(info, name, None) is not None}
+    fields = (
+        ("cf_aig_log_id", "log_id"),
+        ("cf_aig_cache_status", "cache_status"),
+        ("cf_aig_event_id", "event_id"),
+        ("cf_aig_request_id", "request_id"),
+    )
+    return {
+        key: getattr(info, name) for key, name in fields if getattr(info, name, None) is not None
+    }
 
 
 def record_gateway_metadata(run_manager: Any, info: Any) -> None:

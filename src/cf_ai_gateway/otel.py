@@ -46,14 +46,27 @@ TRACE_ID_HEADER = "cf-aig-otel-trace-id"
 PARENT_SPAN_ID_HEADER = "cf-aig-otel-parent-span-id"
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 _TRACED_METHODS = ("create", "acreate", "stream", "astream")
-_OPERATIONS = {"chat/completions": "chat", "responses": "chat", "embeddings": "embeddings",
-               "completions": "text_completion"}
+_OPERATIONS = {
+    "chat/completions": "chat",
+    "responses": "chat",
+    "embeddings": "embeddings",
+    "completions": "text_completion",
+}
 # The semantic conventions' well-known provider names, by gateway provider slug.
 _PROVIDER_NAMES = {
-    "openai": "openai", "azure-openai": "azure.ai.openai", "anthropic": "anthropic",
-    "aws-bedrock": "aws.bedrock", "google-ai-studio": "gcp.gemini", "google-vertex-ai": "gcp.vertex_ai",
-    "groq": "groq", "mistral": "mistral_ai", "perplexity-ai": "perplexity", "grok": "x_ai",
-    "deepseek": "deepseek", "cohere": "cohere", "workers-ai": "cloudflare.workers_ai",
+    "openai": "openai",
+    "azure-openai": "azure.ai.openai",
+    "anthropic": "anthropic",
+    "aws-bedrock": "aws.bedrock",
+    "google-ai-studio": "gcp.gemini",
+    "google-vertex-ai": "gcp.vertex_ai",
+    "groq": "groq",
+    "mistral": "mistral_ai",
+    "perplexity-ai": "perplexity",
+    "grok": "x_ai",
+    "deepseek": "deepseek",
+    "cohere": "cohere",
+    "workers-ai": "cloudflare.workers_ai",
 }
 
 
@@ -91,7 +104,9 @@ def _make_tracer(tracer_provider: TracerProvider | None) -> Tracer:
     return tracer
 
 
-def instrument(*, tracer_provider: TracerProvider | None = None, capture_content: bool | None = None) -> None:
+def instrument(
+    *, tracer_provider: TracerProvider | None = None, capture_content: bool | None = None
+) -> None:
     """Trace every gateway call of this process (idempotent; see the module docstring).
 
     ``tracer_provider`` defaults to the global one; ``capture_content`` records prompts and
@@ -102,7 +117,9 @@ def instrument(*, tracer_provider: TracerProvider | None = None, capture_content
 
     with _lock:
         _settings.tracer = tracer
-        _settings.capture_content = _content_from_env() if capture_content is None else bool(capture_content)
+        _settings.capture_content = (
+            _content_from_env() if capture_content is None else bool(capture_content)
+        )
         if not _settings.enabled:
             _remember_originals(Gateway)
             for name in _TRACED_METHODS:
@@ -132,7 +149,9 @@ def _remember_originals(gateway_class: type[Gateway]) -> None:
             _originals[name] = getattr(gateway_class, name)
 
 
-def trace_gateway(gateway: Gateway, tracing: Any = True, *, capture_content: bool | None = None) -> None:
+def trace_gateway(
+    gateway: Gateway, tracing: Any = True, *, capture_content: bool | None = None
+) -> None:
     """Trace one client (what ``Gateway(tracing=True)`` does)."""
     if tracing is not True:
         raise ConfigurationError(f"tracing must be True or False; got {tracing!r}")
@@ -160,7 +179,10 @@ def _tracer() -> Tracer:
 
 
 def _capture(gateway: Any) -> bool:
-    return bool(getattr(gateway, "_otel_content", False) or (_settings.enabled and _settings.capture_content))
+    return bool(
+        getattr(gateway, "_otel_content", False)
+        or (_settings.enabled and _settings.capture_content)
+    )
 
 
 # --- attributes --------------------------------------------------------------------------------
@@ -176,7 +198,9 @@ def provider_name(provider: str, model: Any) -> str:
     return _PROVIDER_NAMES.get(provider, provider)
 
 
-def request_attributes(config: GatewayConfig, url: str, operation: str, body: Any) -> dict[str, Any]:
+def request_attributes(
+    config: GatewayConfig, url: str, operation: str, body: Any
+) -> dict[str, Any]:
     model = body.get("model") if isinstance(body, dict) else None
     attrs: dict[str, Any] = {
         "gen_ai.operation.name": operation,
@@ -186,9 +210,14 @@ def request_attributes(config: GatewayConfig, url: str, operation: str, body: An
     if isinstance(model, str):
         attrs["gen_ai.request.model"] = model
     if isinstance(body, dict):
-        for key, name in (("max_tokens", "max_tokens"), ("max_completion_tokens", "max_tokens"),
-                          ("max_output_tokens", "max_tokens"), ("temperature", "temperature"),
-                          ("top_p", "top_p"), ("seed", "seed")):
+        for key, name in (
+            ("max_tokens", "max_tokens"),
+            ("max_completion_tokens", "max_tokens"),
+            ("max_output_tokens", "max_tokens"),
+            ("temperature", "temperature"),
+            ("top_p", "top_p"),
+            ("seed", "seed"),
+        ):
             value = body.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 attrs[f"gen_ai.request.{name}"] = value
@@ -212,17 +241,24 @@ def propagation_headers(span: Span) -> dict[str, str]:
     context = span.get_span_context()
     if not context.is_valid:
         return {}
-    return {TRACE_ID_HEADER: format(context.trace_id, "032x"),
-            PARENT_SPAN_ID_HEADER: format(context.span_id, "016x")}
+    return {
+        TRACE_ID_HEADER: format(context.trace_id, "032x"),
+        PARENT_SPAN_ID_HEADER: format(context.span_id, "016x"),
+    }
 
 
 def set_info(span: Span, info: GatewayInfo | None) -> None:
     if info is None:
         return
-    for name, value in (("log_id", info.log_id), ("cache_status", info.cache_status),
-                        ("event_id", info.event_id), ("request_id", info.request_id),
-                        ("step", info.step), ("routed_model", info.routed_model or info.model),
-                        ("provider", info.provider)):
+    for name, value in (
+        ("log_id", info.log_id),
+        ("cache_status", info.cache_status),
+        ("event_id", info.event_id),
+        ("request_id", info.request_id),
+        ("step", info.step),
+        ("routed_model", info.routed_model or info.model),
+        ("provider", info.provider),
+    ):
         if value is not None:
             span.set_attribute(f"cloudflare.ai_gateway.{name}", value)
     if info.status_code is not None:
@@ -263,18 +299,27 @@ def _set_result_fields(span: Span, result: Any, capture: bool) -> None:
     if result.finish_reason:
         span.set_attribute("gen_ai.response.finish_reasons", (str(result.finish_reason),))
     if capture:
-        output = {"role": "assistant", "content": result.text,
-                  "finish_reason": str(result.finish_reason or "")}
+        output = {
+            "role": "assistant",
+            "content": result.text,
+            "finish_reason": str(result.finish_reason or ""),
+        }
         if result.tool_calls:
-            output["tool_calls"] = [{"name": c.name, "arguments": c.arguments} for c in result.tool_calls]
-        span.set_attribute("gen_ai.output.messages", json.dumps([output], ensure_ascii=False, default=str))
+            output["tool_calls"] = [
+                {"name": c.name, "arguments": c.arguments} for c in result.tool_calls
+            ]
+        span.set_attribute(
+            "gen_ai.output.messages", json.dumps([output], ensure_ascii=False, default=str)
+        )
 
 
 def set_input(span: Span, body: Any) -> None:
     if isinstance(body, dict):
         messages = body.get("messages", body.get("input"))
         if messages is not None:
-            span.set_attribute("gen_ai.input.messages", json.dumps(messages, ensure_ascii=False, default=str))
+            span.set_attribute(
+                "gen_ai.input.messages", json.dumps(messages, ensure_ascii=False, default=str)
+            )
         if isinstance(body.get("instructions"), str):
             span.set_attribute("gen_ai.system_instructions", body["instructions"])
 
@@ -326,7 +371,9 @@ def _traced_create(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
         return _originals["create"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
         try:
-            raw: RawResponse = _originals["create"](self, endpoint, body, **_with_headers(kwargs, headers))
+            raw: RawResponse = _originals["create"](
+                self, endpoint, body, **_with_headers(kwargs, headers)
+            )
         except BaseException as exc:
             _safely(set_error, span, exc)
             raise
@@ -344,7 +391,9 @@ async def _traced_acreate(self: Gateway, endpoint: str, body: Any, **kwargs: Any
         return await _originals["acreate"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=False):
         try:
-            raw: RawResponse = await _originals["acreate"](self, endpoint, body, **_with_headers(kwargs, headers))
+            raw: RawResponse = await _originals["acreate"](
+                self, endpoint, body, **_with_headers(kwargs, headers)
+            )
         except BaseException as exc:
             _safely(set_error, span, exc)
             raise
@@ -446,7 +495,9 @@ def _traced_stream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
         return _originals["stream"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=False, record_exception=False, set_status_on_exception=False):
         try:
-            raw: RawStream = _originals["stream"](self, endpoint, body, **_with_headers(kwargs, headers))
+            raw: RawStream = _originals["stream"](
+                self, endpoint, body, **_with_headers(kwargs, headers)
+            )
         except BaseException as exc:
             _safely(set_error, span, exc)
             span.end()
@@ -472,7 +523,9 @@ def _traced_astream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> A
     if not span.is_recording():
         return _originals["astream"](self, endpoint, body, **kwargs)  # type: ignore[no-any-return]
     with use_span(span, end_on_exit=False):
-        raw: AsyncRawStream = _originals["astream"](self, endpoint, body, **_with_headers(kwargs, headers))
+        raw: AsyncRawStream = _originals["astream"](
+            self, endpoint, body, **_with_headers(kwargs, headers)
+        )
     observer = _StreamObserver(span, endpoint, _capture(self))
     opener = raw._opener
 
@@ -484,7 +537,9 @@ def _traced_astream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> A
             raise
         from .info import GatewayInfo
 
-        _safely(lambda: set_info(span, GatewayInfo.from_headers(response.headers, response.status_code)))
+        _safely(
+            lambda: set_info(span, GatewayInfo.from_headers(response.headers, response.status_code))
+        )
         return response
 
     raw._opener = open_traced

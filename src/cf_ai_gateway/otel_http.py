@@ -68,7 +68,9 @@ class _Exchange:
         if not self.span.is_recording():
             return
         body = _request_body(request)
-        attrs = otel.request_attributes(config, str(request.url), otel.operation_name(self.endpoint), body)
+        attrs = otel.request_attributes(
+            config, str(request.url), otel.operation_name(self.endpoint), body
+        )
         self.span.update_name(otel.span_name(attrs))
         self.span.set_attributes(attrs)
         if capture:
@@ -84,8 +86,15 @@ class _Exchange:
 
         self._status = response.status_code
         self._headers = response.headers
-        otel._safely(lambda: otel.set_info(self.span, GatewayInfo.from_headers(response.headers, response.status_code)))
-        if response.headers.get("content-type", "").startswith("text/event-stream") and response.status_code < 400:
+        otel._safely(
+            lambda: otel.set_info(
+                self.span, GatewayInfo.from_headers(response.headers, response.status_code)
+            )
+        )
+        if (
+            response.headers.get("content-type", "").startswith("text/event-stream")
+            and response.status_code < 400
+        ):
             from .sse import SSEDecoder
 
             self._sse = SSEDecoder()
@@ -126,7 +135,9 @@ class _Exchange:
         if self._status >= 400:
             from .errors import error_from_response
 
-            otel.set_error(self.span, error_from_response(self._status, self._headers, bytes(self._body)))
+            otel.set_error(
+                self.span, error_from_response(self._status, self._headers, bytes(self._body))
+            )
             return
         try:
             body = json.loads(bytes(self._body)) if self._body else None

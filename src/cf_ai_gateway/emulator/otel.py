@@ -75,7 +75,9 @@ def gateway_span(entry: LogEntry, headers: dict[str, str]) -> GatewaySpan:
         if entry.request_body is not None:
             attributes["gen_ai.prompt_json"] = json.dumps(entry.request_body, ensure_ascii=False)
         if entry.response_body is not None:
-            attributes["gen_ai.completion_json"] = json.dumps(entry.response_body, ensure_ascii=False)
+            attributes["gen_ai.completion_json"] = json.dumps(
+                entry.response_body, ensure_ascii=False
+            )
     for key, value in entry.metadata.items():
         if not key.startswith("gen_ai."):
             attributes[key] = value
@@ -130,16 +132,23 @@ def otlp_json(span: GatewaySpan) -> dict[str, Any]:
     }
     if span.parent_span_id:
         body["parentSpanId"] = span.parent_span_id
-    return {"resourceSpans": [{
-        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": SERVICE_NAME}}]},
-        "scopeSpans": [{"scope": {"name": SERVICE_NAME}, "spans": [body]}],
-    }]}
+    return {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": [{"key": "service.name", "value": {"stringValue": SERVICE_NAME}}]
+                },
+                "scopeSpans": [{"scope": {"name": SERVICE_NAME}, "spans": [body]}],
+            }
+        ]
+    }
 
 
 def _post_otlp_json(url: str, span: GatewaySpan) -> None:
     data = json.dumps(otlp_json(span)).encode()
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method="POST", headers={"content-type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=EXPORT_TIMEOUT) as response:
         response.read()
 
@@ -150,13 +159,24 @@ def _sdk_span(span: GatewaySpan) -> Any:
     from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
     flags = TraceFlags(TraceFlags.SAMPLED)
-    context = SpanContext(int(span.trace_id, 16), int(span.span_id, 16), is_remote=False, trace_flags=flags)
-    parent = (SpanContext(int(span.trace_id, 16), int(span.parent_span_id, 16), is_remote=True, trace_flags=flags)
-              if span.parent_span_id else None)
+    context = SpanContext(
+        int(span.trace_id, 16), int(span.span_id, 16), is_remote=False, trace_flags=flags
+    )
+    parent = (
+        SpanContext(
+            int(span.trace_id, 16), int(span.parent_span_id, 16), is_remote=True, trace_flags=flags
+        )
+        if span.parent_span_id
+        else None
+    )
     return ReadableSpan(
-        name=span.name, context=context, parent=parent,
+        name=span.name,
+        context=context,
+        parent=parent,
         resource=Resource.create({"service.name": SERVICE_NAME}),
-        attributes=dict(span.attributes), kind=SpanKind.SERVER,
+        attributes=dict(span.attributes),
+        kind=SpanKind.SERVER,
         status=Status(StatusCode.OK if span.ok else StatusCode.ERROR),
-        start_time=span.start_time_ns, end_time=span.end_time_ns,
+        start_time=span.start_time_ns,
+        end_time=span.end_time_ns,
     )
