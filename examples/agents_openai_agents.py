@@ -7,7 +7,9 @@ Per-run gateway options go in ``ModelSettings(extra_headers=...)``. Tracing expo
 
 With ``CF_ACCOUNT_ID`` and ``OPENAI_API_KEY`` (or ``CF_AIG_TOKEN``) set it uses your gateway;
 without them it runs against the local emulator, whose deterministic model calls the tool the
-question names: ``python examples/agents_openai_agents.py`` (needs ``pip install openai-agents``).
+question names: ``python examples/agents_openai_agents.py``.
+
+Extras: ``emulator`` and ``openai-agents`` (from a clone: ``pip install -e '.[emulator,openai-agents]'``).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ The agent calls the tools with native tool calls, reads their results and answer
 call is logged by the gateway (the log ids are printed). Without ``CF_ACCOUNT_ID`` and a provider
 key or gateway token in the environment it runs against the local emulator, whose deterministic
 model calls the tools the question names: ``python examples/langchain_agent.py``.
+
+Extras: ``emulator`` and ``langchain-agents`` (from a clone: ``pip install -e '.[emulator,langchain-agents]'``).
 """
 
 from __future__ import annotations

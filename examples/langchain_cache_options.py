@@ -5,6 +5,8 @@ The first call is a cache MISS and the second identical call a HIT (``cf-aig-cac
 call of that runnable; metadata lands in the gateway's log. Without ``CF_ACCOUNT_ID`` and a
 provider key or gateway token in the environment it runs against the local emulator:
 ``python examples/langchain_cache_options.py``.
+
+Extras: ``emulator`` and ``langchain`` (from a clone: ``pip install -e '.[emulator,langchain]'``).
 """
 
 from __future__ import annotations

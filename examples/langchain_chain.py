@@ -3,6 +3,8 @@
 It prints the reply, the gateway's log id and cache status, and token usage, then streams a
 second reply on the Responses endpoint. Without ``CF_ACCOUNT_ID`` and a provider key or gateway
 token in the environment it runs against the local emulator: ``python examples/langchain_chain.py``.
+
+Extras: ``emulator`` and ``langchain`` (from a clone: ``pip install -e '.[emulator,langchain]'``).
 """
 
 from __future__ import annotations

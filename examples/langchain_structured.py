@@ -4,6 +4,8 @@
 ``json_mode`` are the other methods. Without ``CF_ACCOUNT_ID`` and a provider key or gateway
 token in the environment it runs against the local emulator, whose deterministic model answers
 with schema-valid JSON: ``python examples/langchain_structured.py``.
+
+Extras: ``emulator`` and ``langchain`` (from a clone: ``pip install -e '.[emulator,langchain]'``).
 """
 
 from __future__ import annotations

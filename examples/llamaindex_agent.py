@@ -4,6 +4,8 @@ The agent plans with native tool calls (on ``chat/completions`` or ``responses``
 tools, and answers. Without ``CF_ACCOUNT_ID`` and a key/token in the environment it runs against
 the local emulator, whose deterministic model calls the tools the question names:
 ``python examples/llamaindex_agent.py``.
+
+Extras: ``emulator`` and ``llamaindex`` (from a clone: ``pip install -e '.[emulator,llamaindex]'``).
 """
 
 from __future__ import annotations

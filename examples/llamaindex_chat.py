@@ -3,6 +3,8 @@
 With ``CF_ACCOUNT_ID`` and ``OPENAI_API_KEY`` (or ``CF_AIG_TOKEN`` for stored keys / Unified
 Billing) set, this talks to your real gateway. Without them it starts the local emulator and
 talks to that, so it runs anywhere: ``python examples/llamaindex_chat.py``.
+
+Extras: ``emulator`` and ``llamaindex`` (from a clone: ``pip install -e '.[emulator,llamaindex]'``).
 """
 
 from __future__ import annotations

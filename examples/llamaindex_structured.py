@@ -4,6 +4,8 @@
 class's schema (the API's native ``json_schema`` format, strict mode), and return validated
 objects. Without ``CF_ACCOUNT_ID`` and a key/token in the environment it runs against the local
 emulator: ``python examples/llamaindex_structured.py``.
+
+Extras: ``emulator`` and ``llamaindex`` (from a clone: ``pip install -e '.[emulator,llamaindex]'``).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ an OpenAI client goes through the gateway unchanged.
 With ``CF_ACCOUNT_ID`` and ``OPENAI_API_KEY`` (or ``CF_AIG_TOKEN`` for stored keys / Unified
 Billing) set, this talks to your real gateway; feedback also needs ``CF_API_TOKEN``. Without them
 it starts the local emulator and talks to that: ``python examples/openai_sdk.py``.
+
+Extras: ``emulator`` and ``openai`` (from a clone: ``pip install -e '.[emulator,openai]'``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ speaks ``responses``. Per-run gateway options go in ``model_settings={"extra_hea
 
 With ``CF_ACCOUNT_ID`` and ``OPENAI_API_KEY`` (or ``CF_AIG_TOKEN``) set it uses your gateway;
 without them it runs against the local emulator, whose deterministic model calls the tool the
-question names: ``python examples/pydantic_ai_agent.py`` (needs ``pip install 'pydantic-ai-slim[openai]'``).
+question names: ``python examples/pydantic_ai_agent.py``.
+
+Extras: ``emulator`` and ``pydantic-ai`` (from a clone: ``pip install -e '.[emulator,pydantic-ai]'``).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_messag
 from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
-from .tools import format_tools, tool_names, validate_tool_choice
+from .tools import format_tools, validate_tool_choice
 from .tracing import record_gateway_metadata
 
 __all__ = ["ChatCloudflareAIGateway"]
@@ -435,7 +435,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         schema-exact arguments; ``parallel_tool_calls=False`` allows one call per turn.
         """
         formatted = format_tools(tools, strict=strict)
-        choice = validate_tool_choice(tool_choice, tool_names(formatted))
+        choice = validate_tool_choice(tool_choice, formatted)
         if choice is not None:
             kwargs["tool_choice"] = choice
         if parallel_tool_calls is not None:

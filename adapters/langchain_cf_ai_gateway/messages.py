@@ -27,6 +27,7 @@ from langchain_core.messages import (
 )
 
 from cf_ai_gateway.errors import ConfigurationError
+from cf_ai_gateway.wire.inbound import read_tool_calls
 from cf_ai_gateway.wire.types import (
     AudioPart,
     ContentPart,
@@ -336,7 +337,7 @@ def _convert_ai_message(message: AIMessage, position: int) -> Message:
             )
         )
     if not tool_calls and isinstance(extra.get("tool_calls"), list):
-        tool_calls = _openai_tool_calls(extra["tool_calls"])
+        tool_calls = read_tool_calls(extra["tool_calls"])
 
     reasoning_items = [dict(item) for item in extra.get(REASONING_ITEMS_KEY) or ()]
     content = message.content
@@ -356,21 +357,6 @@ def _convert_ai_message(message: AIMessage, position: int) -> Message:
         name=message.name,
         reasoning_items=reasoning_items,
     )
-
-
-def _openai_tool_calls(raw_calls: list[Any]) -> list[ToolCall]:
-    calls = []
-    for raw in raw_calls:
-        function = raw.get("function") if isinstance(raw, Mapping) else None
-        if isinstance(function, Mapping):
-            calls.append(
-                ToolCall(
-                    id=str(raw.get("id") or ""),
-                    name=str(function.get("name") or ""),
-                    arguments=str(function.get("arguments") or ""),
-                )
-            )
-    return calls
 
 
 def _reasoning_items_in_content(

@@ -104,7 +104,7 @@ def result_to_message(result: ChatResult, request_model: str) -> AIMessage:
         extra["refusal"] = result.refusal
     metadata = response_metadata(result, request_model)
     if result.logprobs is not None:
-        metadata["logprobs"] = {"content": result.logprobs}
+        metadata["logprobs"] = {"content": [token.to_dict() for token in result.logprobs]}
     if result.info is not None:
         metadata["gateway"] = result.info.to_dict()
     return AIMessage(
@@ -156,7 +156,11 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk | None:
         for piece in delta.tool_call_chunks
     ]
     # Each chunk carries its own tokens' logprobs; merged chunks concatenate them.
-    metadata = {"logprobs": {"content": delta.logprobs}} if delta.logprobs else {}
+    metadata = (
+        {"logprobs": {"content": [token.to_dict() for token in delta.logprobs]}}
+        if delta.logprobs
+        else {}
+    )
     if not (text or extra or chunks or metadata):
         return None
     message = AIMessageChunk(

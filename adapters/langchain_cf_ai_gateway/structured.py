@@ -36,6 +36,7 @@ from langchain_core.utils.function_calling import (
 )
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
+from cf_ai_gateway.wire.inbound import read_response_format
 from cf_ai_gateway.wire.types import ResponseFormat
 
 try:
@@ -100,26 +101,19 @@ def _check_strict(response_format: dict[str, Any], strict: bool | None) -> dict[
 
 
 def neutral_response_format(value: Any) -> ResponseFormat | None:
-    """A per-call ``response_format`` (any accepted spelling) as the neutral type."""
+    """A per-call ``response_format`` as the neutral type.
+
+    OpenAI shapes are read by the core; a schema (pydantic class, TypedDict, JSON schema or
+    function dict) is first turned into the strict ``json_schema`` format.
+    """
+    if isinstance(value, Mapping) and (
+        value.get("type") in ("json_schema", "json_object", "text")
+        or ("type" not in value and "format" in value)
+    ):
+        return read_response_format(value)
     if value is None or isinstance(value, ResponseFormat):
         return value
-    if not isinstance(value, Mapping):
-        value = openai_response_format(value, strict=None)
-    kind = value.get("type")
-    if kind == "json_object":
-        return ResponseFormat(type="json_object")
-    if kind == "text":
-        return ResponseFormat(type="text")
-    if kind == "json_schema":
-        spec = value.get("json_schema", value)
-        return ResponseFormat(
-            type="json_schema",
-            name=spec.get("name") or "response",
-            schema=spec.get("schema"),
-            strict=spec.get("strict"),
-            description=spec.get("description"),
-        )
-    return neutral_response_format(openai_response_format(value, strict=None))
+    return read_response_format(openai_response_format(value, strict=None))
 
 
 def _raise_on_refusal(message: BaseMessage) -> None:

@@ -22,6 +22,7 @@ from .config import GatewayConfig, check_extra_headers
 from .errors import ConfigurationError, StreamError
 from .info import GatewayInfo
 from .options import GatewayOptions
+from .sse import DEFAULT_MAX_EVENT_SIZE
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 from .transport import Transport
 
@@ -63,7 +64,15 @@ def _wire(api: str) -> ModuleType:
 
 def _parse_json(response: httpx.Response, info: GatewayInfo) -> Any:
     try:
-        return json.loads(response.content) if response.content else None
+        text = response.content.decode("utf-8")
+    except UnicodeDecodeError:
+        # The same refusal as a stream's: bytes that are not UTF-8 are never patched over.
+        raise StreamError(
+            "could not parse the gateway's reply: it is not valid UTF-8",
+            status_code=response.status_code, log_id=info.log_id, info=info,
+        ) from None
+    try:
+        return json.loads(text) if text else None
     except ValueError as exc:
         raise StreamError(
             "the gateway's reply is not valid JSON", status_code=response.status_code,
@@ -78,7 +87,10 @@ class Gateway:
     ``CF_AIG_GATEWAY_ID``, ``OPENAI_API_KEY`` or the provider's key variable, ``CF_AIG_TOKEN``,
     ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``). ``auth_mode`` is inferred from the secrets that are
     set unless given. ``gateway_options`` apply to every call and merge with per-call options.
-    ``timeout`` is in seconds; ``max_retries`` counts retries after the first attempt.
+    ``timeout`` is a deadline in seconds for a whole call, retries and their waits included
+    (for a stream: until its headers, then for each wait between events); ``max_retries``
+    counts retries after the first attempt; a stream event larger than ``max_event_size``
+    (16 MiB) is a :class:`~cf_ai_gateway.StreamError`.
     ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     """
 
@@ -102,6 +114,7 @@ class Gateway:
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         retry_base_delay: float = 0.5,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         config: GatewayConfig | None = None,
         tracing: bool = False,
     ) -> None:
@@ -126,6 +139,7 @@ class Gateway:
             retry_base_delay=retry_base_delay,
             http_client=http_client,
             async_http_client=async_http_client,
+            max_event_size=max_event_size,
         )
         if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
             from .otel import trace_gateway
@@ -183,9 +197,8 @@ class Gateway:
         headers = self._headers(options, extra_headers)
         client = self.transport.client
         response = self.transport.send(
-            lambda: self.transport.build_request(
-                client, "POST", url, body, headers, stream=False, timeout=timeout
-            )
+            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
+            timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
         return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
@@ -199,9 +212,8 @@ class Gateway:
         headers = self._headers(options, extra_headers)
         client = self.transport.aclient
         response = await self.transport.asend(
-            lambda: self.transport.build_request(
-                client, "POST", url, body, headers, stream=False, timeout=timeout
-            )
+            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
+            timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
         return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
@@ -219,14 +231,19 @@ class Gateway:
             body = {**body, "stream": True}
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
-        client = self.transport.client
-        response = self.transport.send(
-            lambda: self.transport.build_request(
-                client, "POST", url, body, headers, stream=True, timeout=timeout
-            ),
+        transport = self.transport
+        client = transport.client
+        response = transport.send(
+            lambda: transport.build_request(client, "POST", url, body, headers, stream=True),
             stream=True,
+            timeout=timeout,
         )
-        return RawStream(response, self.transport.secrets)
+        return RawStream(
+            response,
+            transport.secrets,
+            idle_timeout=transport.call_seconds(timeout, asynchronous=False),
+            max_event_size=transport.max_event_size,
+        )
 
     def astream(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
@@ -238,16 +255,23 @@ class Gateway:
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
 
+        transport = self.transport
+        idle_timeout = transport.call_seconds(timeout, asynchronous=True)
+
         async def opener() -> httpx.Response:
-            client = self.transport.aclient
-            return await self.transport.asend(
-                lambda: self.transport.build_request(
-                    client, "POST", url, body, headers, stream=True, timeout=timeout
-                ),
+            client = transport.aclient
+            return await transport.asend(
+                lambda: transport.build_request(client, "POST", url, body, headers, stream=True),
                 stream=True,
+                timeout=timeout,
             )
 
-        return AsyncRawStream(opener, self.transport.secrets)
+        return AsyncRawStream(
+            opener,
+            transport.secrets,
+            idle_timeout=idle_timeout,
+            max_event_size=transport.max_event_size,
+        )
 
     # -- neutral calls ------------------------------------------------------------------------
     def chat(

@@ -239,21 +239,27 @@ def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: a number, or an HTTP-date in any zone spelling
+    (``GMT``, ``UTC``, ``+0000``, ``-0000`` or none, all read as UTC). None when unusable."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
+        import datetime as _dt
         from email.utils import parsedate_to_datetime
 
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return None
-        import datetime as _dt
-
+        if when.tzinfo is None:  # "-0000" or no zone: RFC 5322 says UTC
+            when = when.replace(tzinfo=_dt.timezone.utc)
         seconds = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
-    return max(0.0, seconds)
+        return max(0.0, seconds)  # a date in the past: retry now
+    if not 0 <= seconds < float("inf"):  # negative, NaN or infinite: not a usable delay
+        return None
+    return seconds
 
 
 def error_from_response(

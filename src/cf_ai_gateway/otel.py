@@ -406,7 +406,7 @@ async def _traced_acreate(self: Gateway, endpoint: str, body: Any, **kwargs: Any
 class _StreamObserver:
     """Watches a stream's events for its span: first-event time, result fields, the end."""
 
-    __slots__ = ("_capture", "_endpoint", "_handler", "_started", "ended", "span")
+    __slots__ = ("_capture", "_endpoint", "_handler", "_started", "ended", "info_source", "span")
 
     def __init__(self, span: Span, endpoint: str, capture: bool) -> None:
         self.span = span
@@ -415,6 +415,7 @@ class _StreamObserver:
         self._started = time.monotonic()
         self._handler: Any = None
         self.ended = False
+        self.info_source: Callable[[], Any] | None = None
         try:
             if self._endpoint in ("chat/completions", "responses"):
                 from .wire import chat, responses
@@ -441,6 +442,8 @@ class _StreamObserver:
             return
         self.ended = True
         span = self.span
+        if self.info_source is not None:
+            _safely(lambda: set_info(span, self.info_source() if self.info_source else None))
         if exc is not None:
             _safely(set_error, span, exc)
         elif self._handler is not None:
@@ -505,7 +508,7 @@ def _traced_stream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> Ra
     _safely(set_info, span, raw.info)
     observer = _StreamObserver(span, endpoint, _capture(self))
     # The stream yields through the observer from its first event to its end.
-    raw._iterator = _observe(raw._iterate(), observer)
+    raw._iterator = _observe(iter(raw), observer)
     close = raw.close
 
     def close_traced() -> None:
@@ -527,23 +530,21 @@ def _traced_astream(self: Gateway, endpoint: str, body: Any, **kwargs: Any) -> A
             self, endpoint, body, **_with_headers(kwargs, headers)
         )
     observer = _StreamObserver(span, endpoint, _capture(self))
-    opener = raw._opener
+    observer.info_source = lambda: raw.info
+    opener = raw.open
 
-    async def open_traced() -> Any:
+    async def open_traced() -> AsyncRawStream:
         try:
-            response = await opener()
+            opened = await opener()
         except BaseException as exc:
             observer.finish(exc)
             raise
-        from .info import GatewayInfo
+        _safely(set_info, span, raw.info)
+        return opened
 
-        _safely(
-            lambda: set_info(span, GatewayInfo.from_headers(response.headers, response.status_code))
-        )
-        return response
-
-    raw._opener = open_traced
-    raw._iterator = _aobserve(raw._iterate(), observer)
+    raw.open = open_traced  # type: ignore[method-assign]
+    # The stream yields through the observer (iter() builds, and keeps, its event iterator).
+    raw._iterator = _aobserve(raw.__aiter__(), observer)
     aclose = raw.aclose
 
     async def aclose_traced() -> None:

@@ -1,31 +1,50 @@
-"""A small, fast Server-Sent Events decoder for byte streams.
+"""A small, fast Server-Sent Events decoder for byte streams, linear in its input.
 
 :class:`SSEDecoder` takes the raw bytes of a response in whatever pieces the network delivers
 and returns the ``data`` payload of each complete event. It handles events split across reads,
 ``\\r\\n`` and ``\\r`` line endings, multi-line ``data:`` fields, comments and fields it does not
 use (``event:``, ``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
 fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`.
+
+Work and memory are bounded: each byte is scanned and copied a constant number of times however
+the stream is cut, and an event that grows past ``max_event_size`` bytes raises
+:class:`SSEError` instead of being buffered. Bytes that are not UTF-8 raise :class:`SSEError`
+too: a stream is either decoded exactly or refused, never patched with replacement characters.
 """
 
 from __future__ import annotations
 
 import codecs
 
-__all__ = ["DONE", "SSEDecoder"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DONE", "SSEDecoder", "SSEError"]
 
 DONE = "[DONE]"
+DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+
+
+class SSEError(ValueError):
+    """The byte stream is not a stream of events this decoder accepts."""
 
 
 class SSEDecoder:
     """Incremental decoder: ``feed(chunk)`` returns the data payloads completed by ``chunk``."""
 
-    __slots__ = ("_buffer", "_cr", "_decode", "_held_cr")
+    __slots__ = ("_cr", "_decode", "_held_cr", "_max", "_pending", "_pending_size")
 
-    def __init__(self) -> None:
-        self._buffer = ""
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
+        self._max = max_event_size
+        # Text of the unfinished event, in the pieces it arrived in (joined once it completes).
+        self._pending: list[str] = []
+        self._pending_size = 0
         self._cr = False
         self._held_cr = False
-        self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self._decode = codecs.getincrementaldecoder("utf-8")("strict").decode
+
+    def _text(self, data: bytes, final: bool = False) -> str:
+        try:
+            return self._decode(data, final)
+        except UnicodeDecodeError:
+            raise SSEError("the stream is not valid UTF-8") from None
 
     def _normalise_newlines(self, chunk: str) -> str:
         # A "\r\n" may be split across reads: hold a trailing "\r" until the next chunk.
@@ -38,34 +57,53 @@ class SSEDecoder:
             self._held_cr = True
         return chunk.replace("\r\n", "\n").replace("\r", "\n")
 
+    def _too_large(self) -> SSEError:
+        return SSEError(
+            f"a stream event is larger than the limit of {self._max} bytes (max_event_size)"
+        )
+
     def feed(self, data: bytes) -> list[str]:
         """Add ``data``; return the ``data`` field of every event that is now complete."""
-        chunk = self._decode(data)
+        chunk = self._text(data)
         if self._cr or "\r" in chunk:
             chunk = self._normalise_newlines(chunk)
-        buffer = self._buffer + chunk if self._buffer else chunk
-        if "\n\n" not in buffer:
-            self._buffer = buffer
+        if not chunk:
             return []
+        pending = self._pending
+        # An event ends at a blank line: "\n\n" inside this chunk, or one straddling the cut.
+        if "\n\n" not in chunk and not (pending and chunk[0] == "\n" and pending[-1][-1:] == "\n"):
+            pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size > self._max:
+                raise self._too_large()
+            return []
+        buffer = "".join(pending) + chunk if pending else chunk
         blocks = buffer.split("\n\n")
-        self._buffer = blocks.pop()
+        tail = blocks.pop()
+        self._pending = [tail] if tail else []
+        self._pending_size = len(tail)
         out: list[str] = []
         for block in blocks:
+            if len(block) > self._max:
+                raise self._too_large()
             if block[:6] == "data: " and "\n" not in block:
                 out.append(block[6:])
                 continue
             payload = _parse_block(block)
             if payload is not None:
                 out.append(payload)
+        if self._pending_size > self._max:
+            raise self._too_large()
         return out
 
     def flush(self) -> list[str]:
         """The event left in the buffer when the stream ends without a blank line."""
-        self._buffer += self._decode(b"", True)
+        tail = self._text(b"", True)
         if self._held_cr:
             self._held_cr = False
-            self._buffer += "\n"
-        block, self._buffer = self._buffer.strip("\n"), ""
+            tail += "\n"
+        block = ("".join(self._pending) + tail).strip("\n")
+        self._pending, self._pending_size = [], 0
         if not block:
             return []
         payload = _parse_block(block)
@@ -74,7 +112,7 @@ class SSEDecoder:
     @property
     def pending(self) -> bool:
         """True when bytes of an unfinished event are buffered."""
-        return bool(self._buffer.strip())
+        return any(piece.strip() for piece in self._pending)
 
 
 def _parse_block(block: str) -> str | None:

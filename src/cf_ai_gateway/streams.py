@@ -6,30 +6,37 @@ stream that ends before its terminal event (``[DONE]``, or ``response.completed`
 ``response.incomplete`` or ``response.failed`` on the Responses endpoint), and translates
 network errors. A :class:`ChatStream` feeds those events to an endpoint's pure stream handler
 and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
-before the first event, and closes its connection when exhausted, closed or left early.
+before the first event, and closes its connection when exhausted, closed or left early: the
+iterating generators hold the response but not the stream object, so dropping a stream mid-way
+frees it at once, without waiting for the garbage collector. Each wait for the next complete
+event is bounded by the call's timeout; a server that stalls or trickles bytes without finishing
+an event raises :class:`~cf_ai_gateway.GatewayTimeoutError`.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import httpx
 
+from .deadline import bounded
 from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .info import GatewayInfo
-from .sse import DONE, SSEDecoder
+from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, SSEDecoder, SSEError
 
 if TYPE_CHECKING:
-    from .wire.types import ChatDelta, ChatResult
+    from .wire.types import ChatDelta, ChatResult, ToolCall
 
     class StreamHandler(Protocol):
         """What a wire module's stream handler offers (see ``wire.chat.StreamHandler``)."""
 
         def on_event(self, event: dict[str, Any]) -> ChatDelta | None: ...
         def on_done(self) -> None: ...
+        def tool_calls(self) -> list[ToolCall]: ...
         def result(self) -> ChatResult: ...
 
 __all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
@@ -67,12 +74,17 @@ class _StreamState:
 
     __slots__ = ("_decoder", "info", "saw_done", "secrets", "terminal")
 
-    def __init__(self, info: GatewayInfo, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        info: GatewayInfo,
+        secrets: tuple[str, ...] = (),
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
         self.info = info
         self.secrets = secrets
         self.saw_done = False
         self.terminal = False
-        self._decoder = SSEDecoder()
+        self._decoder = SSEDecoder(max_event_size)
 
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = json.loads
@@ -125,14 +137,72 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
     )
 
 
-class RawStream:
-    """Iterator of parsed SSE event dicts from one open response; a context manager."""
+def _stalled(info: GatewayInfo, idle_timeout: float | None) -> GatewayTimeoutError:
+    return GatewayTimeoutError(
+        f"the stream stalled: no complete event within the timeout of {idle_timeout}s",
+        log_id=info.log_id, info=info,
+    )
 
-    def __init__(self, response: httpx.Response, secrets: tuple[str, ...] = ()) -> None:
+
+def _undecodable(exc: SSEError, info: GatewayInfo) -> StreamError:
+    return StreamError(f"could not parse the stream: {exc}", log_id=info.log_id, info=info)
+
+
+def _gap_end(idle_timeout: float | None) -> float | None:
+    return None if idle_timeout is None else time.monotonic() + idle_timeout
+
+
+def _iter_events(
+    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+) -> Iterator[dict[str, Any]]:
+    """The events of ``response``; each wait for the next one ends by ``idle_timeout``."""
+    info = state.info
+    chunks = response.iter_bytes()
+    try:
+        end = _gap_end(idle_timeout)
+        while True:
+            with bounded(end):
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            got_event = False
+            for event in state.events(chunk):
+                got_event = True
+                yield event
+                end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
+            if not got_event and end is not None and time.monotonic() >= end:
+                raise _stalled(info, idle_timeout)
+        yield from state.finish()
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    except SSEError as exc:
+        raise _undecodable(exc, info) from None
+    finally:
+        response.close()
+
+
+class RawStream:
+    """Iterator of parsed SSE event dicts from one open response; a context manager.
+
+    ``idle_timeout`` bounds each wait for a complete event (None: no bound); an event larger
+    than ``max_event_size`` raises :class:`~cf_ai_gateway.StreamError`.
+    """
+
+    def __init__(
+        self,
+        response: httpx.Response,
+        secrets: tuple[str, ...] = (),
+        *,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
         self.response = response
         self.info = GatewayInfo.from_headers(response.headers, response.status_code)
         self.secrets = secrets
-        self._state = _StreamState(self.info, secrets)
+        self.idle_timeout = idle_timeout
+        self._state = _StreamState(self.info, secrets, max_event_size)
         self._iterator: Iterator[dict[str, Any]] | None = None
 
     @property
@@ -141,22 +211,11 @@ class RawStream:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _iter_events(self.response, self._state, self.idle_timeout)
         return self._iterator
 
     def __next__(self) -> dict[str, Any]:
         return next(iter(self))
-
-    def _iterate(self) -> Iterator[dict[str, Any]]:
-        state = self._state
-        try:
-            for chunk in self.response.iter_bytes():
-                yield from state.events(chunk)
-            yield from state.finish()
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, self.info) from exc
-        finally:
-            self.response.close()
 
     def close(self) -> None:
         self.response.close()
@@ -170,28 +229,101 @@ class RawStream:
         self.close()
 
 
+class _AsyncOpening:
+    """The response of an async stream, opened on first need; shared with its iterator."""
+
+    __slots__ = ("_opener", "max_event_size", "response", "secrets", "state")
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        secrets: tuple[str, ...],
+        max_event_size: int,
+    ) -> None:
+        self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
+        self.secrets = secrets
+        self.max_event_size = max_event_size
+        self.response: httpx.Response | None = None
+        self.state: _StreamState | None = None
+
+    async def open(self) -> tuple[httpx.Response, _StreamState]:
+        if self.response is None or self.state is None:
+            assert self._opener is not None
+            opener, self._opener = self._opener, None
+            response = await opener()
+            info = GatewayInfo.from_headers(response.headers, response.status_code)
+            self.response = response
+            self.state = _StreamState(info, self.secrets, self.max_event_size)
+        return self.response, self.state
+
+
+async def _aiter_events(
+    opening: _AsyncOpening, idle_timeout: float | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Async twin of :func:`_iter_events`; opens the response first if needed."""
+    import anyio  # deferred: sync users never load it
+
+    response, state = await opening.open()
+    info = state.info
+    chunks = response.aiter_bytes()
+    try:
+        end = _gap_end(idle_timeout)
+        while True:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            try:
+                with anyio.fail_after(left):
+                    chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except TimeoutError:
+                raise _stalled(info, idle_timeout) from None
+            for event in state.events(chunk):
+                yield event
+                end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
+        for event in state.finish():
+            yield event  # pragma: no cover
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    except SSEError as exc:
+        raise _undecodable(exc, info) from None
+    finally:
+        await response.aclose()
+
+
 class AsyncRawStream:
     """Async iterator of parsed SSE event dicts. Opens on ``async with``, ``await`` or first use."""
 
     def __init__(
-        self, opener: Callable[[], Awaitable[httpx.Response]], secrets: tuple[str, ...] = ()
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        secrets: tuple[str, ...] = (),
+        *,
+        idle_timeout: float | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
-        self._opener = opener
+        self._opening = _AsyncOpening(opener, secrets, max_event_size)
         self.secrets = secrets
-        self.response: httpx.Response | None = None
-        self.info: GatewayInfo = GatewayInfo()
-        self._state: _StreamState | None = None
+        self.idle_timeout = idle_timeout
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
 
     @property
+    def response(self) -> httpx.Response | None:
+        return self._opening.response
+
+    @property
+    def info(self) -> GatewayInfo:
+        state = self._opening.state
+        return state.info if state is not None else GatewayInfo()
+
+    @property
     def saw_done(self) -> bool:
-        return self._state is not None and self._state.saw_done
+        state = self._opening.state
+        return state is not None and state.saw_done
 
     async def open(self) -> AsyncRawStream:
-        if self.response is None:
-            self.response = await self._opener()
-            self.info = GatewayInfo.from_headers(self.response.headers, self.response.status_code)
-            self._state = _StreamState(self.info, self.secrets)
+        await self._opening.open()
         return self
 
     def __await__(self) -> Generator[Any, None, AsyncRawStream]:
@@ -199,30 +331,15 @@ class AsyncRawStream:
 
     def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _aiter_events(self._opening, self.idle_timeout)
         return self._iterator
 
     async def __anext__(self) -> dict[str, Any]:
         return await self.__aiter__().__anext__()
 
-    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
-        await self.open()
-        assert self.response is not None and self._state is not None
-        state = self._state
-        try:
-            async for chunk in self.response.aiter_bytes():
-                for event in state.events(chunk):
-                    yield event
-            for event in state.finish():
-                yield event  # pragma: no cover
-        except httpx.HTTPError as exc:
-            raise _network_error(exc, self.info) from exc
-        finally:
-            await self.response.aclose()
-
     async def aclose(self) -> None:
-        if self.response is not None:
-            await self.response.aclose()
+        if self._opening.response is not None:
+            await self._opening.response.aclose()
 
     async def __aenter__(self) -> AsyncRawStream:
         return await self.open()
@@ -245,6 +362,34 @@ def _failed_error(result: ChatResult, secrets: tuple[str, ...]) -> ProviderError
     )
 
 
+def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterator[ChatDelta]:
+    on_event = handler.on_event
+    for event in raw:
+        delta = on_event(event)
+        if delta is not None:
+            yield delta
+    if raw.saw_done:
+        handler.on_done()
+    result = handler.result()
+    result.info = info
+    if result.status == "failed":
+        raise _failed_error(result, raw.secrets)
+
+
+async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator[ChatDelta]:
+    on_event = handler.on_event
+    async for event in raw:
+        delta = on_event(event)
+        if delta is not None:
+            yield delta
+    if raw.saw_done:
+        handler.on_done()
+    result = handler.result()
+    result.info = raw.info
+    if result.status == "failed":
+        raise _failed_error(result, raw.secrets)
+
+
 class ChatStream:
     """Iterator of neutral :class:`ChatDelta` for one model call; a context manager.
 
@@ -257,28 +402,15 @@ class ChatStream:
         self.info = raw.info
         self.handler = handler
         self._iterator: Iterator[ChatDelta] | None = None
-        self._finished = False
 
     def __iter__(self) -> Iterator[ChatDelta]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            # The generator holds the raw stream and handler, not ``self``: no cycle to collect.
+            self._iterator = _deltas(self.raw, self.handler, self.info)
         return self._iterator
 
     def __next__(self) -> ChatDelta:
         return next(iter(self))
-
-    def _iterate(self) -> Iterator[ChatDelta]:
-        on_event = self.handler.on_event
-        for event in self.raw:
-            delta = on_event(event)
-            if delta is not None:
-                yield delta
-        if self.raw.saw_done:
-            self.handler.on_done()
-        self._finished = True
-        result = self.result()
-        if result.status == "failed":
-            raise _failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         """The whole reply accumulated from the deltas seen so far."""
@@ -319,23 +451,11 @@ class AsyncChatStream:
 
     def __aiter__(self) -> AsyncIterator[ChatDelta]:
         if self._iterator is None:
-            self._iterator = self._iterate()
+            self._iterator = _adeltas(self.raw, self.handler)
         return self._iterator
 
     async def __anext__(self) -> ChatDelta:
         return await self.__aiter__().__anext__()
-
-    async def _iterate(self) -> AsyncIterator[ChatDelta]:
-        on_event = self.handler.on_event
-        async for event in self.raw:
-            delta = on_event(event)
-            if delta is not None:
-                yield delta
-        if self.raw.saw_done:
-            self.handler.on_done()
-        result = self.result()
-        if result.status == "failed":
-            raise _failed_error(result, self.raw.secrets)
 
     def result(self) -> ChatResult:
         result = self.handler.result()

@@ -1,11 +1,14 @@
 """HTTP transport: pooled httpx clients, retries, and error translation at the boundary.
 
-One sync and one async ``httpx`` client per :class:`Transport`, each created on first use.
-Connection errors, timeouts before a response, 429 and 5xx are retried with exponential backoff
-and jitter, honouring ``Retry-After``, up to ``max_retries`` times; other 4xx never are. Every
+One sync client per :class:`Transport` and one async client per event loop, each created on
+first use; the async client of a loop is closed when that loop shuts down. Connection errors,
+timeouts before a response, 429 and 5xx are retried with exponential backoff and jitter,
+honouring ``Retry-After``, up to ``max_retries`` times; other 4xx never are. A response that
+began is never sent again: a body that breaks off, stalls or does not decode is raised. The
+whole call, retries and waits included, ends by its ``timeout`` (see :mod:`.deadline`). Every
 httpx exception is translated here, once, into a :class:`~cf_ai_gateway.GatewayError`
 subclass with ``raise ... from exc``, and every failed response into the typed error its
-envelope names. Streams are retried only until their first byte arrives.
+envelope names; error bodies are read up to :data:`MAX_ERROR_BODY` bytes.
 """
 
 from __future__ import annotations
@@ -14,22 +17,28 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .auth import GatewayAuth
 from .config import GatewayConfig
+from .deadline import Deadline, bounded, deadline_client, deadline_seconds
 from .errors import (
     ConfigurationError,
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
+    StreamError,
     error_from_response,
     scrub,
 )
 from .info import GatewayInfo
+from .sse import DEFAULT_MAX_EVENT_SIZE
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Transport", "is_retryable_status"]
 
@@ -37,6 +46,7 @@ logger = logging.getLogger("cf_ai_gateway")
 
 MAX_RETRY_AFTER = 60.0
 MAX_BACKOFF = 8.0
+MAX_ERROR_BODY = 1024 * 1024  # far more than any real error message
 _USER_AGENT = "cf-ai-gateway-python/0.1.0"
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
@@ -63,7 +73,11 @@ def check_timeout(timeout: Any, arg: str = "timeout") -> httpx.Timeout | None:
     """A positive number of seconds, an ``httpx.Timeout``, or None (no timeout)."""
     if timeout is None or isinstance(timeout, httpx.Timeout):
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < float("inf")
+    ):
         raise ConfigurationError(
             f"{arg} must be a positive number of seconds, an httpx.Timeout or None; got {timeout!r}"
         )
@@ -82,22 +96,36 @@ class Transport:
         retry_base_delay: float = 0.5,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError("http_client must be an httpx.Client")
         if async_http_client is not None and not isinstance(async_http_client, httpx.AsyncClient):
             raise ConfigurationError("async_http_client must be an httpx.AsyncClient")
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be a non-negative integer; got {max_retries!r}")
+            raise ConfigurationError(
+                f"max_retries must be a non-negative integer; got {max_retries!r}"
+            )
+        if (
+            not isinstance(max_event_size, int)
+            or isinstance(max_event_size, bool)
+            or max_event_size < 1
+        ):
+            raise ConfigurationError(
+                f"max_event_size must be a positive number of bytes; got {max_event_size!r}"
+            )
         self.config = config
         self.auth = GatewayAuth(config)
         self.timeout = check_timeout(timeout) or httpx.Timeout(None)
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
+        self.max_event_size = max_event_size
         self._client = http_client
         self._user_aclient = async_http_client
-        # Our own async clients, one per live event loop: a pool is bound to the loop that opened it.
-        self._aclients: dict[int, tuple[weakref.ref[Any], httpx.AsyncClient]] = {}
+        # Our own async clients, one per live event loop: a pool is bound to the loop that opened
+        # it. Each has a closer that the loop runs at shutdown (see ``_closer``).
+        self._aclients: dict[int, _LoopClient] = {}
+        self._ssl_context: ssl.SSLContext | None = None
         self._owns_client = http_client is None
         self.secrets = config.secrets()
         base = {
@@ -113,11 +141,14 @@ class Transport:
         self.auth.apply(signed)
         self._signed_json = {**self._json_headers, **dict(signed)}
         self._signed_sse = {**self._sse_headers, **dict(signed)}
-        self._timeout_ext = {"timeout": self.timeout.as_dict()}
 
     # -- clients ------------------------------------------------------------------------------
     def _new_client_kwargs(self) -> dict[str, Any]:
+        if self._ssl_context is None:
+            # Loading the CA bundle costs ~0.2 s: once per transport, not once per event loop.
+            self._ssl_context = httpx.create_ssl_context()
         return {
+            "verify": self._ssl_context,
             "timeout": self.timeout,
             "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
             "follow_redirects": False,
@@ -126,7 +157,10 @@ class Transport:
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.Client(**self._new_client_kwargs())
+            client = deadline_client(**self._new_client_kwargs())
+            # Closed with this transport when the caller never closes it: no socket outlives it.
+            self._finalizer = weakref.finalize(self, client.close)
+            self._client = client
         return self._client
 
     @property
@@ -138,16 +172,17 @@ class Transport:
 
         loop = asyncio.get_running_loop()
         entry = self._aclients.get(id(loop))
-        if entry is not None and entry[0]() is loop:
-            return entry[1]
-        # Forget the clients of loops that are gone or closed (their sockets go with them).
-        for key, (ref, _) in list(self._aclients.items()):
-            old = ref()
-            if old is None or old.is_closed():
+        if entry is not None and entry.loop() is loop:
+            return entry.client
+        # Drop the clients of loops that are gone: their closers ran at the loop's shutdown.
+        for key, old in list(self._aclients.items()):
+            old_loop = old.loop()
+            if old_loop is None or old_loop.is_closed():
+                old.abandon()
                 del self._aclients[key]
-        client = httpx.AsyncClient(**self._new_client_kwargs())
-        self._aclients[id(loop)] = (weakref.ref(loop), client)
-        return client
+        entry = _LoopClient(loop, httpx.AsyncClient(**self._new_client_kwargs()))
+        self._aclients[id(loop)] = entry
+        return entry.client
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
@@ -161,7 +196,7 @@ class Transport:
         entry = self._aclients.pop(id(asyncio.get_running_loop()), None)
         self._aclients.clear()
         if entry is not None:
-            await entry[1].aclose()
+            await entry.aclose()
         self.close()
 
     # -- request building ---------------------------------------------------------------------
@@ -174,14 +209,9 @@ class Transport:
         headers: Mapping[str, str],
         *,
         stream: bool,
-        timeout: float | httpx.Timeout | None = None,
     ) -> httpx.Request:
+        """A signed request; :meth:`send` sets its timeouts from the call's deadline."""
         content = encode_body(body) if body is not None else None
-        call_timeout = check_timeout(timeout)
-        if call_timeout is not None:
-            extensions = {"timeout": call_timeout.as_dict()}
-        else:
-            extensions = self._timeout_ext
         if (client is self._client and self._owns_client) or (
             isinstance(client, httpx.AsyncClient) and client is not self._user_aclient
         ):
@@ -189,14 +219,11 @@ class Transport:
             merged = dict(self._signed_sse if stream else self._signed_json)
             if headers:
                 merged.update(headers)
-            return httpx.Request(method, url, content=content, headers=merged, extensions=extensions)
+            return httpx.Request(method, url, content=content, headers=merged)
         merged = dict(self._sse_headers if stream else self._json_headers)
         if headers:
             merged.update(headers)
-        request = client.build_request(
-            method, url, content=content, headers=merged,
-            extensions=extensions if timeout is not None else None,
-        )
+        request = client.build_request(method, url, content=content, headers=merged)
         self.auth.apply(request.headers)
         return request
 
@@ -212,6 +239,21 @@ class Transport:
     def _retryable(self, status: int, error: GatewayError) -> bool:
         return is_retryable_status(status) and error.code not in NON_TRANSIENT_CODES
 
+    def _wait_before_retry(
+        self, attempt: int, error: GatewayError, deadline: Deadline, retry_after: float | None
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None when none may follow."""
+        if attempt >= self.max_retries:
+            return None
+        delay = self._delay(attempt, retry_after)
+        left = deadline.remaining()
+        if left is not None and max(delay, retry_after or 0.0) >= left:
+            return None  # the wait the server asks for outlasts the deadline: raise at once
+        logger.info(
+            "retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1
+        )
+        return delay
+
     def _translate(self, exc: httpx.HTTPError) -> GatewayError:
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
         if isinstance(exc, httpx.TimeoutException):
@@ -220,93 +262,277 @@ class Transport:
             f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self.secrets)}"
         )
 
-    def error_for(self, response: httpx.Response) -> GatewayError:
+    def error_for(self, response: httpx.Response, content: bytes | None = None) -> GatewayError:
         info = GatewayInfo.from_headers(response.headers, response.status_code)
         if response.status_code < 400:
             location = scrub(response.headers.get("location", "?"), self.secrets)[:200]
             return GatewayError(
                 f"the gateway answered with a redirect to {location}, which is not followed: "
                 "it would carry the credentials to another address; check base_url",
-                status_code=response.status_code, log_id=info.log_id, info=info,
+                status_code=response.status_code,
+                log_id=info.log_id,
+                info=info,
             )
+        body = response.content if content is None else content
         return error_from_response(
-            response.status_code, response.headers, response.content, info=info, secrets=self.secrets
+            response.status_code, response.headers, body, info=info, secrets=self.secrets
         )
 
+    def body_error(self, exc: httpx.HTTPError, response: httpx.Response) -> GatewayError:
+        """The error for a reply whose body broke off, stalled or did not decode.
+
+        The request was answered, so it is never sent again: a retry would pay twice.
+        """
+        info = GatewayInfo.from_headers(response.headers, response.status_code)
+        fields: dict[str, Any] = {
+            "status_code": response.status_code,
+            "log_id": info.log_id,
+            "info": info,
+        }
+        if isinstance(exc, httpx.TimeoutException):
+            return GatewayTimeoutError(
+                "the reply did not arrive within the timeout; the request was answered, "
+                "so it is not sent again",
+                **fields,
+            )
+        if isinstance(exc, httpx.DecodingError):
+            return StreamError(
+                f"the reply body could not be decoded ({type(exc).__name__}); "
+                "the request was answered, so it is not sent again",
+                **fields,
+            )
+        return GatewayConnectionError(
+            f"the connection broke while the reply was read ({type(exc).__name__}); "
+            "the request was answered, so it is not sent again",
+            **fields,
+        )
+
+    def deadline(
+        self,
+        timeout: float | httpx.Timeout | None,
+        user_client: httpx.Client | httpx.AsyncClient | None,
+    ) -> tuple[Deadline, httpx.Timeout]:
+        """The deadline of a call and its per-phase limits: the call's ``timeout`` if given,
+        else the timeout of the user's own httpx client, else this transport's."""
+        if timeout is not None:
+            call = check_timeout(timeout) or self.timeout
+        elif user_client is not None:
+            call = user_client.timeout
+        else:
+            call = self.timeout
+        return Deadline(deadline_seconds(call)), call
+
+    def call_seconds(
+        self, timeout: float | httpx.Timeout | None, *, asynchronous: bool
+    ) -> float | None:
+        """The deadline of one call in seconds; for a stream, the longest wait for an event."""
+        user = self._user_aclient if asynchronous else (None if self._owns_client else self._client)
+        return self.deadline(timeout, user)[0].seconds
+
     # -- sync ---------------------------------------------------------------------------------
-    def send(self, request_factory: Any, *, stream: bool = False) -> httpx.Response:
-        """Send with retries; return a successful response (streamed responses left open)."""
+    def send(
+        self,
+        request_factory: Any,
+        *,
+        stream: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """Send with retries, all within one deadline (``timeout``, else the client's).
+
+        Returns a successful response: read whole, or with ``stream=True`` left open after
+        its headers. Only failures before a response, 429 and 5xx are retried.
+        """
+        deadline, call_timeout = self.deadline(timeout, None if self._owns_client else self._client)
         attempt = 0
         while True:
             request = request_factory()
+            request.extensions["timeout"] = deadline.timeouts(call_timeout)
             try:
-                response = self.client.send(request, stream=stream, follow_redirects=False)
+                with bounded(deadline.end):
+                    response = self.client.send(request, stream=True, follow_redirects=False)
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
-                if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
-                    self._sleep(attempt, None, error)
-                    attempt += 1
-                    continue
-                raise error from exc
-            if response.status_code < 300:
-                return response
-            try:
-                if stream:
-                    response.read()
-            except httpx.HTTPError as exc:
-                raise self._translate(exc) from exc
-            finally:
-                if stream:
-                    response.close()
-            error = self.error_for(response)
-            if self._retryable(response.status_code, error) and attempt < self.max_retries:
-                self._sleep(attempt, error.retry_after, error)
+                delay = None
+                if not isinstance(exc, httpx.UnsupportedProtocol):
+                    delay = self._wait_before_retry(attempt, error, deadline, None)
+                if delay is None:
+                    raise error from exc
+                time.sleep(delay)
                 attempt += 1
                 continue
-            raise error
+            if response.status_code < 300:
+                if not stream:
+                    self._read_reply(response, deadline)
+                return response
+            content = self._read_error_body(response, deadline)
+            error = self.error_for(response, content)
+            delay = None
+            if self._retryable(response.status_code, error):
+                delay = self._wait_before_retry(attempt, error, deadline, error.retry_after)
+            if delay is None:
+                raise error
+            time.sleep(delay)
+            attempt += 1
 
-    def _sleep(self, attempt: int, retry_after: float | None, error: GatewayError) -> None:
-        delay = self._delay(attempt, retry_after)
-        logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
-        time.sleep(delay)
+    def _read_reply(self, response: httpx.Response, deadline: Deadline) -> None:
+        chunks: list[bytes] = []
+        try:
+            with bounded(deadline.end):
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    if deadline.expired:
+                        raise httpx.ReadTimeout("the call's deadline has passed")
+        except httpx.HTTPError as exc:
+            raise self.body_error(exc, response) from exc
+        finally:
+            response.close()
+        response._content = b"".join(chunks)
+
+    def _read_error_body(self, response: httpx.Response, deadline: Deadline) -> bytes:
+        """Up to ``MAX_ERROR_BODY`` bytes of a failed reply (what arrived, if it broke off)."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with bounded(deadline.end):
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= MAX_ERROR_BODY or deadline.expired:
+                        break
+        except httpx.HTTPError:
+            pass  # the status says enough; keep what arrived
+        finally:
+            response.close()
+        return b"".join(chunks)[:MAX_ERROR_BODY]
 
     # -- async --------------------------------------------------------------------------------
-    async def asend(self, request_factory: Any, *, stream: bool = False) -> httpx.Response:
+    async def asend(
+        self,
+        request_factory: Any,
+        *,
+        stream: bool = False,
+        timeout: float | httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """Async twin of :meth:`send`."""
+        import anyio  # deferred: sync users never load it
+
+        deadline, call_timeout = self.deadline(timeout, self._user_aclient)
         attempt = 0
         while True:
             request = request_factory()
+            request.extensions["timeout"] = deadline.timeouts(call_timeout)
             try:
-                response = await self.aclient.send(request, stream=stream, follow_redirects=False)
+                try:
+                    with anyio.fail_after(deadline.remaining()):
+                        response = await self.aclient.send(
+                            request, stream=True, follow_redirects=False
+                        )
+                except TimeoutError:
+                    raise httpx.ReadTimeout(
+                        "the call's deadline has passed", request=request
+                    ) from None
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
-                if attempt < self.max_retries and not isinstance(exc, httpx.UnsupportedProtocol):
-                    await self._asleep(attempt, None, error)
-                    attempt += 1
-                    continue
-                raise error from exc
-            if response.status_code < 300:
-                return response
-            try:
-                if stream:
-                    await response.aread()
-            except httpx.HTTPError as exc:
-                raise self._translate(exc) from exc
-            finally:
-                if stream:
-                    await response.aclose()
-            error = self.error_for(response)
-            if self._retryable(response.status_code, error) and attempt < self.max_retries:
-                await self._asleep(attempt, error.retry_after, error)
+                delay = None
+                if not isinstance(exc, httpx.UnsupportedProtocol):
+                    delay = self._wait_before_retry(attempt, error, deadline, None)
+                if delay is None:
+                    raise error from exc
+                await anyio.sleep(delay)
                 attempt += 1
                 continue
-            raise error
+            if response.status_code < 300:
+                if not stream:
+                    await self._aread_reply(response, deadline)
+                return response
+            content = await self._aread_error_body(response, deadline)
+            error = self.error_for(response, content)
+            delay = None
+            if self._retryable(response.status_code, error):
+                delay = self._wait_before_retry(attempt, error, deadline, error.retry_after)
+            if delay is None:
+                raise error
+            await anyio.sleep(delay)
+            attempt += 1
 
-    async def _asleep(self, attempt: int, retry_after: float | None, error: GatewayError) -> None:
-        delay = self._delay(attempt, retry_after)
-        logger.info("retrying in %.2fs after %s (attempt %d)", delay, type(error).__name__, attempt + 1)
-        import asyncio  # deferred: sync users never load asyncio
+    async def _aread_reply(self, response: httpx.Response, deadline: Deadline) -> None:
+        import anyio
 
-        await asyncio.sleep(delay)
+        chunks: list[bytes] = []
+        try:
+            try:
+                with anyio.fail_after(deadline.remaining()):
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+            except TimeoutError:
+                raise httpx.ReadTimeout("the call's deadline has passed") from None
+        except httpx.HTTPError as exc:
+            raise self.body_error(exc, response) from exc
+        finally:
+            await response.aclose()
+        response._content = b"".join(chunks)
+
+    async def _aread_error_body(self, response: httpx.Response, deadline: Deadline) -> bytes:
+        import anyio
+
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            with anyio.move_on_after(deadline.remaining()):
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= MAX_ERROR_BODY:
+                        break
+        except httpx.HTTPError:
+            pass  # the status says enough; keep what arrived
+        finally:
+            await response.aclose()
+        return b"".join(chunks)[:MAX_ERROR_BODY]
+
+
+class _LoopClient:
+    """An async client bound to one event loop, closed by that loop when it shuts down.
+
+    An event loop finalises the async generators still suspended when it shuts down
+    (``asyncio.run`` does so before closing the loop), so a generator parked at its first
+    ``yield`` is a shutdown hook: its ``finally`` closes the client's connections on the loop
+    that opened them, instead of leaving their sockets to the garbage collector.
+    """
+
+    __slots__ = ("_closer", "_keep_open", "client", "loop")
+
+    def __init__(self, loop: Any, client: httpx.AsyncClient) -> None:
+        self.loop = weakref.ref(loop)
+        self.client = client
+        self._keep_open = False
+        self._closer = self._close_at_shutdown()
+        _drive(self._closer.__anext__())  # run to the first yield: the loop now tracks it
+
+    async def _close_at_shutdown(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            if not self._keep_open:
+                await self.client.aclose()
+
+    async def aclose(self) -> None:
+        await self._closer.aclose()
+
+    def abandon(self) -> None:
+        """Finish the closer without I/O: its loop closed without finalising it."""
+        self._keep_open = True
+        _drive(self._closer.aclose())
+
+
+def _drive(step: Any) -> None:
+    """Run a coroutine step that never suspends (an async generator reaching its next yield)."""
+    try:
+        step.send(None)
+    except (StopIteration, StopAsyncIteration):
+        pass
+    else:  # pragma: no cover - the closer never awaits before its yield
+        step.close()
 
 
 def _has_request(exc: httpx.HTTPError) -> bool:

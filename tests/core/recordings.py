@@ -1,8 +1,7 @@
 """Locate, read and check the recorded OpenAI traffic that the wire replay tests feed through.
 
-The recordings live outside the repository: ``$CF_AIG_RECORDINGS``, or by default
-``<repo>/../shared/data/openai-recordings``. Tests that need them skip when that directory is
-absent. :func:`sse_items` is a deliberately tiny SSE splitter, independent of the library's own
+The recordings live in ``tests/fixtures/openai-recordings`` (source and licence noted in its
+README). :func:`sse_items` is a deliberately tiny SSE splitter, independent of the library's own
 decoder, that turns a recorded stream's text into event dicts and the ``[DONE]`` marker. The
 ``check_*`` functions replay one recorded body or stream through the converters and compare the
 neutral result with what the recording says, recomputed here from the raw JSON.
@@ -11,7 +10,6 @@ neutral result with what the recording says, recomputed here from the raw JSON.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +18,20 @@ import pytest
 from cf_ai_gateway.wire import chat, responses
 from cf_ai_gateway.wire.types import ChatDelta, ChatResult
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RECORDINGS_DIR = Path(
-    os.environ.get("CF_AIG_RECORDINGS")
-    or REPO_ROOT.parent / "shared" / "data" / "openai-recordings"
-)
+from ..fixtures import RECORDINGS
+
+RECORDINGS_DIR = RECORDINGS
 CASSETTES_DIR = RECORDINGS_DIR / "langchain-openai-cassettes"
 FIXTURE_JSON_DIR = RECORDINGS_DIR / "openai-python-fixtures" / "json"
 FIXTURE_SSE_DIR = RECORDINGS_DIR / "openai-python-fixtures" / "sse"
-
-HAVE_RECORDINGS = RECORDINGS_DIR.is_dir()
-needs_recordings = pytest.mark.skipif(
-    not HAVE_RECORDINGS, reason=f"recordings not found at {RECORDINGS_DIR}"
-)
 
 DONE = "[DONE]"
 
 
 def _files(directory: Path, pattern: str) -> list[Path]:
-    return sorted(directory.glob(pattern)) if directory.is_dir() else []
+    files = sorted(directory.glob(pattern))
+    assert files, f"no {pattern} in {directory}"
+    return files
 
 
 def cassette_files() -> list[Path]:

@@ -16,7 +16,7 @@ import pytest
 from cf_ai_gateway.wire import chat, responses
 from cf_ai_gateway.wire.types import ChatRequest, ChatResult, Message
 
-from .recordings import DONE, interaction_params, needs_recordings, sse_items
+from .recordings import DONE, interaction_params, sse_items
 from .testserver import Reply, TestServer
 
 REQUEST = ChatRequest(model="gpt-4o-mini", messages=[Message(role="user", content="hi")])
@@ -60,7 +60,6 @@ def _is_complete_stream(text: str) -> bool:
     )
 
 
-@needs_recordings
 @pytest.mark.parametrize("interaction", interaction_params())
 async def test_recorded_interaction_over_the_wire(
     interaction: dict[str, Any], make_gateway: Any, server: TestServer

@@ -478,10 +478,8 @@ def test_bad_request_raises_configuration_error(
 
 
 def test_logprobs_from_the_recorded_stream_and_body() -> None:
-    from .recordings import FIXTURE_SSE_DIR, HAVE_RECORDINGS, feed_chat
+    from .recordings import FIXTURE_SSE_DIR, feed_chat
 
-    if not HAVE_RECORDINGS:
-        pytest.skip("recordings not found")
     text = (FIXTURE_SSE_DIR / "chat_completions_stream__test_content_logprobs_events.sse").read_text()
     handler, deltas, events = feed_chat(text)
     expected = [
@@ -491,8 +489,33 @@ def test_logprobs_from_the_recorded_stream_and_body() -> None:
         if choice.get("index", 0) == 0 and choice.get("logprobs")
         for token in choice["logprobs"].get("content") or []
     ]
-    assert expected and handler.result().logprobs == expected
-    assert [t for d in deltas for t in (d.logprobs or [])] == expected
+    result = handler.result().logprobs
+    assert expected and result is not None
+    assert [token.to_dict() for token in result] == expected
+    assert [t.to_dict() for d in deltas for t in (d.logprobs or [])] == expected
     body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop",
                          "logprobs": {"content": expected[:1], "refusal": None}}]}
-    assert chat.parse_result(body).logprobs == expected[:1]
+    parsed = chat.parse_result(body).logprobs
+    assert parsed is not None and [token.to_dict() for token in parsed] == expected[:1]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "not a dict",
+        {"token": 7, "logprob": -1.0},
+        {"token": "a", "logprob": "-1"},
+        {"token": "a", "logprob": True},
+        {"token": "a", "logprob": 10**400},
+        {"token": "a"},
+    ],
+)
+def test_malformed_logprob_entries_are_left_out(entry: object) -> None:
+    good = {"token": "b", "logprob": -0.5, "bytes": [98], "top_logprobs": [entry, {"token": "c", "logprob": -2}]}
+    body = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop",
+                         "logprobs": {"content": [entry, good]}}]}
+    parsed = chat.parse_result(body).logprobs
+    assert parsed is not None and len(parsed) == 1
+    token = parsed[0]
+    assert (token.token, token.logprob, token.bytes) == ("b", -0.5, [98])
+    assert [(top.token, top.logprob, top.bytes) for top in token.top_logprobs] == [("c", -2.0, None)]

@@ -37,13 +37,9 @@ from .recordings import (
     fixture_sse_files,
     interaction_params,
     load_json,
-    needs_recordings,
     output_text,
     sse_events,
 )
-
-pytestmark = needs_recordings
-
 
 # --- every recording ---------------------------------------------------------------------------
 

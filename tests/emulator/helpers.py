@@ -1,4 +1,8 @@
-"""Helpers for the emulator's tests: plain httpx calls and a small SSE reader."""
+"""Helpers for the emulator's tests: plain httpx calls and a small SSE reader.
+
+``post`` sends the emulator's gateway token (``cf-aig-authorization``) when the gateway is
+authenticated, as a client configured for it does; pass ``gateway_token=None`` to leave it out.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,16 @@ def url(emu: Emulator, endpoint: str = "chat/completions", gateway: str = "defau
     return f"{emu.gateway_url(gateway, provider)}/{endpoint}"
 
 
+_ITS_TOKEN: Any = object()
+
+
 def post(emu: Emulator, endpoint: str = "chat/completions", body: Any = None, *, headers: dict[str, str] | None = None,
-         key: str | None = KEY, gateway: str = "default", provider: str = "openai", timeout: float = 10) -> httpx.Response:
+         key: str | None = KEY, gateway: str = "default", provider: str = "openai", timeout: float = 10,
+         gateway_token: str | None = _ITS_TOKEN) -> httpx.Response:
     sent = dict(headers or {})
+    token = emu.token if gateway_token is _ITS_TOKEN else gateway_token
+    if token is not None:
+        sent.setdefault("cf-aig-authorization", f"Bearer {token}")
     if key is not None:
         sent.setdefault("authorization", f"Bearer {key}")
     if body is None:

@@ -16,6 +16,7 @@ UNAUTHORIZED = {
 }
 
 
+@pytest.mark.ai_gateway_emulator(authenticated=False)
 def test_unauthenticated_gateway_serves_a_request_with_a_provider_key(emulator: Emulator) -> None:
     reply = post(emulator)
     assert reply.status_code == 200
@@ -23,6 +24,7 @@ def test_unauthenticated_gateway_serves_a_request_with_a_provider_key(emulator: 
     assert emulator.logs[-1].authentication is False and emulator.logs[-1].byok is False
 
 
+@pytest.mark.ai_gateway_emulator(authenticated=False)
 def test_unauthenticated_gateway_without_provider_key_passes_the_providers_401(emulator: Emulator) -> None:
     reply = post(emulator, key=None)
     assert reply.status_code == 401
@@ -45,7 +47,7 @@ def test_required_provider_key_rejects_another_key_without_echoing_it(emulator: 
 def test_authenticated_gateway_rejects_missing_or_wrong_token_with_2009(emulator: Emulator, header: str | None) -> None:
     emulator.configure(token=TOKEN)
     headers = {"cf-aig-authorization": header} if header else {}
-    reply = post(emulator, headers=headers)
+    reply = post(emulator, headers=headers, gateway_token=None)
     assert reply.status_code == 401
     assert reply.json() == UNAUTHORIZED
     assert reply.headers["cf-aig-log-id"] == reply.headers["cf-aig-request-id"]
@@ -112,7 +114,7 @@ def test_openai_wire_providers_serve_both_endpoints(emulator: Emulator, provider
 
 def test_v1_prefix_and_workers_ai_paths(emulator: Emulator) -> None:
     base = emulator.gateway_url("default", "openai")
-    headers = {"authorization": f"Bearer {KEY}"}
+    headers = {"authorization": f"Bearer {KEY}", "cf-aig-authorization": f"Bearer {emulator.token}"}
     assert httpx.post(f"{base}/v1/chat/completions", json=CHAT_BODY, headers=headers).status_code == 200
     workers = emulator.gateway_url("default", "workers-ai")
     body = {**CHAT_BODY, "model": "@cf/meta/llama-3.1-8b-instruct"}
@@ -134,7 +136,7 @@ def test_other_paths_answer_7000_and_wrong_methods_7001(emulator: Emulator) -> N
 
 def test_compat_route_takes_provider_prefixed_models(emulator: Emulator) -> None:
     compat = f"{emulator.base_url}/{emulator.account_id}/default/compat/chat/completions"
-    headers = {"authorization": f"Bearer {KEY}"}
+    headers = {"authorization": f"Bearer {KEY}", "cf-aig-authorization": f"Bearer {emulator.token}"}
     ok = httpx.post(compat, json={**CHAT_BODY, "model": "openai/gpt-4o-mini"}, headers=headers)
     assert ok.status_code == 200 and ok.json()["model"] == "openai/gpt-4o-mini"
     assert emulator.logs[-1].provider == "openai"
@@ -170,4 +172,4 @@ def test_rest_surface_uses_the_api_token_and_the_plural_envelope(emulator: Emula
 def test_a_dedicated_emulator_with_its_own_settings(make_emulator: object) -> None:
     emu = make_emulator(token=TOKEN, gateways=["prod"])  # type: ignore[operator]
     assert post(emu, gateway="prod", headers={"cf-aig-authorization": f"Bearer {TOKEN}"}).status_code == 200
-    assert post(emu, gateway="prod").status_code == 401
+    assert post(emu, gateway="prod", gateway_token=None).status_code == 401

@@ -175,7 +175,8 @@ def test_invalid_json_is_a_400_from_the_provider(emulator: Emulator) -> None:
 
     from .helpers import KEY, url
 
-    reply = httpx.post(url(emulator), content=b"{nope", headers={"authorization": f"Bearer {KEY}"})
+    reply = httpx.post(url(emulator), content=b"{nope", headers={
+        "authorization": f"Bearer {KEY}", "cf-aig-authorization": f"Bearer {emulator.token}"})
     assert reply.status_code == 400 and "could not parse the JSON body" in reply.json()["error"]["message"]
 
 

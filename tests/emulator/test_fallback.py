@@ -32,7 +32,8 @@ def test_configured_environment_yields_nothing(monkeypatch: pytest.MonkeyPatch) 
 def test_emulator_settings_work_and_stop_afterwards(byok: bool, capsys: pytest.CaptureFixture[str]) -> None:
     with real_or_emulated(byok=byok, feedback=True) as settings:
         gw = Gateway(**settings)
-        assert gw.config.auth_mode == ("byok" if byok else "unauthenticated")
+        assert gw.config.auth_mode == ("byok" if byok else "authenticated")
+        assert settings["cf_aig_token"]  # the emulator is an authenticated gateway with a generated token
         result = gw.chat(REQUEST)
         assert "hello" in result.text
         gw.feedback(result.info.log_id, feedback=1)

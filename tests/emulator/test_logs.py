@@ -12,7 +12,7 @@ from cf_ai_gateway.emulator import Emulator
 
 from .helpers import CHAT_BODY, post
 
-ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 def logs_url(emu: Emulator, gateway: str = "default", log_id: str | None = None, part: str | None = None) -> str:
@@ -24,20 +24,54 @@ def logs_url(emu: Emulator, gateway: str = "default", log_id: str | None = None,
     return base
 
 
-def test_every_answer_carries_a_unique_log_id_equal_to_the_request_id(emulator: Emulator) -> None:
-    replies = [post(emulator), post(emulator, key=None), post(emulator, provider="nope")]
+def test_every_answer_carries_one_uuid7_as_log_request_and_event_id(emulator: Emulator) -> None:
+    """Changelog 2026-10-08 (UUIDv7 log ids) and 2025-10-24 (ids on failed requests too)."""
+    emulator.configure(gateways=["default", "another"])
+    replies = [post(emulator), post(emulator, gateway_token=None), post(emulator, provider="nope"),
+               post(emulator, gateway="missing"), post(emulator, body={"model": 1}), post(emulator, "files"),
+               httpx.post(f"{emulator.root_url}/v1/somewhere", json={})]
+    assert [r.status_code for r in replies] == [200, 401, 400, 400, 400, 400, 400]
     ids = [r.headers["cf-aig-log-id"] for r in replies]
-    assert len(set(ids)) == 3 and all(ULID.match(i) for i in ids)
+    assert len(set(ids)) == len(ids) and all(UUID7.match(i) for i in ids)
     for reply in replies:
         assert reply.headers["cf-aig-request-id"] == reply.headers["cf-aig-log-id"]
+        assert reply.headers["cf-aig-event-id"] == reply.headers["cf-aig-log-id"]
         assert reply.headers["cf-aig-step"] == "0"
 
 
-def test_the_event_id_is_echoed_and_logged(emulator: Emulator) -> None:
+def test_log_ids_sort_by_creation_time(emulator: Emulator) -> None:
+    ids = [post(emulator).headers["cf-aig-log-id"] for _ in range(5)]
+    assert ids == sorted(ids)
+    assert [entry.id for entry in emulator.logs] == ids
+
+
+def test_the_callers_event_id_is_echoed_and_logged(emulator: Emulator) -> None:
     reply = post(emulator, headers={"cf-aig-event-id": "evt-42"})
     assert reply.headers["cf-aig-event-id"] == "evt-42"
+    assert reply.headers["cf-aig-log-id"] != "evt-42"
     assert emulator.logs[-1].event_id == "evt-42"
-    assert "cf-aig-event-id" not in post(emulator).headers
+    failed = post(emulator, headers={"cf-aig-event-id": "evt-43"}, gateway_token=None)
+    assert failed.status_code == 401 and failed.headers["cf-aig-event-id"] == "evt-43"
+    plain = post(emulator)
+    assert plain.headers["cf-aig-event-id"] == plain.headers["cf-aig-log-id"] == emulator.logs[-1].event_id
+
+
+def test_the_logs_api_accepts_old_ulid_and_new_uuid7_ids(emulator: Emulator) -> None:
+    from cf_ai_gateway.emulator.ids import ulid
+    from cf_ai_gateway.emulator.logs import LogEntry
+
+    new_id = post(emulator).headers["cf-aig-log-id"]
+    old_id = ulid()
+    old = LogEntry(id=old_id, account_id=emulator.account_id, gateway_id="default", created_at=emulator.now() - 86400,
+                   path="/v1/x", provider="openai", model="gpt-4o-mini", status_code=200, success=True, cached=False,
+                   duration_ms=5)
+    emulator._state.logs.add(old)  # a log kept from before 2026-10-08
+    for log_id in (old_id, new_id):
+        got = httpx.get(logs_url(emulator, log_id=log_id))
+        assert got.status_code == 200 and got.json()["result"]["id"] == log_id
+        assert httpx.patch(logs_url(emulator, log_id=log_id), json={"feedback": 1}).status_code == 200
+    by_id = json.dumps([{"key": "id", "operator": "eq", "value": [old_id]}])
+    assert [e["id"] for e in httpx.get(logs_url(emulator), params={"filters": by_id}).json()["result"]] == [old_id]
 
 
 def test_a_log_entry_describes_the_request(emulator: Emulator) -> None:
@@ -124,13 +158,13 @@ def test_logs_api_lists_gets_and_serves_bodies(emulator: Emulator) -> None:
 def test_logs_api_filters_and_pages(emulator: Emulator) -> None:
     for index in range(3):
         post(emulator, headers={"cf-aig-event-id": f"e{index}"})
-    post(emulator, key=None)
+    unauthorized = post(emulator, gateway_token=None).headers["cf-aig-log-id"]
     failed = httpx.get(logs_url(emulator), params={"success": "false"}).json()["result"]
     assert [e["status_code"] for e in failed] == [401]
     by_event = json.dumps([{"key": "event_id", "operator": "eq", "value": ["e1"]}])
     assert [e["event_id"] for e in httpx.get(logs_url(emulator), params={"filters": by_event}).json()["result"]] == ["e1"]
     page = httpx.get(logs_url(emulator), params={"per_page": 2, "page": 2, "direction": "asc"}).json()
-    assert [e["event_id"] for e in page["result"]] == ["e2", None] and page["result_info"]["count"] == 2
+    assert [e["event_id"] for e in page["result"]] == ["e2", unauthorized] and page["result_info"]["count"] == 2
     bad = httpx.get(logs_url(emulator), params={"filters": json.dumps([{"key": "id", "operator": "like"}])})
     assert bad.status_code == 400 and bad.json()["success"] is False
 

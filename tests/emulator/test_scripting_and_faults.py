@@ -141,7 +141,8 @@ def test_a_stream_cut_after_n_events_drops_the_connection(emulator: Emulator) ->
     emulator.fault(cut_after=3)
     received: list[bytes] = []
     with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-        "POST", url(emulator), json=STREAM_BODY, headers={"authorization": f"Bearer {KEY}"}
+        "POST", url(emulator), json=STREAM_BODY,
+        headers={"authorization": f"Bearer {KEY}", "cf-aig-authorization": f"Bearer {emulator.token}"},
     ) as reply:
         assert reply.status_code == 200
         for chunk in reply.iter_bytes():

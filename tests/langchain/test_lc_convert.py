@@ -22,14 +22,10 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
 from cf_ai_gateway import ConfigurationError
+from cf_ai_gateway.wire.inbound import read_tools, tool_names
 from cf_ai_gateway.wire.types import FilePart, FunctionTool, ImagePart, TextPart, ToolCall
 from langchain_cf_ai_gateway.messages import convert_content, convert_message, convert_messages
-from langchain_cf_ai_gateway.tools import (
-    neutral_tool_choice,
-    neutral_tools,
-    tool_names,
-    validate_tool_choice,
-)
+from langchain_cf_ai_gateway.tools import validate_tool_choice
 
 PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
@@ -208,12 +204,12 @@ def test_tools_from_every_source() -> None:
 
     formatted = [convert_to_openai_tool(t) for t in (Add, multiply)]
     formatted.append({"type": "web_search"})
-    tools = neutral_tools(formatted)
+    tools = read_tools(formatted)
     assert isinstance(tools[0], FunctionTool) and tools[0].name == "Add"
     assert tools[0].parameters["required"] == ["a", "b"]
     assert isinstance(tools[1], FunctionTool) and tools[1].description == "Multiply two integers."
     assert tools[2] == {"type": "web_search"}
-    assert tool_names(formatted) == ["Add", "multiply"]
+    assert tool_names(tools) == ["Add", "multiply"]
 
 
 @pytest.mark.parametrize(
@@ -233,18 +229,12 @@ def test_tools_from_every_source() -> None:
     ],
 )
 def test_tool_choice_spellings(given: object, expected: object) -> None:
-    assert validate_tool_choice(given, ["Add"]) == expected
+    assert validate_tool_choice(given, [convert_to_openai_tool(Add)]) == expected
 
 
 def test_unknown_tool_choice_names_the_tools() -> None:
     with pytest.raises(ConfigurationError, match="Add"):
-        validate_tool_choice("Subtract", ["Add"])
-
-
-def test_neutral_tool_choice_keeps_builtin_dicts_raw() -> None:
-    assert neutral_tool_choice("Add") == ("Add", None)
-    assert neutral_tool_choice({"type": "file_search"}) == (None, {"type": "file_search"})
-    assert neutral_tool_choice(True) == ("required", None)
+        validate_tool_choice("Subtract", [convert_to_openai_tool(Add)])
 
 
 def test_arguments_json_is_valid() -> None:

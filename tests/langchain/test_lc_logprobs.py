@@ -12,8 +12,6 @@ same token lists.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,17 +20,13 @@ from langchain_core.messages import AIMessageChunk
 
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
-RECORDINGS = Path(
-    os.environ.get("CF_AIG_RECORDINGS")
-    or Path(__file__).resolve().parents[3] / "shared" / "data" / "openai-recordings"
-)
+from ..fixtures import RECORDINGS
+
 EXAMPLES = RECORDINGS / "examples_chat_completions_and_responses.json"
 LOGPROBS_SSE = (
     RECORDINGS / "openai-python-fixtures" / "sse"
     / "chat_completions_stream__test_content_logprobs_events.sse"
 )
-
-pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no recordings at {RECORDINGS}")
 
 
 @pytest.fixture(autouse=True)

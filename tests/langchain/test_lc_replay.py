@@ -1,7 +1,7 @@
 """Replay real recorded OpenAI traffic through the adapter, served by the emulator.
 
 Every recorded reply (langchain-openai's VCR cassettes and the OpenAI Python SDK's fixtures, in
-``../shared/data/openai-recordings``) is queued on the emulator with its scripting, byte for
+``tests/fixtures/openai-recordings``) is queued on the emulator with its scripting, byte for
 byte, and fetched through ``ChatCloudflareAIGateway`` on the endpoint it was recorded from:
 non-streamed bodies with ``invoke``, SSE streams with ``stream``. The expected text, tool calls,
 usage, refusal and reasoning items are recomputed here from the raw recording, independently of
@@ -11,8 +11,6 @@ the library, and compared with the LangChain message the adapter produced.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +19,17 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from cf_ai_gateway import ProviderError
 from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
-RECORDINGS = Path(
-    os.environ.get("CF_AIG_RECORDINGS")
-    or Path(__file__).resolve().parents[3] / "shared" / "data" / "openai-recordings"
-)
+from ..fixtures import RECORDINGS
+
 CASSETTES = RECORDINGS / "langchain-openai-cassettes"
 SDK_JSON = RECORDINGS / "openai-python-fixtures" / "json"
 SDK_SSE = RECORDINGS / "openai-python-fixtures" / "sse"
-
-pytestmark = pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no recordings at {RECORDINGS}")
 
 
 def _recordings() -> list[Any]:
     """``(api, status, body, is_sse)`` for every recorded reply, as pytest params."""
     params = []
-    for path in sorted(CASSETTES.glob("*.json")) if CASSETTES.is_dir() else []:
+    for path in sorted(CASSETTES.glob("*.json")):
         for number, item in enumerate(json.loads(path.read_text())["interactions"]):
             api = "chat" if item["api"] == "chat.completions" else "responses"
             response = item["response"]
@@ -43,10 +37,10 @@ def _recordings() -> list[Any]:
                 pytest.param(api, response["status"], response["body"], response["sse"],
                              id=f"{path.stem}#{number}")
             )
-    for path in sorted(SDK_JSON.glob("*.json")) if SDK_JSON.is_dir() else []:
+    for path in sorted(SDK_JSON.glob("*.json")):
         api = "responses" if path.name.startswith("responses") else "chat"
         params.append(pytest.param(api, 200, json.loads(path.read_text()), False, id=path.stem))
-    for path in sorted(SDK_SSE.glob("*.sse")) if SDK_SSE.is_dir() else []:
+    for path in sorted(SDK_SSE.glob("*.sse")):
         params.append(pytest.param("chat", 200, path.read_text(), True, id=path.stem))
     return params
 

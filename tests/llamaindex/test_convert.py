@@ -25,6 +25,7 @@ from llama_index.core.base.llms.types import (
 from llama_index.core.tools import FunctionTool as LlamaFunctionTool
 from pydantic import BaseModel, Field
 
+from cf_ai_gateway.wire import chat
 from cf_ai_gateway.wire.types import (
     ChatDelta,
     ChatResult,
@@ -33,14 +34,12 @@ from cf_ai_gateway.wire.types import (
     ResponseFormat,
     TextPart,
     ToolCall,
-    ToolCallChunk,
     Usage,
 )
 from llama_index.llms.cf_ai_gateway.convert import (
     ToolCallDict,
     result_to_chat_response,
     to_neutral_messages,
-    tool_choice_from,
 )
 from llama_index.llms.cf_ai_gateway.request import build_request
 from llama_index.llms.cf_ai_gateway.schema import response_format_for, strict_json_schema
@@ -114,15 +113,6 @@ def test_images_become_parts_and_reasoning_items_round_trip() -> None:
     assert remote == ImagePart(url="https://example.com/cat.png", detail="low")
     assert isinstance(inline, ImagePart) and inline.url.startswith("data:image/png;base64,")
     assert second.content == "a cat" and second.reasoning_items == [item]
-
-
-def test_tool_choice_forms() -> None:
-    assert tool_choice_from("auto") == "auto"
-    assert tool_choice_from("get_weather") == "get_weather"
-    assert tool_choice_from({"type": "function", "function": {"name": "f"}}) == "f"
-    assert tool_choice_from({"type": "function", "name": "g"}) == "g"
-    with pytest.raises(ValueError):
-        tool_choice_from(42)
 
 
 def test_request_maps_kwargs_and_keeps_extras() -> None:
@@ -263,19 +253,31 @@ def test_tool_selections_from_legacy_kwargs_and_errors() -> None:
 
 
 def test_stream_state_grows_content_and_tool_calls() -> None:
-    state = ChatStreamState({"log_id": "L1"})
-    deltas = [
-        ChatDelta(),  # a role-only opening chunk: skipped
-        ChatDelta(text="Hel"),
-        ChatDelta(text="lo"),
-        ChatDelta(tool_call_chunks=[ToolCallChunk(index=0, id="c1", name="f", arguments='{"a"')]),
-        ChatDelta(tool_call_chunks=[ToolCallChunk(index=0, arguments=": 1}")]),
-        ChatDelta(finish_reason="tool_calls"),
-        ChatDelta(
-            usage=Usage(input_tokens=3, output_tokens=4, total_tokens=7), event={"usage": {}}
-        ),
+    handler = chat.StreamHandler()
+    state = ChatStreamState({"log_id": "L1"}, handler.tool_calls)
+
+    def chunk(delta: dict[str, Any], **rest: Any) -> dict[str, Any]:
+        return {"id": "x", "model": "m", "choices": [{"index": 0, "delta": delta, **rest}]}
+
+    def call(**fields: Any) -> dict[str, Any]:
+        return chunk({"tool_calls": [{"index": 0, **fields}]})
+
+    events = [
+        chunk({"role": "assistant"}),  # a role-only opening chunk: skipped
+        chunk({"content": "Hel"}),
+        chunk({"content": "lo"}),
+        call(id="c1", function={"name": "f", "arguments": '{"a"'}),
+        call(function={"arguments": ": 1}"}),
+        chunk({}, finish_reason="tool_calls"),
+        {"id": "x", "model": "m", "choices": [],
+         "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}},
     ]
-    responses = [r for r in (state.response(d) for d in deltas) if r is not None]
+    responses = []
+    for event in events:  # as a stream runs: each delta is read before the next event
+        delta = handler.on_event(event)
+        response = state.response(delta) if delta is not None else None
+        if response is not None:
+            responses.append(response)
     assert len(responses) == 6
     assert "".join(r.delta or "" for r in responses) == "Hello"
     assert [r.message.content for r in responses[:2]] == ["Hel", "Hello"]

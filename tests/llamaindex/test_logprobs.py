@@ -10,9 +10,7 @@ the log probabilities so far, so its last chunk matches the whole reply.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +20,9 @@ from llama_index.core.llms import ChatMessage
 from cf_ai_gateway.emulator import Emulator
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
+from ..fixtures import RECORDINGS
 from .conftest import model_requests
 
-RECORDINGS = Path(
-    os.environ.get("CF_AIG_RECORDINGS")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openai-recordings"
-)
 EXAMPLES = RECORDINGS / "examples_chat_completions_and_responses.json"
 RECORDED_STREAM = (
     RECORDINGS
@@ -35,7 +30,6 @@ RECORDED_STREAM = (
     / "sse"
     / "chat_completions_stream__test_content_logprobs_events.sse"
 )
-pytestmark = pytest.mark.skipif(not EXAMPLES.is_file(), reason=f"no recordings at {RECORDINGS}")
 QUESTION = [ChatMessage(role="user", content="Hello!")]
 
 

@@ -1,6 +1,6 @@
 """Real recorded OpenAI traffic replayed through ``CloudflareAIGatewayLLM`` over a real socket.
 
-Every recorded reply in ``shared/data/openai-recordings`` (the langchain-openai cassettes and the
+Every recorded reply in ``tests/fixtures/openai-recordings`` (the langchain-openai cassettes and the
 openai-python fixtures) is served by the emulator, byte for byte, as the answer to one adapter
 call on the matching endpoint (streamed when the recording is a stream). The expected text, tool
 calls and token usage are read from the recording by this file's own small readers, and the
@@ -12,9 +12,7 @@ returns an empty string there).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,18 +24,12 @@ from cf_ai_gateway import GatewayError
 from cf_ai_gateway.emulator import Emulator
 from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
+from ..fixtures import RECORDINGS
 from .conftest import API_KEY
 
-RECORDINGS = Path(
-    os.environ.get("CF_AIG_RECORDINGS")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "openai-recordings"
-)
 CASSETTES = RECORDINGS / "langchain-openai-cassettes"
 FIXTURES = RECORDINGS / "openai-python-fixtures"
-pytestmark = [
-    pytest.mark.skipif(not RECORDINGS.is_dir(), reason=f"no recordings at {RECORDINGS}"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:inspect"),
-]
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:inspect")
 QUESTION = [ChatMessage(role="user", content="Replay the recorded answer.")]
 
 
@@ -133,7 +125,7 @@ def expect_responses_sse(events: list[dict[str, Any]]) -> Expected:
 def recorded_replies() -> list[Any]:
     """One param per recorded reply: (api, kind, body, status)."""
     params = []
-    for path in sorted(CASSETTES.glob("*.json")) if CASSETTES.is_dir() else []:
+    for path in sorted(CASSETTES.glob("*.json")):
         for number, item in enumerate(json.loads(path.read_text())["interactions"]):
             api = "chat" if item["api"] == "chat.completions" else "responses"
             response = item["response"]
@@ -143,10 +135,10 @@ def recorded_replies() -> list[Any]:
                     api, kind, response["body"], response["status"], id=f"{path.stem}#{number}"
                 )
             )
-    for path in sorted((FIXTURES / "json").glob("*.json")) if FIXTURES.is_dir() else []:
+    for path in sorted((FIXTURES / "json").glob("*.json")):
         api = "responses" if path.name.startswith("responses") else "chat"
         params.append(pytest.param(api, "json", json.loads(path.read_text()), 200, id=path.stem))
-    for path in sorted((FIXTURES / "sse").glob("*.sse")) if FIXTURES.is_dir() else []:
+    for path in sorted((FIXTURES / "sse").glob("*.sse")):
         params.append(pytest.param("chat", "sse", path.read_text(), 200, id=path.stem))
     return params
 

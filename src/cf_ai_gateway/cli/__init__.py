@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     emulator.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0 picks a free one)")
     emulator.add_argument("--token", default=None,
-                          help="gateway token: makes the gateway authenticated (cf-aig-authorization)")
+                          help="gateway token of the authenticated gateway (default: a generated one)")
+    emulator.add_argument("--unauthenticated", action="store_true",
+                          help="serve an older, unauthenticated gateway (no cf-aig-authorization)")
     emulator.add_argument("--api-token", default=None, help="Cloudflare API token for the logs API and REST surface")
     emulator.add_argument("--api-key", default=None, help="the only provider key the emulated provider accepts")
     emulator.add_argument("--gateway", action="append", default=None, dest="gateways", metavar="ID",

@@ -1,7 +1,7 @@
 """``cf-ai-gateway emulator``: serve the local AI Gateway emulator in the foreground.
 
-Prints where it listens and the ``export`` lines that point the library at it, then serves until
-Ctrl-C (or SIGTERM).
+Prints where it listens and the ``export`` lines that point the library at it (an authenticated
+gateway's generated token included), then serves until Ctrl-C (or SIGTERM).
 """
 
 from __future__ import annotations
@@ -20,13 +20,18 @@ def run_emulator(args: argparse.Namespace) -> int:
     except ImportError as exc:
         err(f"error: {exc}")
         return 2
-    emulator = Emulator(token=args.token, api_token=args.api_token, api_key=args.api_key, gateways=args.gateways,
-                        rate_limit=args.rate_limit, cache_ttl=args.cache_ttl, account_id=args.account_id,
-                        host=args.host, port=args.port, log_level="warning")
+    unauthenticated = bool(getattr(args, "unauthenticated", False))
+    if unauthenticated and args.token is not None:
+        err("error: --token and --unauthenticated contradict each other (an unauthenticated gateway has no token)")
+        return 2
+    emulator = Emulator(authenticated=not unauthenticated, token=args.token, api_token=args.api_token,
+                        api_key=args.api_key, gateways=args.gateways, rate_limit=args.rate_limit,
+                        cache_ttl=args.cache_ttl, account_id=args.account_id, host=args.host, port=args.port,
+                        log_level="warning")
 
     def announce() -> None:
         out = sys.stdout
-        auth = "authenticated: send cf-aig-authorization" if args.token else "unauthenticated"
+        auth = "unauthenticated" if unauthenticated else "authenticated: send cf-aig-authorization"
         out.write(f"AI Gateway emulator listening on {emulator.root_url} ({auth})\n")
         out.write(f"  gateway API:  {emulator.base_url}/{{account}}/{{gateway}}/{{provider}}/chat/completions\n")
         out.write(f"  OpenAI SDK:   base_url={emulator.gateway_url()}\n")

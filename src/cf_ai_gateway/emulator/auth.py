@@ -3,8 +3,13 @@
 An authenticated gateway (a token is configured) requires ``cf-aig-authorization: Bearer <token>``;
 its failure is the gateway's own 401 with code 2009. Provider keys travel in ``Authorization``:
 with none, an authenticated gateway serves the request with a stored key (BYOK) and an
-unauthenticated one forwards it keyless, so the provider's own 401 comes back. The REST and logs
-APIs take a Cloudflare API token in ``Authorization`` and answer 10000 when it is wrong.
+unauthenticated one forwards it keyless, so the provider's own 401 comes back. The OpenAI provider
+page also shows a provider SDK whose API key is the Cloudflare token, with no
+``cf-aig-authorization`` ("With Stored Keys (BYOK) / Unified Billing",
+https://developers.cloudflare.com/ai-gateway/usage/providers/openai/): when ``cf-aig-authorization``
+is absent, ``Authorization: Bearer <gateway token>`` is taken as the gateway token and the stored
+key pays. With ``cf-aig-authorization`` present, ``Authorization`` is always the provider key. The
+REST and logs APIs take a Cloudflare API token in ``Authorization`` and answer 10000 when it is wrong.
 """
 
 from __future__ import annotations
@@ -28,11 +33,18 @@ def _same(left: str | None, right: str | None) -> bool:
     return left is not None and right is not None and hmac.compare_digest(left.encode(), right.encode())
 
 
+def sdk_form(headers: Mapping[str, str], token: str | None) -> bool:
+    """Whether the gateway token travels in ``Authorization`` (no ``cf-aig-authorization`` sent)."""
+    return token is not None and "cf-aig-authorization" not in headers and _same(
+        bearer(headers.get("authorization")), token
+    )
+
+
 def gateway_token_ok(headers: Mapping[str, str], token: str | None) -> bool:
     """Whether the request passes the gateway's own authentication."""
     if token is None:
         return True
-    return _same(bearer(headers.get("cf-aig-authorization")), token)
+    return _same(bearer(headers.get("cf-aig-authorization")), token) or sdk_form(headers, token)
 
 
 @dataclass(frozen=True)
@@ -43,10 +55,11 @@ class ProviderCredential:
     key: str | None = None
 
 
-def provider_credential(headers: Mapping[str, str], *, authenticated: bool, stored_keys: bool) -> ProviderCredential:
-    """The credential the provider call would use."""
+def provider_credential(headers: Mapping[str, str], *, token: str | None, stored_keys: bool) -> ProviderCredential:
+    """The credential the provider call would use on a gateway with gateway token ``token``."""
+    authenticated = token is not None
     key = bearer(headers.get("authorization"))
-    if key is not None:
+    if key is not None and not sdk_form(headers, token):
         return ProviderCredential("request", key)
     if authenticated and stored_keys:
         return ProviderCredential("stored")

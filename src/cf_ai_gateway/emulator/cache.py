@@ -1,17 +1,23 @@
-"""The gateway's response cache: opt-in per request, keyed on path and body, expired by TTL.
+"""The gateway's response cache: off by default, opted into per request or per gateway, bounded.
 
-Caching follows the documented headers. ``cf-aig-cache-ttl`` (seconds, 60 to one month) or
-``cf-aig-cache-key`` opt a request in; a key alone uses the gateway default TTL, else five
-minutes. ``cf-aig-skip-cache: true`` bypasses the cache. The key is the request path plus the raw
-body unless ``cf-aig-cache-key`` replaces it; metadata headers are never part of it. Only
-successful, non-streamed replies are stored. The deprecated ``cf-cache-ttl`` / ``cf-skip-cache``
-spellings still work, as they do on the real gateway.
+Caching follows https://developers.cloudflare.com/ai-gateway/features/caching/ ("Caching is
+disabled by default"). A request opts in with ``cf-aig-cache-key``; a gateway opts every request in
+with a default cache TTL. ``cf-aig-cache-ttl`` (seconds, 60 to one month) only sets the duration
+of a request that already uses caching: alone, it caches nothing. The TTL is the header's, else the
+gateway default, else five minutes. ``cf-aig-skip-cache: true`` bypasses the cache and
+``cf-aig-cache-ttl: 0`` turns it off for one request. The default key is SHA-256 over provider,
+endpoint, model, the provider's auth header and the raw body, so callers with different provider
+keys never share a reply; ``cf-aig-cache-key`` replaces it, and metadata headers are never part of
+it. Only successful, non-streamed replies are stored. The deprecated ``cf-cache-ttl`` /
+``cf-skip-cache`` spellings still work, as they do on the real gateway. The store keeps at most a
+configured number of entries and evicts the oldest first.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +25,7 @@ from typing import Any
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 30 * 24 * 3600
 KEY_ONLY_DEFAULT_TTL_SECONDS = 300
+DEFAULT_MAX_ENTRIES = 1_000
 
 
 @dataclass(frozen=True)
@@ -54,21 +61,24 @@ def parse_cache_directive(headers: Mapping[str, str], gateway_default_ttl: int |
         if ttl is not None and ttl <= 0:
             explicit_off, ttl = True, None
     default = gateway_default_ttl if gateway_default_ttl and gateway_default_ttl > 0 else None
-    enabled = not explicit_off and (ttl is not None or key is not None or default is not None)
+    enabled = not explicit_off and (key is not None or default is not None)
     effective = ttl or default or KEY_ONLY_DEFAULT_TTL_SECONDS
     effective = max(MIN_TTL_SECONDS, min(MAX_TTL_SECONDS, effective))
     return CacheDirective(enabled=enabled, skip=skip, ttl=effective, key=key)
 
 
-def cache_key(scope: str, path: str, body: bytes, custom_key: str | None) -> str:
-    """The lookup key: ``scope`` (account and gateway) plus the custom key, or path and body."""
+def cache_key(scope: str, custom_key: str | None, *, provider: str, endpoint: str, model: str | None,
+              provider_auth: str | None, body: bytes) -> str:
+    """The lookup key within ``scope`` (account and gateway): the custom key, else the documented parts."""
     digest = hashlib.sha256()
-    digest.update(scope.encode())
-    digest.update(b"\x00")
+    digest.update(scope.encode() + b"\x00")
     if custom_key is not None:
         digest.update(b"key\x00" + custom_key.encode())
-    else:
-        digest.update(b"req\x00" + path.encode() + b"\x00" + body)
+        return digest.hexdigest()
+    for part in (provider, endpoint, model or "", provider_auth or ""):
+        encoded = part.encode()
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+    digest.update(body)
     return digest.hexdigest()
 
 
@@ -85,11 +95,15 @@ class CachedReply:
 
 
 class ResponseCache:
-    """Thread-safe map of cache keys to replies, expired against the caller's clock."""
+    """Thread-safe map of cache keys to replies, expired against the caller's clock.
 
-    def __init__(self) -> None:
-        self._entries: dict[str, CachedReply] = {}
+    It holds at most ``max_entries`` replies; storing one more evicts the oldest stored.
+    """
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[str, CachedReply] = OrderedDict()
         self._lock = threading.Lock()
+        self.max_entries = max_entries
 
     def get(self, key: str, now: float) -> CachedReply | None:
         with self._lock:
@@ -103,7 +117,10 @@ class ResponseCache:
 
     def put(self, key: str, entry: CachedReply) -> None:
         with self._lock:
+            self._entries.pop(key, None)
             self._entries[key] = entry
+            while len(self._entries) > max(1, self.max_entries):
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

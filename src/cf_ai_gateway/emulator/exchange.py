@@ -1,7 +1,8 @@
 """One request through a gateway route: its identity headers, its answer, and its log entry.
 
 Every answer of a gateway route — success or failure — carries ``cf-aig-log-id``, an equal
-``cf-aig-request-id``, ``cf-aig-step: 0`` and the echoed ``cf-aig-event-id``; answers that reached
+``cf-aig-request-id``, ``cf-aig-step: 0`` and ``cf-aig-event-id`` (the caller's own, else the same
+UUIDv7 as the log id, as the gateway answers a single-step request since 2026-10-08); answers that reached
 the provider stage also carry ``cf-aig-cache-status``. :class:`Exchange` builds those answers and
 writes the log entry the way the gateway does (``cf-aig-collect-log`` and
 ``cf-aig-collect-log-payload`` respected, cost from ``cf-aig-custom-cost`` or a default price).
@@ -63,18 +64,18 @@ class Exchange:
     request_type: str = "chat"
     authenticated: bool = False
     byok: bool = False
+    generation: int = 0
 
     def __post_init__(self) -> None:
+        self.generation = self.state.generation
         self.created_at = self.state.clock.now()
-        self.log_id = ids.ulid(self.created_at)
+        self.log_id = ids.uuid7(self.created_at)
 
     # -- headers --
 
     def identity_headers(self, cache_status: str | None = None) -> dict[str, str]:
-        headers = {"cf-aig-log-id": self.log_id, "cf-aig-request-id": self.log_id, "cf-aig-step": "0"}
-        event_id = self.headers.get("cf-aig-event-id")
-        if event_id:
-            headers["cf-aig-event-id"] = event_id
+        headers = {"cf-aig-log-id": self.log_id, "cf-aig-request-id": self.log_id, "cf-aig-step": "0",
+                   "cf-aig-event-id": self.event_id}
         if cache_status:
             headers["cf-aig-cache-status"] = cache_status
         return headers
@@ -95,6 +96,8 @@ class Exchange:
     def write_log(self, outcome: Outcome) -> LogEntry | None:
         """Add the log entry for this exchange (unless logging is off for it)."""
         settings = self.state.settings
+        if self.generation != self.state.generation:
+            return None  # the emulator was reset while this request was in flight
         collect = self.headers.get("cf-aig-collect-log", "").strip().lower()
         if collect == "false" or (collect != "true" and not settings.collect_logs):
             return None
@@ -117,7 +120,7 @@ class Exchange:
             tokens_out=tokens_out,
             cost=cost,
             custom_cost=custom,
-            event_id=self.headers.get("cf-aig-event-id") or None,
+            event_id=self.event_id,
             metadata=parse_metadata(self.headers.get("cf-aig-metadata")),
             request_type=self.request_type,
             stream=outcome.stream,
@@ -135,6 +138,11 @@ class Exchange:
 
             export_gateway_span(settings.otel_exporter, entry, self.headers)
         return entry
+
+    @property
+    def event_id(self) -> str:
+        """The caller's ``cf-aig-event-id``, else the log id."""
+        return self.headers.get("cf-aig-event-id", "").strip() or self.log_id
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)

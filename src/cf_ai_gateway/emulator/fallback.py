@@ -31,18 +31,18 @@ def real_or_emulated(
 ) -> Iterator[dict[str, Any]]:
     """Yield ``{}`` for a gateway configured in the environment, else a started emulator's settings.
 
-    The settings fit ``Gateway`` and both adapters. With ``byok=True`` the emulator is an
-    authenticated gateway with stored keys, and the settings carry only its gateway token (no
-    provider key is sent). With ``feedback=True`` they also carry the Cloudflare API root and
-    token that ``Gateway.feedback`` needs (``Gateway`` only). The emulator stops on exit.
+    The emulator is an authenticated gateway (as every new Cloudflare gateway is) with a generated
+    token, and the settings fit ``Gateway`` and both adapters: the gateway token plus a
+    placeholder provider key, or with ``byok=True`` the gateway token only (the stored key pays).
+    With ``feedback=True`` they also carry the Cloudflare API root and token that
+    ``Gateway.feedback`` needs (``Gateway`` only). The emulator stops on exit.
     """
     if configured_in_environment():
         yield {}
         return
-    from .server import Emulator
+    from .server import PLACEHOLDER_PROVIDER_KEY, Emulator
 
-    token = "emulator-gateway-token" if byok else None
-    with Emulator(token=token) as emulator:
+    with Emulator() as emulator:
         if not quiet:
             print(
                 "(no gateway configured in the environment: using the local emulator at "
@@ -50,11 +50,15 @@ def real_or_emulated(
                 file=sys.stderr,
             )
         env = emulator.env()
-        settings: dict[str, Any] = {"account_id": emulator.account_id, "base_url": emulator.base_url}
+        settings: dict[str, Any] = {
+            "account_id": emulator.account_id,
+            "base_url": emulator.base_url,
+            "cf_aig_token": env["CF_AIG_TOKEN"],
+        }
         if feedback:
             settings.update(api_base_url=emulator.api_base_url, cf_api_token=env["CF_API_TOKEN"])
         if byok:
-            settings.update(cf_aig_token=token, auth_mode="byok")
+            settings["auth_mode"] = "byok"
         else:
-            settings["api_key"] = env["OPENAI_API_KEY"]
+            settings["api_key"] = PLACEHOLDER_PROVIDER_KEY
         yield settings

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_METADATA_ENTRIES = 5
+DEFAULT_MAX_LOGS = 1_000
 
 
 def parse_metadata(raw: str | None) -> dict[str, str | int | float | bool]:
@@ -116,26 +118,45 @@ class LogEntry:
 
 
 class LogStore:
-    """Thread-safe list of log entries, newest last."""
+    """Thread-safe log entries, oldest first, at most ``max_entries`` (the oldest are evicted first).
 
-    def __init__(self) -> None:
-        self._entries: list[LogEntry] = []
+    The real gateway keeps a bounded number of logs per gateway too and can delete the oldest
+    when full (``log_management_strategy: DELETE_OLDEST``).
+    """
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_LOGS) -> None:
+        self._entries: OrderedDict[str, LogEntry] = OrderedDict()
         self._lock = threading.Lock()
+        self.max_entries = max_entries
 
     def add(self, entry: LogEntry) -> None:
         with self._lock:
-            self._entries.append(entry)
+            self._entries.pop(entry.id, None)
+            self._entries[entry.id] = entry
+            self._trim()
+
+    def _trim(self) -> None:
+        while len(self._entries) > max(1, self.max_entries):
+            self._entries.popitem(last=False)
+
+    def set_limit(self, max_entries: int) -> None:
+        with self._lock:
+            self.max_entries = max_entries
+            self._trim()
+
+    def find(self, log_id: str) -> LogEntry | None:
+        with self._lock:
+            return self._entries.get(log_id)
 
     def get(self, account_id: str, gateway_id: str, log_id: str) -> LogEntry | None:
-        with self._lock:
-            for entry in self._entries:
-                if entry.id == log_id and entry.gateway_id == gateway_id and entry.account_id == account_id:
-                    return entry
+        entry = self.find(log_id)
+        if entry is not None and entry.gateway_id == gateway_id and entry.account_id == account_id:
+            return entry
         return None
 
     def snapshot(self) -> list[LogEntry]:
         with self._lock:
-            return list(self._entries)
+            return list(self._entries.values())
 
     def clear(self) -> None:
         with self._lock:
@@ -143,11 +164,13 @@ class LogStore:
 
     def remove(self, doomed: list[LogEntry]) -> int:
         """Delete these entries; returns how many were removed."""
-        ids = {id(entry) for entry in doomed}
+        removed = 0
         with self._lock:
-            before = len(self._entries)
-            self._entries = [e for e in self._entries if id(e) not in ids]
-            return before - len(self._entries)
+            for entry in doomed:
+                if self._entries.get(entry.id) is entry:
+                    del self._entries[entry.id]
+                    removed += 1
+        return removed
 
     def __len__(self) -> int:
         with self._lock:

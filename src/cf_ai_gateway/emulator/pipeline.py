@@ -126,7 +126,8 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
     # The cache: a hit is served before the rate limit and the provider.
     directive = parse_cache_directive(headers, settings.cache_ttl)
     cacheable = directive.enabled and not directive.skip and not stream
-    key = cache_key(f"{route.account}/{gateway}", path, raw_body, directive.key) if cacheable else ""
+    key = cache_key(f"{route.account}/{gateway}", directive.key, provider=ex.provider, endpoint=route.endpoint,
+                    model=ex.model, provider_auth=headers.get("authorization"), body=raw_body) if cacheable else ""
     if cacheable:
         hit = state.cache.get(key, state.clock.now())
         if hit is not None:
@@ -141,8 +142,7 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
 
     # The provider credential (the REST API bills through Unified Billing).
     if not rest:
-        credential = provider_credential(headers, authenticated=settings.token is not None,
-                                         stored_keys=settings.stored_keys)
+        credential = provider_credential(headers, token=settings.token, stored_keys=settings.stored_keys)
         if credential.source is None:
             status, error_body = envelopes.missing_key_error()
             return ex.answer(status, error_body, cache_status="MISS")

@@ -23,7 +23,7 @@ from .app import EmulatorApp
 from .envelopes import GATEWAY_CODES, REQUEST_TIMEOUT_CODE
 from .logs import LogEntry
 from .scripting import Fault, Reply
-from .state import DEFAULT_ACCOUNT_ID, EmulatorSettings, EmulatorState, RecordedRequest
+from .state import DEFAULT_ACCOUNT_ID, DEFAULT_MAX_ENTRIES, EmulatorSettings, EmulatorState, RecordedRequest
 from .streaming import install_log_filter
 
 PLACEHOLDER_PROVIDER_KEY = "sk-emulator-placeholder"
@@ -34,10 +34,14 @@ class Emulator:
     """A local AI Gateway. ``with Emulator() as emu:`` serves it on ``emu.base_url``.
 
     Args:
-        token: gateway token. When set the gateway is authenticated: ``cf-aig-authorization:
-            Bearer <token>`` is required (else 401, code 2009) and requests without a provider key
-            are served with a stored key (BYOK). When None the gateway is unauthenticated and a
-            request without a provider key gets the provider's own 401.
+        authenticated: whether the gateway requires its token, as every gateway created since
+            2026-11-03 does (the default). ``cf-aig-authorization: Bearer <token>`` is then
+            required (else 401, code 2009), and a request without a provider key is served with
+            a stored key (BYOK); the provider SDK form with the token as its API key works too.
+            ``authenticated=False`` is an older, unauthenticated gateway: no token, and a request
+            without a provider key gets the provider's own 401.
+        token: the gateway token of an authenticated gateway. When None, a random one is
+            generated; read it from :attr:`token` or :meth:`env`.
         api_token: Cloudflare API token required by the logs/feedback API and the REST surface
             (``Authorization: Bearer <api_token>``). When None, the logs API needs no token and the
             REST surface accepts ``token`` or any bearer token.
@@ -48,8 +52,9 @@ class Emulator:
         rate_limit: requests allowed per ``rate_limit_window`` seconds per gateway; more get 429,
             code 2003 (cache hits are exempt).
         rate_limit_window: the rate-limit window in seconds (fixed windows, aligned to the clock).
-        cache_ttl: the gateway's default cache TTL in seconds. When None (the default of a new
-            gateway), only requests that send ``cf-aig-cache-ttl`` or ``cf-aig-cache-key`` are cached.
+        cache_ttl: the gateway's default cache TTL in seconds, which turns caching on for every
+            request. When None (a new gateway: caching off), only requests that send
+            ``cf-aig-cache-key`` are cached (for ``cf-aig-cache-ttl`` seconds, else five minutes).
         stored_keys: whether an authenticated gateway has stored provider keys (BYOK).
         stored_key_aliases: the aliases of those keys; a ``cf-aig-byok-alias`` naming another gets
             400, code 2040.
@@ -60,6 +65,8 @@ class Emulator:
         otel_exporter: where the gateway exports its own span per logged request: an OTLP/HTTP
             JSON collector URL, an OpenTelemetry SDK ``SpanExporter``, or a callable receiving a
             :class:`~cf_ai_gateway.emulator.otel.GatewaySpan` (see :mod:`.otel`).
+        max_entries: the size of each store (recorded requests, logs, cache, stored responses);
+            the oldest entries are evicted first.
         account_id: the account id that :meth:`env` and :attr:`gateway_url` use (any is accepted).
         host, port: where to listen; port 0 picks a free port.
         clock: a zero-argument callable returning epoch seconds; defaults to ``time.time``.
@@ -70,6 +77,7 @@ class Emulator:
     def __init__(
         self,
         *,
+        authenticated: bool = True,
         token: str | None = None,
         api_token: str | None = None,
         api_key: str | None = None,
@@ -83,18 +91,19 @@ class Emulator:
         stream_chunks: int | None = None,
         logs_api: bool = True,
         otel_exporter: Any = None,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
         account_id: str = DEFAULT_ACCOUNT_ID,
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] | None = None,
         log_level: str = "warning",
     ) -> None:
-        settings = EmulatorSettings(
-            token=token, api_token=api_token, api_key=api_key,
+        settings = EmulatorSettings().replace(
+            authenticated=authenticated, token=token, api_token=api_token, api_key=api_key,
             gateways=frozenset(gateways) if gateways is not None else None,
             rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
-            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs, stream_chunks=stream_chunks,
-            logs_api=logs_api, otel_exporter=otel_exporter,
+            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs,
+            stream_chunks=stream_chunks, max_entries=max_entries, logs_api=logs_api, otel_exporter=otel_exporter,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)
@@ -112,6 +121,9 @@ class Emulator:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # No Nagle: a reply's head and body leave at once instead of waiting on a delayed ACK.
+        # Accepted sockets inherit it on Linux; asyncio also sets it on every TCP transport.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self._requested_port))
         except OSError:
@@ -224,8 +236,18 @@ class Emulator:
         """The provider-native base URL, e.g. for an OpenAI SDK ``base_url``."""
         return f"{self.base_url}/{self.account_id}/{gateway_id}/{provider}"
 
+    @property
+    def token(self) -> str | None:
+        """The gateway token (None for an unauthenticated gateway)."""
+        return self._state.settings.token
+
     def env(self, gateway_id: str | None = None) -> dict[str, str]:
-        """Environment variables that point the library (and its CLI) at this emulator."""
+        """Environment variables that point the library (and its CLI) at this emulator.
+
+        An authenticated gateway gets ``CF_AIG_TOKEN`` (and ``OPENAI_API_KEY`` only when
+        ``api_key`` is set: otherwise the stored key pays); an unauthenticated one gets a
+        provider key.
+        """
         settings = self._state.settings
         values = {
             "CF_ACCOUNT_ID": self.account_id,
@@ -264,7 +286,7 @@ class Emulator:
 
     def log(self, log_id: str) -> LogEntry | None:
         """The log entry with this id, if any."""
-        return next((entry for entry in self._state.logs.snapshot() if entry.id == log_id), None)
+        return self._state.logs.find(log_id)
 
     @property
     def errors(self) -> list[str]:
@@ -317,6 +339,7 @@ class Emulator:
     def configure(self, **settings: Any) -> None:
         """Change settings while serving (same names as the constructor's gateway settings).
 
+        ``authenticated=False`` drops the token; ``authenticated=True`` generates one if needed.
         :meth:`reset` restores the values the emulator was created with.
         """
         self._state.configure(**settings)

@@ -1,20 +1,24 @@
 """Everything the running emulator remembers, shared safely between the server thread and tests.
 
 :class:`EmulatorSettings` is the gateway's configuration (auth, known gateways, rate limit,
-default cache TTL, stored keys); it can be changed while serving and restored by a reset.
-:class:`EmulatorState` holds the settings plus the stores: recorded requests, logs, cache,
+default cache TTL, stored keys, store size); it can be changed while serving and restored by a
+reset. :class:`EmulatorState` holds the settings plus the stores: recorded requests, logs, cache,
 queued replies and faults, rate-limit windows, stored Responses (for ``previous_response_id``)
-and the prompts seen (for cached-token counts).
+and the prompts seen (for cached-token counts). Every store keeps at most
+``EmulatorSettings.max_entries`` items and evicts the oldest first, so a long-running emulator
+(a demo server, a load test) stays within bounded memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import ids
 from .cache import ResponseCache
 from .clock import Clock
 from .conversation import Turn
@@ -22,6 +26,13 @@ from .logs import LogStore
 from .scripting import ScriptQueue
 
 DEFAULT_ACCOUNT_ID = "emulator-account"
+DEFAULT_MAX_ENTRIES = 1_000
+GATEWAY_TOKEN_LENGTH = 40
+
+
+def generate_gateway_token() -> str:
+    """A fresh random gateway token (letters and digits, like Cloudflare's API tokens)."""
+    return ids.random_token(GATEWAY_TOKEN_LENGTH)
 
 
 @dataclass
@@ -41,11 +52,28 @@ class EmulatorSettings:
     stream_chunks: int | None = None
     logs_api: bool = True
     otel_exporter: Any = None
+    max_entries: int = DEFAULT_MAX_ENTRIES
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether the gateway requires its token (it does whenever a token is set)."""
+        return self.token is not None
 
     def replace(self, **changes: Any) -> EmulatorSettings:
+        if "authenticated" in changes:
+            authenticated = bool(changes.pop("authenticated"))
+            if not authenticated:
+                if changes.get("token") is not None:
+                    raise ValueError("an unauthenticated gateway has no token: drop token= or authenticated=False")
+                changes["token"] = None
+            elif changes.get("token") is None:
+                changes["token"] = self.token or generate_gateway_token()
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise TypeError(f"unknown emulator setting(s): {', '.join(sorted(unknown))}")
+        limit = changes.get("max_entries", self.max_entries)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"max_entries must be a positive integer, got {limit!r}")
         if "gateways" in changes and changes["gateways"] is not None:
             changes["gateways"] = frozenset(changes["gateways"])
         if "stored_key_aliases" in changes:
@@ -100,20 +128,33 @@ class EmulatorState:
         self.settings = settings
         self.account_id = account_id
         self.clock = Clock(clock)
-        self.logs = LogStore()
-        self.cache = ResponseCache()
+        self.logs = LogStore(settings.max_entries)
+        self.cache = ResponseCache(settings.max_entries)
         self.scripts = ScriptQueue()
         self.limiter = RateLimiter()
-        self._requests: list[RecordedRequest] = []
-        self._responses: dict[str, list[Turn]] = {}
-        self._prompts: set[str] = set()
+        self._requests: deque[RecordedRequest] = deque(maxlen=settings.max_entries)
+        self._responses: OrderedDict[str, list[Turn]] = OrderedDict()
+        self._prompts: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self.generation = 0  # bumped by reset: a request that began before it logs nothing
 
     # -- settings --
 
     def configure(self, **changes: Any) -> None:
         with self._lock:
             self.settings = self.settings.replace(**changes)
+            self._apply_limit()
+
+    def _apply_limit(self) -> None:
+        """Bound every store by ``settings.max_entries`` (the lock is held)."""
+        limit = self.settings.max_entries
+        if self._requests.maxlen != limit:
+            self._requests = deque(self._requests, maxlen=limit)
+        for store in (self._responses, self._prompts):
+            while len(store) > limit:
+                store.popitem(last=False)
+        self.logs.set_limit(limit)
+        self.cache.max_entries = limit
 
     # -- requests --
 
@@ -131,12 +172,17 @@ class EmulatorState:
         """Note a prompt; True when it was seen before."""
         with self._lock:
             seen = fingerprint in self._prompts
-            self._prompts.add(fingerprint)
+            self._prompts.pop(fingerprint, None)
+            self._prompts[fingerprint] = None
+            while len(self._prompts) > self.settings.max_entries:
+                self._prompts.popitem(last=False)
             return seen
 
     def store_response(self, response_id: str, turns: list[Turn]) -> None:
         with self._lock:
             self._responses[response_id] = turns
+            while len(self._responses) > self.settings.max_entries:
+                self._responses.popitem(last=False)
 
     def stored_response(self, response_id: str) -> list[Turn] | None:
         with self._lock:
@@ -148,10 +194,12 @@ class EmulatorState:
     def reset(self) -> None:
         """Forget everything and restore the settings the emulator was created with."""
         with self._lock:
+            self.generation += 1
             self.settings = self._initial
             self._requests.clear()
             self._responses.clear()
             self._prompts.clear()
+            self._apply_limit()
         self.logs.clear()
         self.cache.clear()
         self.scripts.clear()

@@ -13,6 +13,7 @@ from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.wire._common import TOOL_CHOICE_MODES, bad_part, content_text, put
 from cf_ai_gateway.wire.types import (
     AudioPart,
+    BuiltInToolChoice,
     ContentPart,
     FilePart,
     FunctionTool,
@@ -133,7 +134,9 @@ def tool(tool: Tool) -> dict[str, Any]:
 
 
 def tool_choice(choice: Any) -> Any:
-    """A tool choice: a mode, ``"any"`` as ``"required"``, or a function name to force."""
+    """A tool choice: a mode, ``"any"`` as ``"required"``, a function name or a built-in tool."""
+    if isinstance(choice, BuiltInToolChoice):
+        return choice.to_dict()
     if not isinstance(choice, str):
         return choice  # an endpoint-native dict passes through
     if choice in TOOL_CHOICE_MODES:

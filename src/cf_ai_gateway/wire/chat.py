@@ -25,6 +25,7 @@ from cf_ai_gateway.wire._common import (
 )
 from cf_ai_gateway.wire.types import (
     AudioPart,
+    BuiltInToolChoice,
     ChatDelta,
     ChatRequest,
     ChatResult,
@@ -35,9 +36,11 @@ from cf_ai_gateway.wire.types import (
     ImagePart,
     Message,
     TextPart,
+    TokenLogprob,
     Tool,
     ToolCall,
     ToolCallChunk,
+    TopLogprob,
     Usage,
 )
 
@@ -175,6 +178,8 @@ def _tool(tool: Tool) -> dict[str, Any]:
 
 
 def _tool_choice(choice: Any) -> Any:
+    if isinstance(choice, BuiltInToolChoice):
+        return choice.to_dict()
     if not isinstance(choice, str):
         return choice  # an endpoint-native dict passes through
     if choice in TOOL_CHOICE_MODES:
@@ -237,12 +242,45 @@ def parse_result(body: dict[str, Any]) -> ChatResult:
     )
 
 
-def _token_logprobs(logprobs: Any) -> list[dict[str, Any]] | None:
-    """The per-token log probabilities of a choice (its ``logprobs.content``), if any."""
+def _token_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
+    """The per-token log probabilities of a choice (its ``logprobs.content``), if any.
+
+    Entries without a string ``token`` and a numeric ``logprob`` are left out.
+    """
     if type(logprobs) is not dict:
         return None
     content = logprobs.get("content")
-    return content if isinstance(content, list) else None
+    if not isinstance(content, list):
+        return None
+    tokens = []
+    for entry in content:
+        token = _logprob_fields(entry)
+        if token is not None:
+            tops = entry.get("top_logprobs")
+            alternatives = [
+                TopLogprob(*fields)
+                for fields in map(_logprob_fields, tops if isinstance(tops, list) else ())
+                if fields is not None
+            ]
+            tokens.append(TokenLogprob(*token, top_logprobs=alternatives))
+    return tokens
+
+
+def _logprob_fields(entry: Any) -> tuple[str, float, list[int] | None] | None:
+    """``(token, logprob, bytes)`` of one logprob entry, or None when it is malformed."""
+    if type(entry) is not dict:
+        return None
+    token, logprob, raw_bytes = entry.get("token"), entry.get("logprob"), entry.get("bytes")
+    if not isinstance(token, str) or type(logprob) not in (int, float):
+        return None
+    assert isinstance(logprob, (int, float))
+    try:
+        value = float(logprob)
+    except OverflowError:  # an integer too large for a float
+        return None
+    if not (isinstance(raw_bytes, list) and all(type(b) is int for b in raw_bytes)):
+        raw_bytes = None
+    return token, value, raw_bytes
 
 
 def _first_choice(choices: Any) -> dict[str, Any]:
@@ -341,7 +379,7 @@ class StreamHandler:
         self._created: int | None = None
         self._system_fingerprint: str | None = None
         self._service_tier: str | None = None
-        self._logprobs: list[dict[str, Any]] | None = None
+        self._logprobs: list[TokenLogprob] | None = None
         self._started = False
         self._done = False
 
@@ -371,7 +409,7 @@ class StreamHandler:
         chunks: list[ToolCallChunk] | None = None
         finish: FinishReason | None = None
         usage: Usage | None = None
-        logprobs: list[dict[str, Any]] | None = None
+        logprobs: list[TokenLogprob] | None = None
         choices = event.get("choices")
         raw_usage = event.get("usage")
         if raw_usage is not None:
@@ -465,18 +503,21 @@ class StreamHandler:
             chunks.append(ToolCallChunk(index=index, id=call_id, name=name, arguments=arguments))
         return chunks
 
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls streamed so far, arguments as far as they arrived, in call order."""
+        calls = []
+        for index, parts in enumerate(self._calls):
+            if len(parts.arguments) > 1:
+                parts.arguments[:] = ["".join(parts.arguments)]
+            arguments = parts.arguments[0] if parts.arguments else ""
+            calls.append(ToolCall(parts.id or f"call_{index}", parts.name or "", arguments))
+        return calls
+
     def result(self) -> ChatResult:
         """Everything streamed so far, as one :class:`ChatResult`."""
         return ChatResult(
             text="".join(self._text),
-            tool_calls=[
-                ToolCall(
-                    id=parts.id or f"call_{index}",
-                    name=parts.name or "",
-                    arguments="".join(parts.arguments),
-                )
-                for index, parts in enumerate(self._calls)
-            ],
+            tool_calls=self.tool_calls(),
             refusal="".join(self._refusal) or None,
             reasoning="".join(self._reasoning) or None,
             usage=self._usage,

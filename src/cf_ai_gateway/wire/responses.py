@@ -438,17 +438,20 @@ class StreamHandler:
 
     # -- result --
 
+    def tool_calls(self) -> list[ToolCall]:
+        """The function calls streamed so far, arguments as far as they arrived, in call order."""
+        calls = []
+        for index, parts in enumerate(self._calls):
+            if len(parts.arguments) > 1:
+                parts.arguments[:] = ["".join(parts.arguments)]
+            arguments = parts.arguments[0] if parts.arguments else ""
+            call_id = parts.call_id or parts.item_id or f"call_{index}"
+            calls.append(ToolCall(call_id, parts.name or "", arguments, parts.item_id))
+        return calls
+
     def result(self) -> ChatResult:
         """The accumulated :class:`ChatResult` (from the final ``response`` when one came)."""
-        streamed_calls = [
-            ToolCall(
-                id=parts.call_id or parts.item_id or f"call_{index}",
-                name=parts.name or "",
-                arguments="".join(parts.arguments),
-                item_id=parts.item_id,
-            )
-            for index, parts in enumerate(self._calls)
-        ]
+        streamed_calls = self.tool_calls()
         final = self._final
         if final is None:
             status = self._status

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from cf_ai_gateway.info import GatewayInfo
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
@@ -152,8 +155,26 @@ class FunctionTool:
 # ``{"type": "web_search"}`` pass through unchanged).
 Tool = FunctionTool | dict[str, Any]
 
-# ``"auto" | "none" | "required"``, or a function name to force that one tool.
-ToolChoice = str
+@dataclass(slots=True)
+class BuiltInToolChoice:
+    """A tool choice that is not a function: a built-in tool, an MCP tool, ``allowed_tools``.
+
+    ``type`` is the endpoint's tool type (``"web_search"``, ``"file_search"``, ``"mcp"``, ...)
+    and ``fields`` the rest of its choice object (``{"server_label": ...}`` for MCP). Both
+    endpoints receive ``{"type": type, **fields}``.
+    """
+
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form, ``{"type": ..., **fields}``."""
+        return {**self.fields, "type": self.type}
+
+
+# ``"auto" | "none" | "required"``, a function name to force that one tool, or a built-in
+# tool (:class:`BuiltInToolChoice`).
+ToolChoice = str | BuiltInToolChoice
 
 
 @dataclass(slots=True)
@@ -173,7 +194,7 @@ class ChatRequest:
 
     ``extra_body`` is merged last into the wire body, so it can set any endpoint field.
     ``tool_choice`` names a function to force it; ``"required"`` and ``"any"`` both force some
-    tool. The Responses-only fields are ignored on ``chat/completions``.
+    tool; a :class:`BuiltInToolChoice` forces a built-in tool. The Responses-only fields are ignored on ``chat/completions``.
     """
 
     model: str
@@ -206,6 +227,38 @@ class ChatRequest:
 
 
 @dataclass(slots=True)
+class TopLogprob:
+    """One alternative token at a position, with its log probability."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OpenAI ``top_logprobs`` entry."""
+        return {"token": self.token, "logprob": self.logprob, "bytes": self.bytes}
+
+
+@dataclass(slots=True)
+class TokenLogprob:
+    """The log probability of one generated token and its most likely alternatives."""
+
+    token: str
+    logprob: float
+    bytes: list[int] | None = None
+    top_logprobs: list[TopLogprob] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The OpenAI ``logprobs.content`` entry."""
+        return {
+            "token": self.token,
+            "logprob": self.logprob,
+            "bytes": self.bytes,
+            "top_logprobs": [top.to_dict() for top in self.top_logprobs],
+        }
+
+
+@dataclass(slots=True)
 class Usage:
     """Token counts. ``cached_tokens`` and ``reasoning_tokens`` are parts of input and output."""
 
@@ -224,7 +277,9 @@ class ChatResult:
     ``finish_reason`` uses the chat vocabulary on both endpoints (an ``incomplete`` Responses
     reply for ``max_output_tokens`` is ``"length"``); ``status`` keeps the Responses status.
     ``reasoning`` is the readable reasoning summary text; ``reasoning_items`` are the raw
-    Responses reasoning items to send back on the next turn. ``raw`` is the parsed reply body.
+    Responses reasoning items to send back on the next turn. ``logprobs`` holds one
+    :class:`TokenLogprob` per generated token when they were asked for (chat endpoint).
+    ``raw`` is the parsed reply body.
     ``info`` is the :class:`~cf_ai_gateway.GatewayInfo` of the HTTP response.
     """
 
@@ -241,10 +296,10 @@ class ChatResult:
     created: int | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
-    logprobs: list[dict[str, Any]] | None = None
+    logprobs: list[TokenLogprob] | None = None
     output_items: list[dict[str, Any]] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
-    info: Any = None  # GatewayInfo; typed loosely to keep this module free of imports
+    info: GatewayInfo | None = None
 
 
 @dataclass(slots=True)
@@ -263,5 +318,5 @@ class ChatDelta:
     finish_reason: FinishReason | None = None
     model: str | None = None
     id: str | None = None
-    logprobs: list[dict[str, Any]] | None = None
+    logprobs: list[TokenLogprob] | None = None
     event: dict[str, Any] | None = None

@@ -31,11 +31,12 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from cf_ai_gateway import ConfigurationError, Gateway
 from cf_ai_gateway.config import DEFAULT_BASE_URL
+from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 from cf_ai_gateway.wire.types import ChatRequest
 
 from .convert import result_to_chat_response
 from .metadata import llm_metadata
-from .request import LLM_REQUEST_FIELDS, CallSettings, build_request
+from .request import LLM_REQUEST_FIELDS, build_request
 from .settings import (
     CONNECTION_FIELDS,
     SECRET_FIELDS,
@@ -335,7 +336,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     def _request(
         self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[ChatRequest, CallSettings]:
+    ) -> tuple[ChatRequest, CallOptions]:
         defaults = {name: getattr(self, name) for name in LLM_REQUEST_FIELDS}
         return build_request(
             self.model, messages, defaults, self.additional_kwargs, self.built_in_tools, kwargs
@@ -353,9 +354,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         result = self.gateway.chat(
             request,
             api=self.api,
-            options=call.options,
-            timeout=call.timeout,
-            extra_headers=call.extra_headers,
+            **call.kwargs(),
         )
         return result_to_chat_response(result)
 
@@ -369,9 +368,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         result = await self.gateway.achat(
             request,
             api=self.api,
-            options=call.options,
-            timeout=call.timeout,
-            extra_headers=call.extra_headers,
+            **call.kwargs(),
         )
         return result_to_chat_response(result)
 

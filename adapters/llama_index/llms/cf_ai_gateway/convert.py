@@ -11,8 +11,7 @@ here does I/O or parses endpoint JSON.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llama_index.core.base.llms.types import (
@@ -33,6 +32,7 @@ from llama_index.core.base.llms.types import (
 from pydantic import BaseModel
 
 from cf_ai_gateway.errors import ConfigurationError
+from cf_ai_gateway.wire.inbound import read_tool_calls
 from cf_ai_gateway.wire.types import (
     AudioPart,
     ChatResult,
@@ -41,11 +41,9 @@ from cf_ai_gateway.wire.types import (
     FunctionTool,
     ImagePart,
     Message,
-    ResponseFormat,
     Role,
     TextPart,
-    Tool,
-    ToolCall,
+    TokenLogprob,
     Usage,
 )
 
@@ -57,13 +55,10 @@ _Model = TypeVar("_Model", bound=BaseModel)
 __all__ = [
     "ToolCallDict",
     "message_from_result",
-    "response_format_from",
     "result_to_chat_response",
     "to_neutral_messages",
     "token_logprobs",
     "tool_call_dict",
-    "tool_choice_from",
-    "tools_from",
     "usage_kwargs",
 ]
 
@@ -153,32 +148,6 @@ def tool_call_dict(call_id: str | None, name: str, arguments: str) -> ToolCallDi
 # -- LlamaIndex -> neutral ---------------------------------------------------------------------
 
 
-def _arguments_text(arguments: Any) -> str:
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
-
-
-def _legacy_tool_call(call: Any) -> ToolCall | None:
-    """A tool call from ``additional_kwargs["tool_calls"]``: a dict or an OpenAI object."""
-    if isinstance(call, Mapping):
-        function = call.get("function") or {}
-        name = function.get("name") if isinstance(function, Mapping) else None
-        arguments = function.get("arguments") if isinstance(function, Mapping) else None
-        call_id = call.get("id") or call.get("call_id")
-    else:
-        function = getattr(call, "function", None)
-        name = getattr(function, "name", None) if function is not None else None
-        name = name or getattr(call, "name", None)
-        arguments = getattr(function, "arguments", None) if function is not None else None
-        if arguments is None:
-            arguments = getattr(call, "arguments", None)
-        call_id = getattr(call, "id", None) or getattr(call, "call_id", None)
-    if not name:
-        return None
-    return ToolCall(id=str(call_id or ""), name=str(name), arguments=_arguments_text(arguments))
-
-
 def _image_part(block: ImageBlock) -> ImagePart:
     if block.url is not None and not block.image and not block.path:
         return ImagePart(url=str(block.url), detail=block.detail)
@@ -236,20 +205,14 @@ def to_neutral_message(message: ChatMessage) -> Message:
     parts: list[ContentPart] = []
     texts: list[str] = []
     only_text = True
-    tool_calls: list[ToolCall] = []
+    call_blocks: list[ToolCallBlock] = []
     reasoning_items: list[dict[str, Any]] = []
     for block in message.blocks:
         if isinstance(block, TextBlock):
             texts.append(block.text)
             parts.append(TextPart(text=block.text))
         elif isinstance(block, ToolCallBlock):
-            tool_calls.append(
-                ToolCall(
-                    id=block.tool_call_id or "",
-                    name=block.tool_name,
-                    arguments=_arguments_text(block.tool_kwargs),
-                )
-            )
+            call_blocks.append(block)
         elif isinstance(block, ThinkingBlock):
             items = block.additional_information.get(REASONING_ITEMS_KEY)
             if isinstance(items, list):
@@ -274,14 +237,15 @@ def to_neutral_message(message: ChatMessage) -> Message:
             raise ValueError(f"unsupported content block {type(block).__name__}")
 
     extra = message.additional_kwargs
+    tool_calls = read_tool_calls(
+        {"id": b.tool_call_id, "function": {"name": b.tool_name, "arguments": b.tool_kwargs}}
+        for b in call_blocks
+    )
     if not tool_calls and role == "assistant" and extra.get("tool_calls"):
-        for call in extra["tool_calls"]:
-            converted = _legacy_tool_call(call)
-            if converted is not None:
-                tool_calls.append(converted)
+        tool_calls = read_tool_calls(extra["tool_calls"])
 
     content: str | list[ContentPart] | None
-    if only_text or role != "user":
+    if only_text or role not in ("user", "tool"):
         content = "\n".join(texts) if texts else ""
         if not content and role == "assistant" and tool_calls:
             content = None
@@ -304,37 +268,6 @@ def to_neutral_messages(messages: Sequence[ChatMessage]) -> list[Message]:
     return [to_neutral_message(message) for message in messages]
 
 
-def _function_tool_from_dict(spec: Mapping[str, Any]) -> Tool:
-    """A dict tool spec: OpenAI chat format, Responses format, or a built-in tool (kept raw)."""
-    if spec.get("type") == "function":
-        body = spec.get("function") if isinstance(spec.get("function"), Mapping) else spec
-        assert isinstance(body, Mapping)
-        name = body.get("name")
-        if isinstance(name, str) and name:
-            return FunctionTool(
-                name=name,
-                description=body.get("description"),
-                parameters=dict(body.get("parameters") or {"type": "object", "properties": {}}),
-                strict=body.get("strict"),
-            )
-    return dict(spec)
-
-
-def tools_from(tools: Iterable[Any]) -> list[Tool]:
-    """Neutral tools from per-call ``tools``: neutral tools, dict specs or LlamaIndex tools."""
-    out: list[Tool] = []
-    for tool in tools:
-        if isinstance(tool, FunctionTool):
-            out.append(tool)
-        elif isinstance(tool, Mapping):
-            out.append(_function_tool_from_dict(tool))
-        elif hasattr(tool, "metadata") and hasattr(tool.metadata, "to_openai_tool"):
-            out.append(llama_tool_to_neutral(tool, strict=False))
-        else:
-            raise ValueError(f"unsupported tool {type(tool).__name__}")
-    return out
-
-
 def llama_tool_to_neutral(tool: BaseTool, *, strict: bool) -> FunctionTool:
     """A LlamaIndex tool as a neutral function tool (strict schemas when asked)."""
     from .schema import strict_json_schema
@@ -349,43 +282,6 @@ def llama_tool_to_neutral(tool: BaseTool, *, strict: bool) -> FunctionTool:
         parameters=parameters,
         strict=True if strict else None,
     )
-
-
-def tool_choice_from(choice: Any) -> str | None:
-    """A neutral tool choice from ``"auto"``/``"none"``/``"required"``, a name or an OpenAI dict."""
-    if choice is None or isinstance(choice, str):
-        return choice
-    if isinstance(choice, Mapping):
-        function = choice.get("function")
-        if isinstance(function, Mapping) and function.get("name"):
-            return str(function["name"])
-        if choice.get("name"):
-            return str(choice["name"])
-        if choice.get("type") in ("auto", "none", "required"):
-            return str(choice["type"])
-    raise ValueError(f"unsupported tool_choice {choice!r}")
-
-
-def response_format_from(value: Any) -> ResponseFormat | None:
-    """A neutral response format from an OpenAI-style dict (chat or Responses shape)."""
-    if value is None or isinstance(value, ResponseFormat):
-        return value
-    if not isinstance(value, Mapping):
-        raise ValueError("response_format must be a dict such as {'type': 'json_object'}")
-    kind = value.get("type")
-    if kind == "json_schema":
-        spec = value.get("json_schema") if isinstance(value.get("json_schema"), Mapping) else value
-        assert isinstance(spec, Mapping)
-        return ResponseFormat(
-            type="json_schema",
-            name=spec.get("name"),
-            schema=spec.get("schema"),
-            strict=spec.get("strict"),
-            description=spec.get("description"),
-        )
-    if kind in ("json_object", "text"):
-        return ResponseFormat(type=kind)
-    raise ValueError(f"unsupported response_format type {kind!r}")
 
 
 # -- neutral -> LlamaIndex ---------------------------------------------------------------------
@@ -405,30 +301,21 @@ def usage_kwargs(usage: Usage | None) -> dict[str, int]:
     }
 
 
-def token_logprobs(entries: Sequence[Any] | None) -> list[list[LogProb]]:
+def token_logprobs(tokens: Sequence[TokenLogprob] | None) -> list[list[LogProb]]:
     """The chat endpoint's per-token log probabilities as LlamaIndex ``LogProb`` lists.
 
     As ``llama_index.llms.openai`` maps them: one list per token, holding that token's
     ``top_logprobs`` alternatives; tokens without alternatives (``top_logprobs`` not asked for)
     are left out.
     """
-    out: list[list[LogProb]] = []
-    for entry in entries or ():
-        tops = entry.get("top_logprobs") if isinstance(entry, Mapping) else None
-        if not tops:
-            continue
-        out.append(
-            [
-                new_logprob(
-                    token=str(top.get("token") or ""),
-                    logprob=float(top.get("logprob") or 0.0),
-                    bytes=list(top.get("bytes") or ()),
-                )
-                for top in tops
-                if isinstance(top, Mapping)
-            ]
-        )
-    return out
+    return [
+        [
+            new_logprob(token=top.token, logprob=top.logprob, bytes=top.bytes or [])
+            for top in token.top_logprobs
+        ]
+        for token in tokens or ()
+        if token.top_logprobs
+    ]
 
 
 def message_from_result(result: ChatResult) -> ChatMessage:

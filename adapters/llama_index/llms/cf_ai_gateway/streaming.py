@@ -13,7 +13,7 @@ usage, finish reason and gateway info, as LlamaIndex's own OpenAI class ends its
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import (
@@ -25,7 +25,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from cf_ai_gateway.wire.types import ChatDelta, ChatRequest, ChatResult, ToolCallChunk
+from cf_ai_gateway.wire.types import ChatDelta, ChatRequest, ChatResult, ToolCall
 
 from .convert import (
     REASONING_ITEMS_KEY,
@@ -40,8 +40,7 @@ from .convert import (
 
 if TYPE_CHECKING:
     from cf_ai_gateway import Gateway
-
-    from .request import CallSettings
+    from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 
 __all__ = [
     "ChatStreamState",
@@ -60,23 +59,20 @@ _new_tool_call = model_builder(ToolCallBlock)
 _new_thinking = model_builder(ThinkingBlock)
 
 
-class _Call:
-    __slots__ = ("arguments", "call_id", "item_id", "name")
-
-    def __init__(self) -> None:
-        self.call_id: str | None = None
-        self.name: str | None = None
-        self.item_id: str | None = None
-        self.arguments = ""
-
-
 class StreamState:
-    """What both chat and completion streams accumulate."""
+    """What both chat and completion streams accumulate.
 
-    __slots__ = ("content", "finish", "gateway", "logprobs", "reasoning", "usage")
+    ``tool_calls`` reads the stream's running tool calls (the wire stream handler's
+    ``tool_calls``); the state keeps no tool-call accumulator of its own.
+    """
 
-    def __init__(self, gateway: dict[str, Any]) -> None:
+    __slots__ = ("content", "finish", "gateway", "logprobs", "reasoning", "tool_calls", "usage")
+
+    def __init__(
+        self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]] = list
+    ) -> None:
         self.gateway = gateway
+        self.tool_calls = tool_calls
         self.content = ""
         self.reasoning = ""
         self.finish: dict[str, Any] | None = None
@@ -135,35 +131,24 @@ def _raw_for(delta: ChatDelta, final: ChatResult | None) -> Any:
 class ChatStreamState(StreamState):
     """Accumulates one chat stream; :meth:`response` turns a delta into a ``ChatResponse``."""
 
-    __slots__ = ("call_blocks", "call_dicts", "calls", "reasoning_items", "refusal")
+    __slots__ = ("call_blocks", "call_dicts", "reasoning_items", "refusal")
 
-    def __init__(self, gateway: dict[str, Any]) -> None:
-        super().__init__(gateway)
+    def __init__(
+        self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]] = list
+    ) -> None:
+        super().__init__(gateway, tool_calls)
         self.refusal = ""
-        self.calls: list[_Call] = []
         self.call_blocks: list[ToolCallBlock] = []
         self.call_dicts: list[Any] = []
         self.reasoning_items: list[dict[str, Any]] | None = None
 
-    def _add_chunks(self, chunks: list[ToolCallChunk]) -> None:
-        calls = self.calls
-        for chunk in chunks:
-            while chunk.index >= len(calls):
-                calls.append(_Call())
-            call = calls[chunk.index]
-            if chunk.id:
-                call.call_id = chunk.id
-            if chunk.name:
-                call.name = chunk.name
-            if chunk.item_id:
-                call.item_id = chunk.item_id
-            if chunk.arguments:
-                call.arguments += chunk.arguments
+    def _set_calls(self, calls: list[ToolCall]) -> None:
+        """Rebuild the tool-call blocks and dicts from the calls so far."""
         self.call_blocks = [
-            _new_tool_call(tool_call_id=c.call_id, tool_name=c.name or "", tool_kwargs=c.arguments)
+            _new_tool_call(tool_call_id=c.id, tool_name=c.name, tool_kwargs=c.arguments)
             for c in calls
         ]
-        self.call_dicts = [tool_call_dict(c.call_id, c.name or "", c.arguments) for c in calls]
+        self.call_dicts = [tool_call_dict(c.id, c.name, c.arguments) for c in calls]
 
     def response(self, delta: ChatDelta, final: ChatResult | None = None) -> ChatResponse | None:
         """The ``ChatResponse`` for one delta, or None when the delta carries nothing.
@@ -181,7 +166,7 @@ class ChatStreamState(StreamState):
         if delta.refusal:
             self.refusal += delta.refusal
         if delta.tool_call_chunks:
-            self._add_chunks(delta.tool_call_chunks)
+            self._set_calls(self.tool_calls())
         elif not (
             text
             or delta.reasoning
@@ -193,14 +178,9 @@ class ChatStreamState(StreamState):
         if final is not None:
             if final.reasoning_items:
                 self.reasoning_items = final.reasoning_items
-            if final.tool_calls and not self.calls:
+            if final.tool_calls and not self.call_blocks:
                 # Calls that only the final reply object carried.
-                self._add_chunks(
-                    [
-                        ToolCallChunk(index=i, id=c.id, name=c.name, arguments=c.arguments)
-                        for i, c in enumerate(final.tool_calls)
-                    ]
-                )
+                self._set_calls(final.tool_calls)
         blocks: list[Any] = []
         if self.reasoning or self.reasoning_items:
             info = {REASONING_ITEMS_KEY: self.reasoning_items} if self.reasoning_items else {}
@@ -211,7 +191,7 @@ class ChatStreamState(StreamState):
             )
         blocks.append(_new_text(text=self.content))
         message_kwargs: dict[str, Any] = {}
-        if self.calls:
+        if self.call_blocks:
             blocks.extend(self.call_blocks)
             message_kwargs["tool_calls"] = list(self.call_dicts)
         if self.refusal:
@@ -263,7 +243,7 @@ def stream_responses(
     gateway: Gateway,
     api: Any,
     request: ChatRequest,
-    call: CallSettings,
+    call: CallOptions,
     state_type: type[StreamState],
 ) -> Generator[Any, None, None]:
     """Stream one call; ``state_type`` turns each delta into a chat or completion chunk.
@@ -274,11 +254,9 @@ def stream_responses(
     with gateway.chat_stream(
         request,
         api=api,
-        options=call.options,
-        timeout=call.timeout,
-        extra_headers=call.extra_headers,
+        **call.kwargs(),
     ) as stream:
-        respond = state_type(stream.info.to_dict()).response
+        respond = state_type(stream.info.to_dict(), stream.handler.tool_calls).response
         held = None  # a closing chunk, yielded once no later closing chunk replaces it
         for delta in stream:
             final = (
@@ -304,18 +282,16 @@ async def astream_responses(
     gateway: Gateway,
     api: Any,
     request: ChatRequest,
-    call: CallSettings,
+    call: CallOptions,
     state_type: type[StreamState],
 ) -> AsyncGenerator[Any, None]:
     """Async twin of :func:`stream_responses`."""
     async with gateway.achat_stream(
         request,
         api=api,
-        options=call.options,
-        timeout=call.timeout,
-        extra_headers=call.extra_headers,
+        **call.kwargs(),
     ) as stream:
-        respond = state_type(stream.info.to_dict()).response
+        respond = state_type(stream.info.to_dict(), stream.handler.tool_calls).response
         held = None  # a closing chunk, yielded once no later closing chunk replaces it
         async for delta in stream:
             final = (

@@ -17,6 +17,8 @@ from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageR
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from cf_ai_gateway.wire.inbound import read_tool_calls
+
 from .convert import llama_tool_to_neutral
 
 if TYPE_CHECKING:
@@ -79,26 +81,6 @@ def _parse_arguments(arguments: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _legacy_selection(call: Any) -> ToolSelection | None:
-    if isinstance(call, Mapping):
-        function = call.get("function")
-        if not isinstance(function, Mapping):
-            return None
-        call_id, name, arguments = call.get("id"), function.get("name"), function.get("arguments")
-    else:
-        function = getattr(call, "function", None)
-        if function is None:
-            return None
-        call_id = getattr(call, "id", None)
-        name = getattr(function, "name", None)
-        arguments = getattr(function, "arguments", None)
-    if not name:
-        return None
-    return ToolSelection(
-        tool_id=str(call_id or ""), tool_name=str(name), tool_kwargs=_parse_arguments(arguments)
-    )
-
-
 def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list[ToolSelection]:
     """The tool calls of a response as ``ToolSelection`` objects."""
     message = response.message
@@ -112,10 +94,12 @@ def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list
         if isinstance(block, ToolCallBlock)
     ]
     if not selections:
-        for call in message.additional_kwargs.get("tool_calls") or ():
-            selection = _legacy_selection(call)
-            if selection is not None:
-                selections.append(selection)
+        selections = [
+            ToolSelection(
+                tool_id=call.id, tool_name=call.name, tool_kwargs=_parse_arguments(call.arguments)
+            )
+            for call in read_tool_calls(message.additional_kwargs.get("tool_calls") or ())
+        ]
     if not selections and error_on_no_tool_call:
         raise ValueError("Expected at least one tool call, but got 0 tool calls.")
     return selections

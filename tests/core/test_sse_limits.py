@@ -1,0 +1,85 @@
+"""The SSE decoder is exact however the bytes are cut, and bounded: an event past the
+configured size limit is a ``StreamError``, not a buffer that grows until memory runs out."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cf_ai_gateway import ConfigurationError, Gateway, StreamError
+from cf_ai_gateway.sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder, SSEError
+
+from .conftest import API_KEY
+from .testserver import Reply, TestServer, sse
+
+
+def test_default_limit_is_16_mib() -> None:
+    assert DEFAULT_MAX_EVENT_SIZE == 16 * 1024 * 1024
+    assert Gateway(account_id="a", api_key=API_KEY).transport.max_event_size == DEFAULT_MAX_EVENT_SIZE
+
+
+def test_a_stream_without_newlines_stops_at_the_limit() -> None:
+    decoder = SSEDecoder()
+    piece = b"x" * 65536
+    with pytest.raises(SSEError, match="max_event_size"):
+        for _ in range(20 * 16):  # 20 MiB, no newline
+            decoder.feed(piece)
+
+
+def test_one_large_complete_event_over_the_limit() -> None:
+    with pytest.raises(SSEError, match="max_event_size"):
+        SSEDecoder(max_event_size=100).feed(b"data: " + b"y" * 200 + b"\n\n")
+
+
+def test_event_over_the_limit_is_a_stream_error(make_gateway: Any, server: TestServer) -> None:
+    big = {"text": "z" * 5000}
+    server.queue(Reply(chunks=sse({"a": 1}, big), headers={"cf-aig-log-id": "BIG"}))
+    got = []
+    with pytest.raises(StreamError, match="max_event_size") as err:
+        for event in make_gateway(max_event_size=4096).stream("chat/completions", {}):
+            got.append(event)
+    assert got == [{"a": 1}] and err.value.log_id == "BIG"
+
+
+async def test_async_event_over_the_limit_is_a_stream_error(make_gateway: Any, server: TestServer) -> None:
+    server.queue(Reply(chunks=[b"data: " + b"q" * 3000]))
+    gw = make_gateway(max_event_size=1024)
+    with pytest.raises(StreamError, match="max_event_size"):
+        async for _ in gw.astream("chat/completions", {}):
+            pass
+    await gw.aclose()
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "16"])
+def test_bad_max_event_size_is_refused(value: Any) -> None:
+    with pytest.raises(ConfigurationError, match="max_event_size"):
+        Gateway(account_id="a", api_key=API_KEY, max_event_size=value)
+
+
+_EVENT = st.dictionaries(st.text(max_size=5), st.text(max_size=20), max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    events=st.lists(_EVENT, max_size=6),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+)
+def test_any_cut_of_the_bytes_decodes_the_same(events: list[Any], newline: str, cuts: list[int]) -> None:
+    text = "".join(
+        f": comment{newline}event: x{newline}data: {json.dumps(e, ensure_ascii=False)}{newline}{newline}"
+        for e in events
+    )
+    raw = text.encode()
+    points = sorted({min(c, len(raw)) for c in cuts} | {0, len(raw)})
+    decoder = SSEDecoder(max_event_size=1 << 20)
+    out: list[str] = []
+    for start, end in itertools.pairwise(points):
+        out += decoder.feed(raw[start:end])
+    out += decoder.flush()
+    assert [json.loads(d) for d in out] == events
