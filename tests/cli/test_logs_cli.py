@@ -25,7 +25,7 @@ SECRET_KEY = "sk-logs-cli-secret-0123456789"
 def ask(emulator: Emulator, text: str = "hello", **options: Any) -> str:
     env = emulator.env()
     with Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
-                 api_key=env["OPENAI_API_KEY"], max_retries=0) as gw:
+                 api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"), max_retries=0) as gw:
         model = options.pop("model", "gpt-4o-mini")
         raw = gw.create("chat/completions", {"model": model, "messages": [{"role": "user", "content": text}]},
                         options=options or None)
@@ -52,8 +52,8 @@ def test_list_prints_a_table_newest_first(emulator: Emulator, capsys: pytest.Cap
 
 def test_list_filters(emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     plain = ask(emulator, "plain", metadata={"team": "blue"})
-    ask(emulator, "cache", cache_ttl=60)
-    hit = ask(emulator, "cache", cache_ttl=60)
+    ask(emulator, "cache", cache_ttl=60, cache_key="logs-test")
+    hit = ask(emulator, "cache", cache_ttl=60, cache_key="logs-test")
     emulator.fault(500)
     with pytest.raises(Exception):  # noqa: B017
         ask(emulator, "boom")

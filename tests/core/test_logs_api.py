@@ -38,7 +38,7 @@ def gateway(emu: Emulator, **kwargs: Any) -> Gateway:
     env = emu.env()
     kwargs.setdefault("gateway_options", None)
     return Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
-                   api_key=env["OPENAI_API_KEY"], cf_api_token=env["CF_API_TOKEN"],
+                   api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"), cf_api_token=env["CF_API_TOKEN"],
                    api_base_url=env["CF_API_BASE_URL"], max_retries=0, **kwargs)
 
 
@@ -118,8 +118,8 @@ def test_model_provider_event_and_metadata_filters(gw: Gateway) -> None:
 
 
 def test_success_and_cached_filters(gw: Gateway, emulator: Emulator) -> None:
-    ok = ask(gw, "cache me", cache_ttl=60)
-    hit = ask(gw, "cache me", cache_ttl=60)
+    ok = ask(gw, "cache me", cache_ttl=60, cache_key="logs-test")
+    hit = ask(gw, "cache me", cache_ttl=60, cache_key="logs-test")
     emulator.fault(500, code=None)
     with pytest.raises(GatewayError) as failed:
         ask(gw, "boom")
@@ -243,7 +243,7 @@ def test_logs_need_the_cloudflare_api_token(emulator: Emulator, monkeypatch: pyt
     monkeypatch.delenv("CF_API_TOKEN", raising=False)
     env = emulator.env()
     gw = Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
-                 api_key=env["OPENAI_API_KEY"], api_base_url=env["CF_API_BASE_URL"])
+                 api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"), api_base_url=env["CF_API_BASE_URL"])
     with pytest.raises(ConfigurationError, match="CF_API_TOKEN"):
         list(gw.logs.list())
     assert emulator.requests == []

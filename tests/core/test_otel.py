@@ -55,7 +55,7 @@ def gateway(emu: Emulator, **kwargs: Any) -> Gateway:
     env = emu.env()
     kwargs.setdefault("max_retries", 0)
     return Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"],
-                   api_key=env["OPENAI_API_KEY"], **kwargs)
+                   api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"), **kwargs)
 
 
 def client_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
@@ -271,7 +271,7 @@ def test_langchain_calls_are_traced(instrumented: InMemorySpanExporter, emulator
 
     env = emulator.env()
     model = ChatCloudflareAIGateway(model="gpt-4o-mini", account_id=env["CF_ACCOUNT_ID"],
-                                    base_url=env["CF_AIG_BASE_URL"], api_key=env["OPENAI_API_KEY"])
+                                    base_url=env["CF_AIG_BASE_URL"], api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"))
     with APP.start_as_current_span("chain") as app:
         message = model.invoke("What is Cloudflare?")
         streamed = list(model.stream("What is Cloudflare?"))
@@ -287,7 +287,7 @@ def test_llamaindex_calls_are_traced(instrumented: InMemorySpanExporter, emulato
 
     env = emulator.env()
     llm = CloudflareAIGatewayLLM(model="gpt-4o-mini", account_id=env["CF_ACCOUNT_ID"],
-                                 base_url=env["CF_AIG_BASE_URL"], api_key=env["OPENAI_API_KEY"])
+                                 base_url=env["CF_AIG_BASE_URL"], api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"))
     with APP.start_as_current_span("query"):
         llm.chat([ChatMessage(role="user", content="What is Cloudflare?")])
         list(llm.stream_chat([ChatMessage(role="user", content="What is Cloudflare?")]))

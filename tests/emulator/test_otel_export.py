@@ -22,10 +22,17 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 
 
+def auth(emu: Emulator) -> dict[str, str]:
+    env = emu.env()
+    if "CF_AIG_TOKEN" in env:
+        return {"cf-aig-authorization": f"Bearer {env['CF_AIG_TOKEN']}"}
+    return {"authorization": f"Bearer {env['OPENAI_API_KEY']}"}
+
+
 def post(emu: Emulator, headers: dict[str, str] | None = None, **body: Any) -> httpx.Response:
     payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is Cloudflare?"}], **body}
     return httpx.post(f"{emu.gateway_url()}/chat/completions", json=payload,
-                      headers={"authorization": "Bearer sk-test-0123456789", **(headers or {})}, timeout=30)
+                      headers={**auth(emu), **(headers or {})}, timeout=30)
 
 
 @pytest.fixture
@@ -82,7 +89,7 @@ def test_failed_requests_and_streams_export_spans(collected: tuple[Emulator, lis
     assert post(emu).status_code == 500
     with httpx.stream("POST", f"{emu.gateway_url()}/chat/completions", timeout=30,
                       json={"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "x"}]},
-                      headers={"authorization": "Bearer sk-test-0123456789"}) as response:
+                      headers=auth(emu)) as response:
         response.read()
     assert [s.ok for s in spans] == [False, True]
 

@@ -34,7 +34,7 @@ class Collector(BaseTracer):
 def model(_clean_env: None, emulator: Any) -> ChatCloudflareAIGateway:
     env = emulator.env()
     return ChatCloudflareAIGateway(model="gpt-4o-mini", account_id=env["CF_ACCOUNT_ID"],
-                                   base_url=env["CF_AIG_BASE_URL"], api_key=env["OPENAI_API_KEY"],
+                                   base_url=env["CF_AIG_BASE_URL"], api_key=env.get("OPENAI_API_KEY"), cf_aig_token=env.get("CF_AIG_TOKEN"),
                                    gateway_options={"event_id": "ev-lc"})
 
 

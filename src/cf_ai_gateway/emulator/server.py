@@ -23,7 +23,13 @@ from .app import EmulatorApp
 from .envelopes import GATEWAY_CODES, REQUEST_TIMEOUT_CODE
 from .logs import LogEntry
 from .scripting import Fault, Reply
-from .state import DEFAULT_ACCOUNT_ID, DEFAULT_MAX_ENTRIES, EmulatorSettings, EmulatorState, RecordedRequest
+from .state import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_MAX_ENTRIES,
+    EmulatorSettings,
+    EmulatorState,
+    RecordedRequest,
+)
 from .streaming import install_log_filter
 
 PLACEHOLDER_PROVIDER_KEY = "sk-emulator-placeholder"
