@@ -206,6 +206,9 @@ class Logs:
         direction: str = "desc",
         per_page: int = 20,
         limit: int | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        order_by_direction: str | None = None,
     ) -> Iterator[LogPage]:
         """The pages of a listing (see :meth:`list` for the arguments), fetched as iterated."""
         query = self._query(
@@ -223,9 +226,11 @@ class Logs:
             filters=filters,
             search=search,
             order_by=order_by,
-            direction=direction,
+            direction=order_by_direction or direction,
             per_page=per_page,
             limit=limit,
+            start_date=start_date,
+            end_date=end_date,
         )
         return self._iter_pages(query)
 
@@ -264,6 +269,9 @@ class Logs:
         direction: str = "desc",
         per_page: int = 20,
         limit: int | None = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        order_by_direction: str | None = None,
     ) -> Iterator[GatewayLog]:
         """Iterate log entries, newest first by default, fetching pages as needed.
 
@@ -292,9 +300,11 @@ class Logs:
             filters=filters,
             search=search,
             order_by=order_by,
-            direction=direction,
+            direction=order_by_direction or direction,
             per_page=per_page,
             limit=limit,
+            start_date=start_date,
+            end_date=end_date,
         )
         return (entry for page in pages for entry in page)
 
@@ -528,6 +538,8 @@ _LIST_DEFAULTS: dict[str, Any] = {
 }
 _FILTER_ARGS = frozenset(
     {
+        "start_date",
+        "end_date",
         "model",
         "provider",
         "success",
@@ -545,6 +557,10 @@ _FILTER_ARGS = frozenset(
 
 
 def _list_defaults(query: dict[str, Any]) -> dict[str, Any]:
+    query = dict(query)
+    if query.get("order_by_direction") is not None:
+        query["direction"] = query.pop("order_by_direction")
+    query.pop("order_by_direction", None)
     unknown = set(query) - _FILTER_ARGS - set(_LIST_DEFAULTS)
     if unknown:
         raise ConfigurationError(f"unknown logs argument(s): {', '.join(sorted(unknown))}")

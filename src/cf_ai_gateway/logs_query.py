@@ -162,6 +162,12 @@ def _flag(value: Any, arg: str) -> bool:
     return value
 
 
+def _alias(value: Any, alias: Any, name: str, alias_name: str) -> Any:
+    if value is not None and alias is not None:
+        raise ConfigurationError(f"give {name} or {alias_name}, not both")
+    return alias if value is None else value
+
+
 def build_filters(
     *,
     model: str | Sequence[str] | None = None,
@@ -176,8 +182,15 @@ def build_filters(
     min_cost: float | None = None,
     max_cost: float | None = None,
     filters: Sequence[LogFilter | Mapping[str, Any]] | None = None,
+    start_date: Any = None,
+    end_date: Any = None,
 ) -> list[LogFilter]:
-    """The ``filters`` items that the keyword arguments describe (all must match)."""
+    """The ``filters`` items that the keyword arguments describe (all must match).
+
+    ``start_date`` / ``end_date`` (the API's own names) are aliases of ``since`` / ``until``.
+    """
+    since = _alias(since, start_date, "since", "start_date")
+    until = _alias(until, end_date, "until", "end_date")
     out: list[LogFilter] = []
     if model is not None:
         out.append(LogFilter("model", "eq", tuple(_texts(model, "model"))))

@@ -88,6 +88,17 @@ def test_pages_carry_result_info_and_limit_stops_early(gw: Gateway, emulator: Em
 def test_ascending_order(gw: Gateway) -> None:
     ids = [ask(gw, f"q{i}") for i in range(3)]
     assert [e.id for e in gw.logs.list(direction="asc")] == ids
+    assert [e.id for e in gw.logs.list(order_by_direction="asc")] == ids
+
+
+def test_the_apis_own_date_names_are_accepted(gw: Gateway) -> None:
+    log_id = ask(gw, "dated")
+    created = gw.logs.get(log_id).created_at
+    assert created is not None
+    assert [e.id for e in gw.logs.list(start_date=created - dt.timedelta(seconds=5))] == [log_id]
+    assert list(gw.logs.list(end_date=created - dt.timedelta(seconds=5))) == []
+    with pytest.raises(ConfigurationError, match="since or start_date"):
+        gw.logs.list(since=created, start_date=created)
 
 
 def test_filters_are_sent_as_the_documented_json_array(gw: Gateway, emulator: Emulator) -> None:

@@ -39,7 +39,10 @@ class GatewayInfoCollector(BaseEventHandler):
         return "GatewayInfoCollector"
 
     def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        if not isinstance(event, (LLMChatEndEvent, LLMCompletionEndEvent)) or event.response is None:
+        if (
+            not isinstance(event, (LLMChatEndEvent, LLMCompletionEndEvent))
+            or event.response is None
+        ):
             return
         gateway = event.response.additional_kwargs.get("gateway")
         if isinstance(gateway, dict) and gateway:
