@@ -156,3 +156,15 @@ def test_logs_list_with_the_in_process_emulator() -> None:
     assert result.returncode == 0, result.stderr
     assert "LOG ID" in result.stdout and "gpt-4o-mini" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_logs_need_only_the_account_and_the_api_token(emulator: Emulator, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    log_id = ask(emulator)
+    for name in ("OPENAI_API_KEY", "CF_AIG_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, error = cli(capsys, "logs", "list")
+    assert code == 0 and log_id in out, error
+    monkeypatch.delenv("CF_API_TOKEN")
+    code, out, error = cli(capsys, "logs", "list")
+    assert code == 2 and "CF_API_TOKEN" in error and out == ""
