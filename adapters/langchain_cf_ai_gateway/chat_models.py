@@ -115,6 +115,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
     """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
+    tracing: bool = False
+    """Open an OpenTelemetry span per call (``cf_ai_gateway.otel``; ``otel.instrument()``
+    traces every model instead)."""
     http_client: Any | None = Field(default=None, exclude=True)
     """Optional ``httpx.Client`` to send sync requests with (proxies, custom TLS)."""
     http_async_client: Any | None = Field(default=None, exclude=True)
@@ -254,6 +257,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
             extra["timeout"] = self.timeout
         if self.max_retries is not None:
             extra["max_retries"] = self.max_retries
+        if self.tracing:
+            extra["tracing"] = True
         return Gateway(
             config=self._config or self._resolve_config(),
             gateway_options=self.gateway_options,

@@ -293,3 +293,18 @@ def test_llamaindex_calls_are_traced(instrumented: InMemorySpanExporter, emulato
         list(llm.stream_chat([ChatMessage(role="user", content="What is Cloudflare?")]))
     found = client_spans(instrumented)
     assert len(found) == 2 and all(dict(s.attributes or {})["gen_ai.request.model"] == "gpt-4o-mini" for s in found)
+
+
+def test_adapters_trace_one_model_with_tracing_true(spans: InMemorySpanExporter, emulator: Emulator) -> None:
+    from llama_index.core.llms import ChatMessage
+    from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
+
+    from langchain_cf_ai_gateway import ChatCloudflareAIGateway
+
+    env = emulator.env()
+    where = {"account_id": env["CF_ACCOUNT_ID"], "base_url": env["CF_AIG_BASE_URL"],
+             "api_key": env.get("OPENAI_API_KEY"), "cf_aig_token": env.get("CF_AIG_TOKEN")}
+    ChatCloudflareAIGateway(model="gpt-4o-mini", tracing=True, **where).invoke("hi")
+    ChatCloudflareAIGateway(model="gpt-4o-mini", **where).invoke("hi")
+    CloudflareAIGatewayLLM(model="gpt-4o-mini", tracing=True, **where).chat([ChatMessage(role="user", content="hi")])
+    assert len(client_spans(spans)) == 2

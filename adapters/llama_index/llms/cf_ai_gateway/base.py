@@ -149,6 +149,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     max_retries: int = Field(
         default=2, description="Retries after the first attempt (in the core)."
     )
+    tracing: bool = Field(
+        default=False, description="Open an OpenTelemetry span per call (cf_ai_gateway.otel)."
+    )
     context_window: int | None = Field(default=None, description="Context window override.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request-body fields for every call."
@@ -201,6 +204,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
+            tracing=kwargs.get("tracing", False),
             **env,
         )
         config = gateway.config
@@ -297,6 +301,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            tracing=self.tracing,
         )
 
     @property
