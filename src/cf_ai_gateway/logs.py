@@ -43,6 +43,8 @@ from .logs_query import (
     check_count,
     check_order,
     encode_filters,
+    filter_arguments,
+    list_arguments,
     parse_log,
     parse_page,
 )
@@ -186,53 +188,10 @@ class Logs:
         result, info = read_envelope(response)
         return parse_page(result, info, page, query.per_page, response.status_code)
 
-    def pages(
-        self,
-        *,
-        model: str | Sequence[str] | None = None,
-        provider: str | Sequence[str] | None = None,
-        success: bool | None = None,
-        cached: bool | None = None,
-        feedback: int | None = None,
-        event_id: str | None = None,
-        metadata: Mapping[str, Scalar] | None = None,
-        since: Any = None,
-        until: Any = None,
-        min_cost: float | None = None,
-        max_cost: float | None = None,
-        filters: Sequence[LogFilter | Mapping[str, Any]] | None = None,
-        search: str | None = None,
-        order_by: str = "created_at",
-        direction: str = "desc",
-        per_page: int = 20,
-        limit: int | None = None,
-        start_date: Any = None,
-        end_date: Any = None,
-        order_by_direction: str | None = None,
-    ) -> Iterator[LogPage]:
-        """The pages of a listing (see :meth:`list` for the arguments), fetched as iterated."""
-        query = self._query(
-            model=model,
-            provider=provider,
-            success=success,
-            cached=cached,
-            feedback=feedback,
-            event_id=event_id,
-            metadata=metadata,
-            since=since,
-            until=until,
-            min_cost=min_cost,
-            max_cost=max_cost,
-            filters=filters,
-            search=search,
-            order_by=order_by,
-            direction=order_by_direction or direction,
-            per_page=per_page,
-            limit=limit,
-            start_date=start_date,
-            end_date=end_date,
-        )
-        return self._iter_pages(query)
+    def pages(self, **query: Any) -> Iterator[LogPage]:
+        """The pages of a listing (same arguments as :meth:`list`), each with its API
+        ``result_info`` (counts and statistics), fetched as iterated."""
+        return self._iter_pages(self._query(**list_arguments(query)))
 
     def _iter_pages(self, query: _ListQuery) -> Iterator[LogPage]:
         page_number, seen = 1, 0
@@ -284,33 +243,16 @@ class Logs:
         full-text search. ``order_by`` is ``created_at``, ``provider``, ``model``,
         ``model_type``, ``success`` or ``cached``; ``direction`` ``"asc"`` or ``"desc"``.
         ``per_page`` (1 to 50) sets the page size; ``limit`` stops after that many entries.
+        The API's own names ``start_date``, ``end_date`` and ``order_by_direction`` work too.
         """
-        pages = self.pages(
-            model=model,
-            provider=provider,
-            success=success,
-            cached=cached,
-            feedback=feedback,
-            event_id=event_id,
-            metadata=metadata,
-            since=since,
-            until=until,
-            min_cost=min_cost,
-            max_cost=max_cost,
-            filters=filters,
-            search=search,
-            order_by=order_by,
-            direction=order_by_direction or direction,
-            per_page=per_page,
-            limit=limit,
-            start_date=start_date,
-            end_date=end_date,
-        )
+        arguments = {name: value for name, value in locals().items() if name != "self"}
+        query = self._query(**list_arguments(arguments))
+        pages = self._iter_pages(query)
         return (entry for page in pages for entry in page)
 
     def apages(self, **query: Any) -> AsyncIterator[LogPage]:
         """Async twin of :meth:`pages` (same keyword arguments)."""
-        return self._aiter_pages(self._query(**_list_defaults(query)))
+        return self._aiter_pages(self._query(**list_arguments(query)))
 
     async def _aiter_pages(self, query: _ListQuery) -> AsyncIterator[LogPage]:
         page_number, seen = 1, 0
@@ -381,7 +323,7 @@ class Logs:
         are deleted, in ``order_by`` / ``direction`` order. Returns the API's ``success``.
         """
         call = self._delete_call(
-            build_filters(filters=filters, **_filter_only(filter_args)),
+            build_filters(filters=filters, **filter_arguments(filter_args)),
             everything,
             limit,
             order_by,
@@ -401,7 +343,7 @@ class Logs:
     ) -> bool:
         """Async twin of :meth:`delete`."""
         call = self._delete_call(
-            build_filters(filters=filters, **_filter_only(filter_args)),
+            build_filters(filters=filters, **filter_arguments(filter_args)),
             everything,
             limit,
             order_by,
@@ -527,51 +469,6 @@ class Logs:
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
         return parse_log(raw)
-
-
-_LIST_DEFAULTS: dict[str, Any] = {
-    "order_by": "created_at",
-    "direction": "desc",
-    "per_page": 20,
-    "limit": None,
-    "search": None,
-}
-_FILTER_ARGS = frozenset(
-    {
-        "start_date",
-        "end_date",
-        "model",
-        "provider",
-        "success",
-        "cached",
-        "feedback",
-        "event_id",
-        "metadata",
-        "since",
-        "until",
-        "min_cost",
-        "max_cost",
-        "filters",
-    }
-)
-
-
-def _list_defaults(query: dict[str, Any]) -> dict[str, Any]:
-    query = dict(query)
-    if query.get("order_by_direction") is not None:
-        query["direction"] = query.pop("order_by_direction")
-    query.pop("order_by_direction", None)
-    unknown = set(query) - _FILTER_ARGS - set(_LIST_DEFAULTS)
-    if unknown:
-        raise ConfigurationError(f"unknown logs argument(s): {', '.join(sorted(unknown))}")
-    return {**_LIST_DEFAULTS, **query}
-
-
-def _filter_only(args: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(args) - _FILTER_ARGS
-    if unknown:
-        raise ConfigurationError(f"unknown delete() argument(s): {', '.join(sorted(unknown))}")
-    return args
 
 
 def _trimmed(page: LogPage, keep: int) -> LogPage:

@@ -28,6 +28,8 @@ __all__ = [
     "LogFilter",
     "LogPage",
     "build_filters",
+    "filter_arguments",
+    "list_arguments",
     "parse_log",
     "parse_page",
 ]
@@ -257,6 +259,53 @@ def check_count(value: Any, arg: str, maximum: int | None = None) -> int:
         bound = f" up to {maximum}" if maximum is not None else ""
         raise ConfigurationError(f"{arg} must be a positive integer{bound}; got {value!r}")
     return value
+
+
+_LIST_DEFAULTS: dict[str, Any] = {
+    "order_by": "created_at",
+    "direction": "desc",
+    "per_page": 20,
+    "limit": None,
+    "search": None,
+}
+_FILTER_ARGS = frozenset(
+    {
+        "start_date",
+        "end_date",
+        "model",
+        "provider",
+        "success",
+        "cached",
+        "feedback",
+        "event_id",
+        "metadata",
+        "since",
+        "until",
+        "min_cost",
+        "max_cost",
+        "filters",
+    }
+)
+
+
+def list_arguments(query: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of a listing, with their defaults; unknown names are refused."""
+    query = dict(query)
+    if query.get("order_by_direction") is not None:
+        query["direction"] = query.pop("order_by_direction")
+    query.pop("order_by_direction", None)
+    unknown = set(query) - _FILTER_ARGS - set(_LIST_DEFAULTS)
+    if unknown:
+        raise ConfigurationError(f"unknown logs argument(s): {', '.join(sorted(unknown))}")
+    return {**_LIST_DEFAULTS, **query}
+
+
+def filter_arguments(args: dict[str, Any]) -> dict[str, Any]:
+    """The keyword filters of a delete; unknown names are refused."""
+    unknown = set(args) - _FILTER_ARGS
+    if unknown:
+        raise ConfigurationError(f"unknown delete() argument(s): {', '.join(sorted(unknown))}")
+    return args
 
 
 # --- entries and pages ----------------------------------------------------------------------

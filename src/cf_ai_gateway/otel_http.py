@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import otel
+from . import otel_attributes as attributes
 from .streams import TERMINAL_EVENTS
 
 if TYPE_CHECKING:
@@ -68,17 +69,17 @@ class _Exchange:
         if not self.span.is_recording():
             return
         body = _request_body(request)
-        attrs = otel.request_attributes(
-            config, str(request.url), otel.operation_name(self.endpoint), body
+        attrs = attributes.request_attributes(
+            config, str(request.url), attributes.operation_name(self.endpoint), body
         )
-        self.span.update_name(otel.span_name(attrs))
+        self.span.update_name(attributes.span_name(attrs))
         self.span.set_attributes(attrs)
         if capture:
-            otel.set_input(self.span, body)
-        request.headers.update(otel.propagation_headers(self.span))
+            attributes.set_input(self.span, body)
+        request.headers.update(attributes.propagation_headers(self.span))
 
     def fail(self, exc: BaseException) -> None:
-        otel._safely(otel.set_error, self.span, exc)
+        otel._safely(attributes.set_error, self.span, exc)
         self.span.end()
 
     def on_response(self, response: httpx.Response) -> None:
@@ -87,7 +88,7 @@ class _Exchange:
         self._status = response.status_code
         self._headers = response.headers
         otel._safely(
-            lambda: otel.set_info(
+            lambda: attributes.set_info(
                 self.span, GatewayInfo.from_headers(response.headers, response.status_code)
             )
         )
@@ -135,7 +136,7 @@ class _Exchange:
         if self._status >= 400:
             from .errors import error_from_response
 
-            otel.set_error(
+            attributes.set_error(
                 self.span, error_from_response(self._status, self._headers, bytes(self._body))
             )
             return
@@ -143,7 +144,7 @@ class _Exchange:
             body = json.loads(bytes(self._body)) if self._body else None
         except (ValueError, RecursionError):
             return
-        otel.set_result(self.span, self.endpoint, body, self.capture)
+        attributes.set_result(self.span, self.endpoint, body, self.capture)
 
 
 class _ObservedStream(httpx.SyncByteStream):
