@@ -194,19 +194,13 @@ class Logs:
         return self._iter_pages(self._query(**list_arguments(query)))
 
     def _iter_pages(self, query: _ListQuery) -> Iterator[LogPage]:
-        page_number, seen = 1, 0
+        paging = _Paging(query)
         while True:
-            page = self._read_page(
-                self._send(self._page_call(query, page_number)), query, page_number
-            )
-            if query.limit is not None and seen + len(page.entries) >= query.limit:
-                yield _trimmed(page, query.limit - seen)
-                return
-            seen += len(page.entries)
+            response = self._send(self._page_call(query, paging.number))
+            page, last = paging.take(self._read_page(response, query, paging.number))
             yield page
-            if page.is_last:
+            if last:
                 return
-            page_number += 1
 
     def list(
         self,
@@ -255,18 +249,13 @@ class Logs:
         return self._aiter_pages(self._query(**list_arguments(query)))
 
     async def _aiter_pages(self, query: _ListQuery) -> AsyncIterator[LogPage]:
-        page_number, seen = 1, 0
+        paging = _Paging(query)
         while True:
-            response = await self._asend(self._page_call(query, page_number))
-            page = self._read_page(response, query, page_number)
-            if query.limit is not None and seen + len(page.entries) >= query.limit:
-                yield _trimmed(page, query.limit - seen)
-                return
-            seen += len(page.entries)
+            response = await self._asend(self._page_call(query, paging.number))
+            page, last = paging.take(self._read_page(response, query, paging.number))
             yield page
-            if page.is_last:
+            if last:
                 return
-            page_number += 1
 
     def alist(self, **query: Any) -> AsyncIterator[GatewayLog]:
         """Async twin of :meth:`list` (same keyword arguments): ``async for entry in ...``."""
@@ -471,8 +460,34 @@ class Logs:
         return parse_log(raw)
 
 
-def _trimmed(page: LogPage, keep: int) -> LogPage:
-    return LogPage(page.entries[:keep], page.page, page.per_page, page.total_count, page.info)
+class _Paging:
+    """Where a listing is: the next page number, the entries seen, the ``limit``."""
+
+    def __init__(self, query: _ListQuery) -> None:
+        self.query = query
+        self.number = 1
+        self.count = 0
+        self.ids: set[str] = set()
+
+    def take(self, page: LogPage) -> tuple[LogPage, bool]:
+        """The page to yield and whether it ends the listing."""
+        fresh = [entry for entry in page.entries if entry.id not in self.ids]
+        if page.entries and not fresh:
+            raise StreamError(
+                f"the logs API answered page {page.page} with entries of earlier pages only; "
+                "the listing would not end"
+            )
+        self.ids.update(entry.id for entry in page.entries)
+        limit = self.query.limit
+        if limit is not None and self.count + len(page.entries) >= limit:
+            keep = limit - self.count
+            trimmed = LogPage(
+                page.entries[:keep], page.page, page.per_page, page.total_count, page.info
+            )
+            return trimmed, True
+        self.count += len(page.entries)
+        self.number += 1
+        return page, page.is_last
 
 
 def _entry(response: httpx.Response) -> GatewayLog:

@@ -371,3 +371,12 @@ def test_build_filters_checks_any_input(kwargs: dict[str, Any]) -> None:
     except ConfigurationError:
         return
     json.dumps([f.to_api() for f in filters], allow_nan=False)
+
+
+def test_a_server_repeating_a_full_page_does_not_page_forever(wire_gw: Gateway, server: TestServer) -> None:
+    entries = [{"id": f"01JADMCQQQBWH3NXZ5GCRN98D{i}"} for i in range(2)]
+    for _ in range(3):
+        server.queue(Reply(body={"success": True, "result": entries, "result_info": {}}))
+    with pytest.raises(StreamError, match="would not end"):
+        list(wire_gw.logs.list(per_page=2))
+    assert len(server.requests) == 2
