@@ -119,6 +119,8 @@ def uninstrument() -> None:
             for name in _TRACED_METHODS:
                 setattr(Gateway, name, _originals[name])
             _settings.enabled = False
+        _settings.tracer = None  # clients built with tracing=True use the global provider again
+        _settings.capture_content = False
 
 
 def is_instrumented() -> bool:
