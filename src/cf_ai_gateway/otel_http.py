@@ -58,6 +58,7 @@ class _Exchange:
 
         self.endpoint = _endpoint(request.url.path)
         self.capture = capture
+        self._secrets = config.secrets()
         self.span: Span = otel._tracer().start_span("chat", kind=SpanKind.CLIENT)
         self.observer: otel._StreamObserver | None = None
         self._body = bytearray()
@@ -137,7 +138,10 @@ class _Exchange:
             from .errors import error_from_response
 
             attributes.set_error(
-                self.span, error_from_response(self._status, self._headers, bytes(self._body))
+                self.span,
+                error_from_response(
+                    self._status, self._headers, bytes(self._body), secrets=self._secrets
+                ),
             )
             return
         try:
