@@ -308,3 +308,23 @@ def test_adapters_trace_one_model_with_tracing_true(spans: InMemorySpanExporter,
     ChatCloudflareAIGateway(model="gpt-4o-mini", **where).invoke("hi")
     CloudflareAIGatewayLLM(model="gpt-4o-mini", tracing=True, **where).chat([ChatMessage(role="user", content="hi")])
     assert len(client_spans(spans)) == 2
+
+
+def test_spans_never_hold_credentials(instrumented: InMemorySpanExporter, make_emulator: Any) -> None:
+    import openai
+
+    wrong = "sk-wrong-secret-key-0123456789abcdef"
+    emu = make_emulator(token=None, api_key="sk-the-right-key-0123456789")
+    env = emu.env()
+    with Gateway(account_id=env["CF_ACCOUNT_ID"], base_url=env["CF_AIG_BASE_URL"], api_key=wrong,
+                 max_retries=0) as gw:
+        with pytest.raises(Exception):  # noqa: B017
+            gw.chat(REQUEST)
+        with pytest.raises(openai.AuthenticationError):
+            gw.openai_client(max_retries=0).chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    found = client_spans(instrumented)
+    assert len(found) == 2 and all(s.status.status_code is StatusCode.ERROR for s in found)
+    for span in found:
+        text = str(dict(span.attributes or {})) + str(span.status.description) + str(span.events)
+        assert wrong not in text and wrong[3:] not in text
