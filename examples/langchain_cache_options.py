@@ -1,8 +1,9 @@
 """Per-call gateway options from LangChain: caching, cache keys, log metadata and bound options.
 
-The first call is a cache MISS and the second identical call a HIT (``cf-aig-cache-ttl``);
-``skip_cache`` bypasses the cache for one call; options bound with ``.bind(...)`` apply to every
-call of that runnable; metadata lands in the gateway's log. Without ``CF_ACCOUNT_ID`` and a
+Caching is off on a new gateway: a call opts in with ``cache_key`` (``cf-aig-cache-key``), and
+``cache_ttl`` only says for how long (five minutes without it). The first call is a cache MISS and
+the second identical call a HIT; ``skip_cache`` bypasses the cache for one call; options bound with
+``.bind(...)`` apply to every call of that runnable; metadata lands in the gateway's log. Without ``CF_ACCOUNT_ID`` and a
 provider key or gateway token in the environment it runs against the local emulator:
 ``python examples/langchain_cache_options.py``.
 
@@ -44,11 +45,14 @@ def main() -> None:
         fresh = model.invoke(question, gateway_options={"skip_cache": True})
         print("skip_cache: ", cache_status(fresh))
 
-        bound = model.bind(gateway_options={"cache_ttl": 600, "metadata": {"user": "u-42"}})
+        # A cache key groups every request that sends it: give each question its own.
+        bound = model.bind(gateway_options={"cache_key": "portuguese-poet", "cache_ttl": 600,
+                                            "metadata": {"user": "u-42"}})
         bound.invoke("Name one Portuguese poet.")
         print("bound, again:", cache_status(bound.invoke("Name one Portuguese poet.")))
 
-        for chunk in bound.stream("Name one Portuguese painter."):
+        user = model.bind(gateway_options={"metadata": {"user": "u-42"}})
+        for chunk in user.stream("Name one Portuguese painter."):
             if "gateway" in chunk.response_metadata:  # on the first chunk, before any text
                 print("streamed:   ", cache_status(chunk), "| log id:",
                       chunk.response_metadata["gateway"]["log_id"])

@@ -32,13 +32,15 @@ def main() -> None:
         ]
 
         # One call; the gateway's response headers come back in additional_kwargs["gateway"].
-        response = llm.chat(messages, gateway_options={"cache_ttl": 3600})
+        # Caching is off unless a call opts in with a cache key (the TTL only says for how long).
+        cached = {"cache_key": "what-is-ai-gateway", "cache_ttl": 3600}
+        response = llm.chat(messages, gateway_options=cached)
         print("chat:", response.message.content)
         print("  gateway:", response.additional_kwargs["gateway"])
         print("  tokens:", response.additional_kwargs.get("total_tokens"))
 
         # The same request again is served from the gateway's cache.
-        again = llm.chat(messages, gateway_options={"cache_ttl": 3600})
+        again = llm.chat(messages, gateway_options=cached)
         print("cached call, cache status:", again.additional_kwargs["gateway"].get("cache_status"))
 
         # Streaming: each chunk has the new text in .delta and the whole text so far in .message.

@@ -29,16 +29,18 @@ def main() -> None:
         client = stack.enter_context(gateway.openai_client())
         messages = [{"role": "user", "content": "What is Cloudflare AI Gateway for?"}]
 
-        # A normal SDK call; per-request gateway options go in extra_headers.
+        # A normal SDK call; per-request gateway options go in extra_headers. Caching is off
+        # unless a request opts in with a cache key (the TTL only says for how long).
+        cached = gateway_headers(cache_key="what-is-ai-gateway", cache_ttl=3600)
         raw = client.chat.completions.with_raw_response.create(
-            model=model, messages=messages, extra_headers=gateway_headers(cache_ttl=3600)
+            model=model, messages=messages, extra_headers=cached
         )
         info = gateway_info(raw)  # the cf-aig-* response headers
         print("chat:", raw.parse().choices[0].message.content)
         print("  log id:", info.log_id, "cache:", info.cache_status)
 
         again = client.chat.completions.with_raw_response.create(
-            model=model, messages=messages, extra_headers=gateway_headers(cache_ttl=3600)
+            model=model, messages=messages, extra_headers=cached
         )
         print("same call again, cache:", gateway_info(again).cache_status)
 

@@ -66,7 +66,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         from langchain_cf_ai_gateway import ChatCloudflareAIGateway
 
         model = ChatCloudflareAIGateway(model="gpt-4o-mini", gateway_id="my-gateway")
-        reply = model.invoke("Hello", gateway_options={"cache_ttl": 3600})
+        reply = model.invoke("Hello", gateway_options={"cache_key": "hello", "cache_ttl": 3600})
         reply.response_metadata["gateway"]["cache_status"]  # "MISS", then "HIT"
         ```
 

@@ -328,11 +328,12 @@ def _convert_ai_message(message: AIMessage, position: int) -> Message:
         )
     for invalid in message.invalid_tool_calls:
         call_id = invalid.get("id") or ""
+        args = invalid.get("args")
         tool_calls.append(
             ToolCall(
                 id=call_id,
                 name=invalid.get("name") or "",
-                arguments=invalid.get("args") or "",
+                arguments=args if args is not None else "{}",
                 item_id=item_ids.get(call_id),
             )
         )

@@ -25,7 +25,9 @@ from .errors import (
     GatewayTimeoutError,
     LogNotFoundError,
     LogsUnavailableError,
+    PolicyDeniedError,
     ProviderError,
+    SpendLimitError,
     StreamError,
 )
 from .info import GatewayInfo
@@ -58,10 +60,12 @@ __all__ = [
     "LogNotFoundError",
     "LogPage",
     "LogsUnavailableError",
+    "PolicyDeniedError",
     "ProviderError",
     "RawResponse",
     "RawStream",
     "Secret",
+    "SpendLimitError",
     "StreamError",
     "__version__",
     "available_adapters",

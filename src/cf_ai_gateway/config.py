@@ -48,13 +48,20 @@ GENERIC_KEY_ENV = "CF_AIG_PROVIDER_API_KEY"
 # Provider slug -> path prefix before the OpenAI endpoint, per the "URL structure" of Cloudflare's
 # provider pages. The grok route replaces https://api.x.ai/v1 and the openrouter route replaces
 # https://openrouter.ai/api/v1, so neither takes a "v1/" (their SDK examples use .../grok and
-# .../openrouter as base URL); groq, deepseek, perplexity-ai, cerebras, compat and custom-* take
+# .../openrouter as base URL); groq, deepseek, perplexity-ai, cerebras and compat take
 # none either.
 PROVIDER_PATH_PREFIX: dict[str, str] = {
     "workers-ai": "v1/",
     "mistral": "v1/",
     "baseten": "v1/",
 }
+# A custom provider's route appends the path after ``custom-{slug}/`` to the registered base URL,
+# which the custom-providers page says holds the domain only; an OpenAI-compatible provider's path
+# then starts with ``v1/`` (https://developers.cloudflare.com/ai-gateway/configuration/custom-providers/).
+CUSTOM_PROVIDER_PATH_PREFIX = "v1/"
+# Workers AI's native route takes the model id as its path: ``workers-ai/@cf/{author}/{model}``.
+WORKERS_AI_MODEL_PREFIXES = ("@cf/", "@hf/")
+MAX_GATEWAY_ID_LENGTH = 64  # the API's gateway_id maxLength
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 _PROVIDER_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -218,7 +225,7 @@ class GatewayConfig:
         else:
             prefix = (
                 f"{self.base_url}/{self.account_id}/{self.gateway_id}/{self.provider}/"
-                f"{PROVIDER_PATH_PREFIX.get(self.provider, '')}"
+                f"{_path_prefix(self.provider)}"
             )
         object.__setattr__(self, "_prefix", prefix)
 
@@ -255,6 +262,11 @@ class GatewayConfig:
         _check_id(account, "account_id", "CF_ACCOUNT_ID", _ID_RE)
         gateway = gateway_id or _env(env, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
         _check_id(gateway, "gateway_id", "CF_AIG_GATEWAY_ID", _ID_RE)
+        if len(gateway) > MAX_GATEWAY_ID_LENGTH:
+            raise ConfigurationError(
+                f"gateway_id (environment variable CF_AIG_GATEWAY_ID) has {len(gateway)} characters; "
+                f"gateway ids have at most {MAX_GATEWAY_ID_LENGTH}"
+            )
 
         api_base = _normalise_base_url(
             api_base_url or _env(env, "CF_API_BASE_URL") or DEFAULT_API_BASE_URL,
@@ -323,7 +335,23 @@ class GatewayConfig:
         """The full URL of ``endpoint`` (e.g. ``"chat/completions"``) on this gateway."""
         if endpoint == "chat/completions" or endpoint == "responses":
             return self._prefix + endpoint
+        if isinstance(endpoint, str) and endpoint.startswith(WORKERS_AI_MODEL_PREFIXES):
+            return self._workers_ai_model_url(endpoint)
         return self._prefix + check_endpoint(endpoint)
+
+    def _workers_ai_model_url(self, model: str) -> str:
+        """Workers AI's native route, ``…/{gateway}/workers-ai/@cf/{author}/{model}``."""
+        if self.surface == "rest" or self.provider != "workers-ai":
+            raise ConfigurationError(
+                f"endpoint {model[:80]!r} is a Workers AI model: its native route needs "
+                "provider='workers-ai' on the gateway surface (…/{gateway}/workers-ai/@cf/…); on "
+                "other providers and the REST surface, send the model in the body of "
+                "'chat/completions' instead"
+            )
+        return (
+            f"{self.base_url}/{self.account_id}/{self.gateway_id}/workers-ai/"
+            f"{check_endpoint(model)}"
+        )
 
     @property
     def provider_base_url(self) -> str:
@@ -356,6 +384,12 @@ class GatewayConfig:
             "cf_aig_token": _mask(self.cf_aig_token),
             "cf_api_token": _mask(self.cf_api_token),
         }
+
+
+def _path_prefix(provider: str) -> str:
+    if provider.startswith("custom-"):
+        return CUSTOM_PROVIDER_PATH_PREFIX
+    return PROVIDER_PATH_PREFIX.get(provider, "")
 
 
 def _mask(secret: Secret | None) -> str | None:

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Deadline", "bounded", "deadline_client", "deadline_seconds"]
+__all__ = ["Deadline", "bounded", "deadline_client", "deadline_seconds", "read_by"]
+
+T = TypeVar("T")
 
 _current_end: ContextVar[float | None] = ContextVar("cf_ai_gateway_deadline", default=None)
 
@@ -61,6 +63,15 @@ class Deadline:
         if left is None:
             return phases
         return {k: left if v is None else min(v, left) for k, v in phases.items()}
+
+
+def read_by(end: float | None, read: Callable[[], T]) -> T:
+    """``read()``, with the sync sockets of our own clients waiting no later than ``end``."""
+    token = _current_end.set(end)
+    try:
+        return read()
+    finally:
+        _current_end.reset(token)
 
 
 @contextlib.contextmanager

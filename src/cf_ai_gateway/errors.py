@@ -28,7 +28,9 @@ __all__ = [
     "GatewayTimeoutError",
     "LogNotFoundError",
     "LogsUnavailableError",
+    "PolicyDeniedError",
     "ProviderError",
+    "SpendLimitError",
     "StreamError",
     "error_from_response",
     "scrub",
@@ -151,6 +153,32 @@ class GatewayRateLimitError(GatewayError):
     (3040), or the provider's own rate limit."""
 
 
+class SpendLimitError(GatewayRateLimitError):
+    """A spend limit is used up: a gateway spend-limit rule (2041/2045) or a Policies spend cap
+    (429 "Spending limit exceeded"). Waiting a few seconds does not help, so it is not retried.
+
+    ``bucket``, ``spent`` and ``limit`` hold the Policies details when the gateway sent them."""
+
+    @property
+    def bucket(self) -> str | None:
+        value = _error_object(self.body).get("bucket")
+        return str(value) if value is not None else None
+
+    @property
+    def spent(self) -> float | None:
+        return _number(_error_object(self.body).get("spent"))
+
+    @property
+    def limit(self) -> float | None:
+        return _number(_error_object(self.body).get("limit"))
+
+
+class PolicyDeniedError(GatewayError):
+    """A gateway policy refused the caller (403 "Access denied by policy"): a block policy, or no
+    matching policy on a gateway that has policies. The credentials were fine; the caller's
+    identity (metadata, country, Access identity) is not allowed."""
+
+
 class GatewayPaymentRequiredError(GatewayError):
     """Unified Billing has no credits left (2021, HTTP 402)."""
 
@@ -208,8 +236,8 @@ _CODE_CLASSES: dict[int, type[GatewayError]] = {
     2029: GatewayContentBlockedError,
     2030: GatewayContentBlockedError,
     2040: GatewayBadRequestError,
-    2041: GatewayRateLimitError,
-    2045: GatewayRateLimitError,
+    2041: SpendLimitError,
+    2045: SpendLimitError,
     3040: GatewayRateLimitError,
     7000: GatewayNotFoundError,
     10000: GatewayAuthenticationError,
@@ -230,6 +258,39 @@ def _first_error_entry(body: Mapping[str, Any]) -> tuple[int | None, str | None]
         message = body.get("message")
         return internal, str(message) if message is not None else None
     return None, None
+
+
+def _error_object(body: Any) -> Mapping[str, Any]:
+    """The ``error`` object of a Policies answer (``{"success": false, "error": {...}}``), else {}."""
+    if isinstance(body, Mapping) and body.get("success") is False:
+        error = body.get("error")
+        if isinstance(error, Mapping):
+            return error
+    return {}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+_POLICY_DENIED = "access denied by policy"
+_SPEND_LIMIT = "spending limit exceeded"
+
+
+def _policy_error(status_code: int, body: Any, common: dict[str, Any]) -> GatewayError | None:
+    """The typed error of a Policies answer, whose ``error`` is an object, not a list."""
+    error = _error_object(body)
+    message = error.get("message")
+    if not isinstance(message, str):
+        return None
+    lowered = message.strip().lower()
+    if status_code == 403 and lowered == _POLICY_DENIED:
+        return PolicyDeniedError(f"AI Gateway: {message}", **common)
+    if status_code == 429 and lowered == _SPEND_LIMIT:
+        return SpendLimitError(f"AI Gateway: {message}", **common)
+    return None
 
 
 def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
@@ -285,6 +346,9 @@ def error_from_response(
         "body": body,
         "info": info,
     }
+    policy_error = _policy_error(status_code, body, common)
+    if policy_error is not None:
+        return policy_error
     if isinstance(body, Mapping) and _is_gateway_envelope(body):
         code, message = _first_error_entry(body)
         cls = _CODE_CLASSES.get(code) if code is not None else None

@@ -4,7 +4,8 @@ The gateway sets ``cf-aig-log-id``, ``cf-aig-cache-status``, ``cf-aig-event-id``
 ``cf-aig-request-id``, ``cf-aig-step`` and, for dynamic routes, ``cf-aig-model`` and
 ``cf-aig-provider`` on every response, failed ones included. They arrive before the first byte of
 a stream, so a stream's info is known before its first event. The Auto Router's decision headers
-and a parsed ``cf-aig-dlp`` report are kept too.
+(``cf-aig-routed-model``, ``cf-aig-routing-reason``, ``cf-aig-routing-decision-id``) and a parsed
+``cf-aig-dlp`` report are kept too.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class GatewayInfo:
     provider: str | None = None
     routed_model: str | None = None
     routing_reason: str | None = None
+    routing_decision_id: str | None = None
     dlp: dict[str, Any] | None = None
     status_code: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -72,6 +74,7 @@ class GatewayInfo:
             provider=aig.get("cf-aig-provider"),
             routed_model=aig.get("cf-aig-routed-model"),
             routing_reason=aig.get("cf-aig-routing-reason"),
+            routing_decision_id=aig.get("cf-aig-routing-decision-id"),
             dlp=dlp,
             status_code=status_code,
             headers=aig,
@@ -90,6 +93,7 @@ class GatewayInfo:
             "provider",
             "routed_model",
             "routing_reason",
+            "routing_decision_id",
             "dlp",
         ):
             value = getattr(self, name)

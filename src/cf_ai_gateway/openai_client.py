@@ -72,7 +72,7 @@ def gateway_headers(
 ) -> dict[str, str]:
     """The ``cf-aig-*`` headers of ``options`` and/or option ``fields``, for ``extra_headers=``.
 
-    ``client.chat.completions.create(..., extra_headers=gateway_headers(cache_ttl=3600))``.
+    ``client.chat.completions.create(..., extra_headers=gateway_headers(cache_key="faq-1", cache_ttl=3600))``.
     Fields are checked as :class:`GatewayOptions` checks them; ``fields`` win over ``options``.
     """
     merged = GatewayOptions.coerce(options).merge(fields or None)

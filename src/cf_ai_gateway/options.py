@@ -99,8 +99,8 @@ def _is_number(value: Any) -> bool:
 class GatewayOptions:
     """Per-request gateway options. Every field left ``None`` sends no header.
 
-    Caching: ``cache_ttl`` (seconds, 60 to one month), ``skip_cache``, ``cache_key`` (opts the
-    request into caching). Logging: ``metadata`` (at most 5 entries of str/int/float/bool, no
+    Caching: ``cache_key`` (opts the request into caching), ``cache_ttl`` (seconds, 60 to one
+    month: how long a request that uses caching is cached; alone it caches nothing), ``skip_cache``. Logging: ``metadata`` (at most 5 entries of str/int/float/bool, no
     ``cf.`` keys), ``collect_log``, ``collect_log_payload``, ``event_id``. Timeouts and retries
     done by the gateway: ``request_timeout_ms``, ``max_attempts`` (1-5), ``retry_delay_ms``
     (0-5000), ``backoff`` (constant, linear or exponential). Cost and keys: ``custom_cost`` (keys

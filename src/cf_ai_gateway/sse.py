@@ -109,11 +109,6 @@ class SSEDecoder:
         payload = _parse_block(block)
         return [payload] if payload is not None else []
 
-    @property
-    def pending(self) -> bool:
-        """True when bytes of an unfinished event are buffered."""
-        return any(piece.strip() for piece in self._pending)
-
 
 def _parse_block(block: str) -> str | None:
     lines: list[str] = []

@@ -15,6 +15,7 @@ an event raises :class:`~cf_ai_gateway.GatewayTimeoutError`.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 import httpx
 
-from .deadline import bounded
+from .deadline import read_by
 from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
 from .info import GatewayInfo
 from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, SSEDecoder, SSEError
@@ -157,12 +158,11 @@ def _iter_events(
 ) -> Iterator[dict[str, Any]]:
     """The events of ``response``; each wait for the next one ends by ``idle_timeout``."""
     info = state.info
-    chunks = response.iter_bytes()
+    next_chunk = functools.partial(next, response.iter_bytes(), None)
     try:
         end = _gap_end(idle_timeout)
         while True:
-            with bounded(end):
-                chunk = next(chunks, None)
+            chunk = read_by(end, next_chunk)
             if chunk is None:
                 break
             got_event = False
@@ -170,7 +170,7 @@ def _iter_events(
                 got_event = True
                 yield event
                 end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
-            if not got_event and end is not None and time.monotonic() >= end:
+            if not (got_event or state.saw_done) and end is not None and time.monotonic() >= end:
                 raise _stalled(info, idle_timeout)
         yield from state.finish()
     except httpx.TimeoutException as exc:

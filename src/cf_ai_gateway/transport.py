@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -30,11 +30,13 @@ from .errors import (
     GatewayConnectionError,
     GatewayError,
     GatewayTimeoutError,
+    SpendLimitError,
     StreamError,
     error_from_response,
     scrub,
 )
 from .info import GatewayInfo
+from .loop_clients import LoopClient
 from .sse import DEFAULT_MAX_EVENT_SIZE
 
 if TYPE_CHECKING:
@@ -124,7 +126,7 @@ class Transport:
         self._user_aclient = async_http_client
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
         # it. Each has a closer that the loop runs at shutdown (see ``_closer``).
-        self._aclients: dict[int, _LoopClient] = {}
+        self._aclients: dict[int, LoopClient] = {}
         self._ssl_context: ssl.SSLContext | None = None
         self._owns_client = http_client is None
         self.secrets = config.secrets()
@@ -180,7 +182,7 @@ class Transport:
             if old_loop is None or old_loop.is_closed():
                 old.abandon()
                 del self._aclients[key]
-        entry = _LoopClient(loop, httpx.AsyncClient(**self._new_client_kwargs()))
+        entry = LoopClient(loop, httpx.AsyncClient(**self._new_client_kwargs()))
         self._aclients[id(loop)] = entry
         return entry.client
 
@@ -237,7 +239,11 @@ class Transport:
         return base * (0.75 + random.random() * 0.25)
 
     def _retryable(self, status: int, error: GatewayError) -> bool:
-        return is_retryable_status(status) and error.code not in NON_TRANSIENT_CODES
+        return (
+            is_retryable_status(status)
+            and error.code not in NON_TRANSIENT_CODES
+            and not isinstance(error, SpendLimitError)
+        )
 
     def _wait_before_retry(
         self, attempt: int, error: GatewayError, deadline: Deadline, retry_after: float | None
@@ -489,50 +495,6 @@ class Transport:
         finally:
             await response.aclose()
         return b"".join(chunks)[:MAX_ERROR_BODY]
-
-
-class _LoopClient:
-    """An async client bound to one event loop, closed by that loop when it shuts down.
-
-    An event loop finalises the async generators still suspended when it shuts down
-    (``asyncio.run`` does so before closing the loop), so a generator parked at its first
-    ``yield`` is a shutdown hook: its ``finally`` closes the client's connections on the loop
-    that opened them, instead of leaving their sockets to the garbage collector.
-    """
-
-    __slots__ = ("_closer", "_keep_open", "client", "loop")
-
-    def __init__(self, loop: Any, client: httpx.AsyncClient) -> None:
-        self.loop = weakref.ref(loop)
-        self.client = client
-        self._keep_open = False
-        self._closer = self._close_at_shutdown()
-        _drive(self._closer.__anext__())  # run to the first yield: the loop now tracks it
-
-    async def _close_at_shutdown(self) -> AsyncGenerator[None, None]:
-        try:
-            yield
-        finally:
-            if not self._keep_open:
-                await self.client.aclose()
-
-    async def aclose(self) -> None:
-        await self._closer.aclose()
-
-    def abandon(self) -> None:
-        """Finish the closer without I/O: its loop closed without finalising it."""
-        self._keep_open = True
-        _drive(self._closer.aclose())
-
-
-def _drive(step: Any) -> None:
-    """Run a coroutine step that never suspends (an async generator reaching its next yield)."""
-    try:
-        step.send(None)
-    except (StopIteration, StopAsyncIteration):
-        pass
-    else:  # pragma: no cover - the closer never awaits before its yield
-        step.close()
 
 
 def _has_request(exc: httpx.HTTPError) -> bool:

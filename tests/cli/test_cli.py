@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -42,7 +43,7 @@ def test_chat_with_the_in_process_emulator_streams_the_answer() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('This is the AI Gateway emulator answering "What is Cloudflare?"')
     assert "cloudflare" in result.stdout
-    assert re.search(r"\[gateway\] log id [0-9A-Z]{26}, cache MISS", result.stderr)
+    assert re.search(r"\[gateway\] log id [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}, cache MISS\n", result.stderr)
     assert "Traceback" not in result.stderr
 
 
@@ -86,7 +87,13 @@ def test_chat_reports_gateway_errors_without_a_traceback(emulator: Emulator) -> 
 
 @pytest.fixture
 def served_emulator() -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
-    process = subprocess.Popen([*command(), "emulator", "--port", "0", "--token", SECRET_TOKEN],
+    with serve_emulator("--token", SECRET_TOKEN) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_emulator(*options: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    process = subprocess.Popen([*command(), "emulator", "--port", "0", *options],
                                env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     exports: dict[str, str] = {}
@@ -124,6 +131,23 @@ def test_the_emulator_command_serves_until_interrupted(served_emulator: tuple[su
     assert process.stderr is not None and "emulator stopped" in process.stderr.read()
 
 
+def test_the_emulator_command_serves_an_authenticated_gateway_with_a_generated_token() -> None:
+    with serve_emulator() as (process, exports):
+        token = exports["CF_AIG_TOKEN"]
+        assert len(token) >= 32 and "OPENAI_API_KEY" not in exports
+        result = run("chat", "Hello from the exports", env=clean_env(**exports))
+        assert result.returncode == 0, result.stderr
+        refused = run("chat", "hi", env=clean_env(**{**exports, "CF_AIG_TOKEN": "wrong-token-0123456789"}))
+        assert refused.returncode != 0 and "2009" in refused.stderr
+
+
+def test_the_emulator_command_serves_an_unauthenticated_gateway_when_asked() -> None:
+    with serve_emulator("--unauthenticated") as (process, exports):
+        assert "CF_AIG_TOKEN" not in exports and exports["OPENAI_API_KEY"]
+        result = run("chat", "Hello without a token", env=clean_env(**exports))
+        assert result.returncode == 0, result.stderr
+
+
 def test_the_emulator_command_reports_a_busy_port() -> None:
     import socket
 
@@ -144,7 +168,7 @@ def test_doctor_reports_a_working_gateway_with_secrets_masked(emulator: Emulator
     assert f"{emulator.base_url}/emulator-account/default/openai/chat/completions" in out
     assert "authenticated" in out and "metadata" in out
     assert SECRET_KEY not in out and SECRET_TOKEN not in out
-    assert re.search(r"OK: the gateway answered \(log id [0-9A-Z]{26}, cache MISS\)", out)
+    assert re.search(r"OK: the gateway answered \(log id [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}, cache MISS\)", out)
     assert emulator.requests[-1].headers["cf-aig-metadata"] == '{"team":"cli"}'
 
 

@@ -66,6 +66,35 @@ def test_unauthenticated_request_to_authenticated_gateway(authed: Emulator) -> N
         gateway(authed, api_key=KEY).chat(REQUEST)
 
 
+def test_the_default_emulator_is_authenticated_and_its_env_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    with Emulator() as emu:
+        with pytest.raises(GatewayAuthenticationError):
+            gateway(emu, api_key=KEY).chat(REQUEST)
+        for name, value in emu.env().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        with Gateway.from_env(max_retries=0) as gw:
+            result = gw.chat(REQUEST)
+        assert gw.config.auth_mode == "byok" and result.text
+        assert emu.logs[-1].authentication is True and emu.logs[-1].byok is True
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_uuid7_log_ids_reach_gateway_info_and_feedback(api: str) -> None:
+    with Emulator() as emu:
+        gw = gateway(emu, cf_aig_token=emu.token, api_base_url=emu.api_base_url, cf_api_token="cf-api-token-000")
+        result = gw.chat(REQUEST, api=api)  # type: ignore[arg-type]
+        log_id = result.info.log_id
+        assert log_id and len(log_id) == 36 and log_id[14] == "7" and log_id == log_id.lower()
+        assert result.info.event_id == log_id
+        gw.feedback(log_id, feedback=1, score=90)
+        entry = emu.log(log_id)
+        assert entry is not None and (entry.feedback, entry.score) == (1, 90)
+        with pytest.raises(GatewayAuthenticationError) as err:
+            gateway(emu, cf_aig_token="wrong-token-000000").chat(REQUEST)
+        assert err.value.log_id and len(err.value.log_id) == 36
+
+
 def test_unknown_gateway_is_2001(authed: Emulator) -> None:
     with pytest.raises(GatewayNotFoundError) as err:
         gateway(authed, cf_aig_token=TOKEN, gateway_id="nope").chat(REQUEST)
@@ -73,7 +102,7 @@ def test_unknown_gateway_is_2001(authed: Emulator) -> None:
 
 
 def test_provider_401_passes_through_on_unauthenticated_gateway() -> None:
-    with Emulator(api_key=KEY) as emu:
+    with Emulator(authenticated=False, api_key=KEY) as emu:
         with pytest.raises(ProviderError) as err:
             gateway(emu, api_key="sk-wrong-key-000000").chat(REQUEST)
         assert err.value.status_code == 401 and err.value.code is None
@@ -83,7 +112,9 @@ def test_provider_401_passes_through_on_unauthenticated_gateway() -> None:
 
 def test_cache_miss_then_hit_and_skip(authed: Emulator) -> None:
     authed.reset()
-    gw = gateway(authed, cf_aig_token=TOKEN, gateway_options={"cache_ttl": 300})
+    ttl_only = gateway(authed, cf_aig_token=TOKEN, gateway_options={"cache_ttl": 300})
+    assert [ttl_only.chat(REQUEST).info.cache_status for _ in range(2)] == ["MISS", "MISS"]  # a TTL alone: off
+    gw = gateway(authed, cf_aig_token=TOKEN, gateway_options={"cache_key": "what-is-cloudflare", "cache_ttl": 300})
     first, second = gw.chat(REQUEST), gw.chat(REQUEST)
     assert (first.info.cache_status, second.info.cache_status) == ("MISS", "HIT")
     assert second.text == first.text
@@ -93,7 +124,7 @@ def test_cache_miss_then_hit_and_skip(authed: Emulator) -> None:
 
 def test_rate_limit_is_retried_then_raised() -> None:
     with Emulator(rate_limit=1) as emu:
-        gw = gateway(emu, api_key=KEY, max_retries=1, retry_base_delay=0.001)
+        gw = gateway(emu, api_key=KEY, cf_aig_token=emu.token, max_retries=1, retry_base_delay=0.001)
         gw.chat(REQUEST)
         with pytest.raises(GatewayRateLimitError) as err:
             gw.chat(REQUEST)

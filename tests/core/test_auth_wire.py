@@ -102,7 +102,7 @@ def test_other_provider_paths(make_gateway: Any, server: TestServer) -> None:
     assert paths == [
         f"/v1/{ACCOUNT}/default/groq/chat/completions",
         f"/v1/{ACCOUNT}/default/workers-ai/v1/chat/completions",
-        f"/v1/{ACCOUNT}/default/custom-acme/chat/completions",
+        f"/v1/{ACCOUNT}/default/custom-acme/v1/chat/completions",
     ]
 
 

@@ -119,7 +119,6 @@ def test_no_resource_warning(server: TestServer, tmp_path: Path) -> None:
         gc.collect()
         """
     )
-    server.default = Reply(body={"ok": True})
     replies = []
     for _ in range(5):
         replies += [Reply(body={"ok": True}), Reply(chunks=sse({"a": 1}, {"a": 2}))]

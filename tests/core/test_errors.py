@@ -16,6 +16,7 @@ from cf_ai_gateway import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     ProviderError,
+    SpendLimitError,
 )
 
 from .conftest import API_KEY, TOKEN
@@ -40,7 +41,7 @@ CASES = [
     (400, 2029, "Request content blocked due to DLP policy violations", GatewayContentBlockedError),
     (400, 2040, "Provider 'openai' has no BYOK credential named 'x'. Configured aliases: 'default'", GatewayBadRequestError),
     (400, 2008, "Invalid provider", GatewayNotFoundError),
-    (429, 2045, "Spend limit exceeded", GatewayRateLimitError),
+    (429, 2045, "Spend limit exceeded", SpendLimitError),
 ]
 
 

@@ -32,7 +32,7 @@ DOCUMENTED_CHAT_PATHS = {
     "perplexity-ai": "perplexity-ai/chat/completions",
     "cerebras": "cerebras/chat/completions",
     "baseten": "baseten/v1/chat/completions",
-    "custom-acme-llm": "custom-acme-llm/chat/completions",
+    "custom-acme-llm": "custom-acme-llm/v1/chat/completions",
     "compat": "compat/chat/completions",
 }
 

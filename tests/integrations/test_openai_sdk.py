@@ -68,7 +68,8 @@ def test_responses_stream_and_cache(emulator: Any, gateway_on: Callable[..., Gat
 
         cached = [
             gateway_info(client.chat.completions.with_raw_response.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "cache me"}]
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "cache me"}],
+                extra_headers=gateway_headers(cache_key="cache-me"),  # opts in: a TTL alone does not
             ))
             for _ in range(2)
         ]

@@ -115,7 +115,7 @@ def test_bad_per_call_options_send_nothing(emulator: Any) -> None:
 
 @APIS
 def test_gateway_metadata_and_cache_status(emulator: Any, api: str) -> None:
-    model = make(emulator, api=api, gateway_options={"cache_ttl": 3600})
+    model = make(emulator, api=api, gateway_options={"cache_ttl": 3600, "cache_key": f"cache-me-{api}"})
     first = model.invoke("cache me")
     second = model.invoke("cache me")
     meta = first.response_metadata["gateway"]

@@ -57,30 +57,38 @@ def test_a_cut_reply_is_not_sent_again(server: TestServer) -> None:
     assert len(server.requests) == 1
 
 
-def test_breaking_out_of_stream_releases_the_connection(server: TestServer) -> None:
-    server.queue(Reply(chunks=sse(CHUNK, done=False), hold=True))
-    gc.disable()
-    try:
-        for chunk in make(server).stream("hi"):
-            assert chunk.content == "hi"
-            break
-        assert server.disconnected.wait(2.0)
-    finally:
-        gc.enable()
+def stalled() -> Reply:
+    """One chunk, then a chunk that trickles in for ~6 s without completing an event."""
+    late = b'data: {"choices": [{"index": 0, "delta": {"content": "' + b"z" * 20 + b'"}}]}\n\n'
+    return Reply(chunks=[*sse(CHUNK, done=False), late], trickle=0.2, trickle_after=1)
 
 
-def test_breaking_out_of_astream_releases_the_connection(server: TestServer) -> None:
-    server.queue(Reply(chunks=sse(CHUNK, done=False), hold=True))
+def test_a_stalled_stream_ends_at_its_deadline(server: TestServer) -> None:
+    server.queue(stalled())
+    got = []
+    with pytest.raises(GatewayTimeoutError):
+        for chunk in make(server, timeout=0.5).stream("hi"):
+            got.append(chunk.content)
+    assert got == ["hi"]
+
+
+def test_one_model_across_many_event_loops_leaves_no_socket_open(server: TestServer) -> None:
     model = make(server)
+    reply = {"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
+             "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                          "finish_reason": "stop"}]}
 
-    async def run() -> bool:
-        async for chunk in model.astream("hi"):
+    async def run() -> None:
+        assert (await model.ainvoke("hi")).content == "ok"
+        async for chunk in model.astream("hi"):  # left early, without a context manager
             assert chunk.content == "hi"
             break
-        return await asyncio.to_thread(server.disconnected.wait, 2.0)
 
     gc.disable()
     try:
-        assert asyncio.run(run())
+        for _ in range(10):
+            server.queue(Reply(body=reply), Reply(chunks=sse(CHUNK, done=False), hold=True))
+            asyncio.run(run())
+            assert server.wait_idle(2.0), "a connection outlived its event loop"
     finally:
         gc.enable()

@@ -145,7 +145,7 @@ def test_token_counting_handler_reads_usage(
 def test_per_call_gateway_options_merge_over_the_client_options(
     make_llm: Callable[..., CloudflareAIGatewayLLM], api: str, emulator: Emulator
 ) -> None:
-    llm = make_llm(api=api, gateway_options={"cache_ttl": 600, "metadata": {"team": "search"}})
+    llm = make_llm(api=api, gateway_options={"cache_ttl": 600, "cache_key": "question", "metadata": {"team": "search"}})
     first = llm.chat(QUESTION, gateway_options={"cache_ttl": 3600, "event_id": "evt-1"})
     second = llm.chat(QUESTION)
     chunks = list(llm.stream_chat(QUESTION, gateway_options={"skip_cache": True}))
@@ -188,6 +188,7 @@ def test_extra_body_fields_and_sampling_parameters(
     assert body["service_tier"] == "flex" and body["metadata"] == {"run": "2"}
 
 
+@pytest.mark.ai_gateway_emulator(authenticated=False)
 def test_unauthenticated_mode_sends_only_the_provider_key(
     llm: CloudflareAIGatewayLLM, emulator: Emulator
 ) -> None:

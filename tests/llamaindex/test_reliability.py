@@ -58,30 +58,38 @@ async def test_a_cut_reply_is_not_sent_again(server: TestServer) -> None:
     assert len(server.requests) == 1
 
 
-def test_leaving_astream_chat_early_releases_the_connection(server: TestServer) -> None:
-    server.queue(Reply(chunks=sse(CHUNK, done=False), hold=True))
+def stalled() -> Reply:
+    """One chunk, then a chunk that trickles in for ~6 s without completing an event."""
+    late = b'data: {"choices": [{"index": 0, "delta": {"content": "' + b"z" * 20 + b'"}}]}\n\n'
+    return Reply(chunks=[*sse(CHUNK, done=False), late], trickle=0.2, trickle_after=1)
+
+
+async def test_a_stalled_astream_chat_ends_at_its_deadline(server: TestServer) -> None:
+    server.queue(stalled())
+    got = []
+    with pytest.raises(GatewayTimeoutError):
+        async for response in await make(server, timeout=0.5).astream_chat(MESSAGES):
+            got.append(response.delta)
+    assert got == ["hi"]
+
+
+def test_one_llm_across_many_event_loops_leaves_no_socket_open(server: TestServer) -> None:
     llm = make(server)
+    reply = {"id": "c", "object": "chat.completion", "model": MODEL,
+             "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                          "finish_reason": "stop"}]}
 
-    async def run() -> bool:
-        async for response in await llm.astream_chat(MESSAGES):
+    async def run() -> None:
+        assert (await llm.achat(MESSAGES)).message.content == "ok"
+        async for response in await llm.astream_chat(MESSAGES):  # left early
             assert response.delta == "hi"
             break
-        return await asyncio.to_thread(server.disconnected.wait, 2.0)
 
     gc.disable()
     try:
-        assert asyncio.run(run())
-    finally:
-        gc.enable()
-
-
-def test_leaving_stream_chat_early_releases_the_connection(server: TestServer) -> None:
-    server.queue(Reply(chunks=sse(CHUNK, done=False), hold=True))
-    gc.disable()
-    try:
-        for response in make(server).stream_chat(MESSAGES):
-            assert response.delta == "hi"
-            break
-        assert server.disconnected.wait(2.0)
+        for _ in range(10):
+            server.queue(Reply(body=reply), Reply(chunks=sse(CHUNK, done=False), hold=True))
+            asyncio.run(run())
+            assert server.wait_idle(2.0), "a connection outlived its event loop"
     finally:
         gc.enable()

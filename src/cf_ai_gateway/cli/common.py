@@ -126,7 +126,7 @@ def info_line(info: Any) -> str:
     if info is None:
         return "[gateway] no gateway headers"
     parts = [f"log id {info.log_id or '-'}", f"cache {info.cache_status or '-'}"]
-    if getattr(info, "event_id", None):
+    if getattr(info, "event_id", None) and info.event_id != info.log_id:  # the gateway echoes it otherwise
         parts.append(f"event id {info.event_id}")
     if getattr(info, "model", None):
         parts.append(f"model {info.model}")

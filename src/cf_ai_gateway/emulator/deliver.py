@@ -89,7 +89,8 @@ def deliver_reply(ex: Exchange, reply: Reply, fault: Fault | None) -> Response:
     status = reply.status or 200
     usage = reply.json.get("usage") if isinstance(reply.json, dict) else None
     tokens_in, tokens_out = _usage_tokens(usage)
-    outcome = Outcome(status, reply.json, ex.model, tokens_in, tokens_out)
+    outcome = Outcome(status, reply.json, ex.model, tokens_in, tokens_out,
+                      cache_read_tokens=_cached_tokens(usage))
     if isinstance(reply.json, dict):
         return json_delivery(ex, reply.json, fault, outcome, extra=extra, status=status)
     return ex.answer(status, reply.json, cache_status="MISS", outcome=outcome, extra=extra)
@@ -111,10 +112,17 @@ def _usage_tokens(usage: Any) -> tuple[int, int]:
     return (tokens_in if isinstance(tokens_in, int) else 0, tokens_out if isinstance(tokens_out, int) else 0)
 
 
+def _cached_tokens(usage: Any) -> int:
+    details = usage.get("prompt_tokens_details", usage.get("input_tokens_details")) if isinstance(usage, dict) else None
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return cached if isinstance(cached, int) and not isinstance(cached, bool) and cached >= 0 else 0
+
+
 def deliver_model_output(ex: Exchange, request: ModelRequest, output: ModelOutput,
                          fault: Fault | None) -> tuple[Response, dict[str, Any] | None]:
     """The model's answer for the request's endpoint; returns the answer and the JSON body (if any)."""
-    outcome = Outcome(200, None, request.model, output.prompt_tokens, output.completion_tokens, stream=request.stream)
+    outcome = Outcome(200, None, request.model, output.prompt_tokens, output.completion_tokens, stream=request.stream,
+                      cache_read_tokens=output.cached_tokens)
     if request.endpoint == "chat/completions":
         if request.stream:
             return _sse_delivery(ex, chat_stream(request, output), fault, outcome), None

@@ -11,7 +11,9 @@ writes the log entry the way the gateway does (``cf-aig-collect-log`` and
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,8 @@ class Outcome:
     tokens_out: int = 0
     cached: bool = False
     stream: bool = False
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass
@@ -64,6 +68,13 @@ class Exchange:
     request_type: str = "chat"
     authenticated: bool = False
     byok: bool = False
+    wholesale: bool = False
+    step: int = 0
+    attempts: int = 0
+    waited_ms: int = 0
+    feature_headers: dict[str, str] = field(default_factory=dict)
+    cost_listeners: list[Callable[[float], None]] = field(default_factory=list)
+    feature_notes: dict[str, Any] = field(default_factory=dict)
     generation: int = 0
 
     def __post_init__(self) -> None:
@@ -74,8 +85,8 @@ class Exchange:
     # -- headers --
 
     def identity_headers(self, cache_status: str | None = None) -> dict[str, str]:
-        headers = {"cf-aig-log-id": self.log_id, "cf-aig-request-id": self.log_id, "cf-aig-step": "0",
-                   "cf-aig-event-id": self.event_id}
+        headers = {"cf-aig-log-id": self.log_id, "cf-aig-request-id": self.log_id, "cf-aig-step": str(self.step),
+                   "cf-aig-event-id": self.event_id, **self.feature_headers}
         if cache_status:
             headers["cf-aig-cache-status"] = cache_status
         return headers
@@ -98,12 +109,15 @@ class Exchange:
         settings = self.state.settings
         if self.generation != self.state.generation:
             return None  # the emulator was reset while this request was in flight
+        cost, custom = self.cost(outcome)
+        if outcome.status < 400 and not outcome.cached:
+            for listener in self.cost_listeners:
+                listener(cost)
         collect = self.headers.get("cf-aig-collect-log", "").strip().lower()
         if collect == "false" or (collect != "true" and not settings.collect_logs):
             return None
         with_payload = self.headers.get("cf-aig-collect-log-payload", "").strip().lower() != "false"
         tokens_in, tokens_out = outcome.tokens_in, outcome.tokens_out
-        cost, custom = self._cost(tokens_in, tokens_out, outcome.cached)
         entry = LogEntry(
             id=self.log_id,
             account_id=self.route.account,
@@ -131,6 +145,11 @@ class Exchange:
             request_body=self.body if with_payload else None,
             response_body=outcome.body if with_payload else None,
             payload_collected=with_payload,
+            step=self.step,
+            attempts=max(1, self.attempts),
+            wholesale=self.wholesale,
+            notes=dict(self.feature_notes),
+            dlp_action=_dlp_action(self.feature_headers.get("cf-aig-dlp")),
         )
         self.state.logs.add(entry)
         if settings.otel_exporter is not None:
@@ -145,9 +164,15 @@ class Exchange:
         return self.headers.get("cf-aig-event-id", "").strip() or self.log_id
 
     def elapsed_ms(self) -> int:
-        return int((time.perf_counter() - self.started) * 1000)
+        return int((time.perf_counter() - self.started) * 1000) + self.waited_ms
 
-    def _cost(self, tokens_in: int, tokens_out: int, cached: bool) -> tuple[float, bool]:
+    def cost(self, outcome: Outcome) -> tuple[float, bool]:
+        """The cost of an answer (``cf-aig-custom-cost`` or the default price) and whether it was custom.
+
+        When the custom cost names ``per_cache_read_token`` or ``per_cache_write_token``, cached
+        prompt tokens are priced at those rates (an omitted one defaults to ``per_token_in``).
+        """
+        tokens_in, tokens_out, cached = outcome.tokens_in, outcome.tokens_out, outcome.cached
         raw = self.headers.get("cf-aig-custom-cost")
         custom: dict[str, Any] = {}
         if raw:
@@ -158,10 +183,32 @@ class Exchange:
                 custom = {}
         if cached:
             return 0.0, bool(custom)
-        if "total_cost" in custom and isinstance(custom["total_cost"], (int, float)):
+        if "total_cost" in custom and _is_rate(custom["total_cost"]):
             return float(custom["total_cost"]), True
         price_in = custom.get("per_token_in", DEFAULT_PRICE_IN)
         price_out = custom.get("per_token_out", DEFAULT_PRICE_OUT)
-        if not isinstance(price_in, (int, float)) or not isinstance(price_out, (int, float)):
+        if not _is_rate(price_in) or not _is_rate(price_out):
             price_in, price_out = DEFAULT_PRICE_IN, DEFAULT_PRICE_OUT
+        if "per_cache_read_token" in custom or "per_cache_write_token" in custom:
+            read_rate = custom.get("per_cache_read_token", price_in)
+            write_rate = custom.get("per_cache_write_token", price_in)
+            if _is_rate(read_rate) and _is_rate(write_rate):
+                read, write = outcome.cache_read_tokens, outcome.cache_write_tokens
+                uncached = max(0, tokens_in - read - write)
+                total = uncached * price_in + read * read_rate + write * write_rate + tokens_out * price_out
+                return round(total, 12), True
         return round(tokens_in * price_in + tokens_out * price_out, 12), bool(custom)
+
+
+def _dlp_action(report: str | None) -> str | None:
+    if not report:
+        return None
+    try:
+        action = json.loads(report).get("action")
+    except (ValueError, AttributeError):
+        return None
+    return str(action) if action else None
+
+
+def _is_rate(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0

@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,12 @@ class LogEntry:
     request_body: Any = None
     response_body: Any = None
     payload_collected: bool = True
+    step: int = 0
+    # Emulator-only detail, not in the logs API: upstream attempts made, and what guardrails noted.
+    attempts: int = 1
+    wholesale: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)
+    dlp_action: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The entry as ``GET …/logs/{id}`` returns it (bodies are served separately)."""
@@ -101,7 +107,7 @@ class LogEntry:
             "metadata": dict(self.metadata),
             "feedback": self.feedback,
             "score": self.score,
-            "step": 0,
+            "step": self.step,
             "request_type": self.request_type,
             "request_content_type": "application/json",
             "response_content_type": "text/event-stream" if self.stream else "application/json",
@@ -113,7 +119,8 @@ class LogEntry:
             "response_head_complete": self.payload_collected,
             "authentication": self.authentication,
             "byok": self.byok,
-            "wholesale": False,
+            "wholesale": self.wholesale,
+            "dlp_action": self.dlp_action,
         }
 
 
@@ -154,14 +161,6 @@ class LogStore:
             return entry
         return None
 
-    def snapshot(self) -> list[LogEntry]:
-        with self._lock:
-            return list(self._entries.values())
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
     def remove(self, doomed: list[LogEntry]) -> int:
         """Delete these entries; returns how many were removed."""
         removed = 0
@@ -172,6 +171,14 @@ class LogStore:
                     removed += 1
         return removed
 
+    def snapshot(self) -> list[LogEntry]:
+        with self._lock:
+            return list(self._entries.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
@@ -180,6 +187,17 @@ class LogStore:
 # --- the logs API's list filters ------------------------------------------------------------
 
 _BOOL_PARAMS = ("success", "cached")
+# The filter keys and operators the logs API documents (list; DELETE takes the same but user_agent).
+FILTER_KEYS = (
+    "id", "created_at", "request_content_type", "response_content_type", "request_type", "success", "cached",
+    "provider", "model", "model_type", "cost", "tokens", "tokens_in", "tokens_out", "duration", "feedback",
+    "event_id", "metadata.key", "metadata.value", "authentication", "wholesale", "compatibilityMode", "dlp_action",
+    "user_agent",
+)
+DELETE_FILTER_KEYS = tuple(key for key in FILTER_KEYS if key != "user_agent")
+FILTER_OPERATORS = ("eq", "neq", "contains", "lt", "gt")
+LIST_ORDER_BY = ("created_at", "provider", "model", "model_type", "success", "cached")
+DELETE_ORDER_BY = (*LIST_ORDER_BY, "cost", "tokens_in", "tokens_out", "duration", "feedback")
 _TEXT_PARAMS = ("model", "provider", "model_type")
 
 
@@ -195,7 +213,13 @@ def _field_value(entry: LogEntry, key: str) -> list[Any]:
         return [entry.duration_ms]
     if key == "model_type":
         return [entry.request_type]
-    return [getattr(entry, key, None)]
+    if key == "compatibilityMode":
+        return ["/compat/" in entry.path]
+    if key == "user_agent":
+        return [entry.request_headers.get("user-agent")]
+    if hasattr(entry, key):
+        return [getattr(entry, key)]
+    return [entry.to_api().get(key)]
 
 
 def _compare(actual: Any, operator: str, expected: Any) -> bool:
@@ -247,7 +271,52 @@ class FilterError(ValueError):
     """A log filter the API would reject."""
 
 
-def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[list[LogEntry], dict[str, int]]:
+def parse_filters(raw: str | None, keys: tuple[str, ...] = FILTER_KEYS) -> list[dict[str, Any]]:
+    """The ``filters`` query parameter (a JSON array), with every key and operator checked."""
+    if not raw:
+        return []
+    try:
+        filters = json.loads(raw)
+    except ValueError as exc:
+        raise FilterError("filters must be a JSON array") from exc
+    if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+        raise FilterError("filters must be a JSON array of objects")
+    for item in filters:
+        key = item.get("key")
+        if key not in keys:
+            raise FilterError(f"Invalid enum value for filters[].key: {str(key)[:80]!r}. "
+                              f"Expected one of: {', '.join(keys)}")
+        if item.get("operator", "eq") not in FILTER_OPERATORS:
+            raise FilterError(f"Invalid enum value for filters[].operator. Expected one of: {', '.join(FILTER_OPERATORS)}")
+    return filters
+
+
+def apply_filters(entries: list[LogEntry], filters: list[dict[str, Any]]) -> list[LogEntry]:
+    selected = list(entries)
+    for item in filters:
+        selected = [e for e in selected if _matches_filter(e, item)]
+    return selected
+
+
+def statistics(entries: list[LogEntry]) -> dict[str, float]:
+    """The documented ``result_info`` statistics over ``entries`` (all pages)."""
+    if not entries:
+        return {}
+    columns: dict[str, Sequence[float]] = {
+        "cost": [e.cost for e in entries],
+        "duration": [e.duration_ms for e in entries],
+        "tokens_in": [e.tokens_in for e in entries],
+        "tokens_out": [e.tokens_out for e in entries],
+        "total_tokens": [e.tokens_in + e.tokens_out for e in entries],
+    }
+    stats: dict[str, float] = {}
+    for name, values in columns.items():
+        stats[f"min_{name}"] = min(values)
+        stats[f"max_{name}"] = max(values)
+    return stats
+
+
+def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[list[LogEntry], dict[str, Any]]:
     """Filter, order and page ``entries`` by the logs-API query ``params``."""
     selected = list(entries)
     for name in _BOOL_PARAMS:
@@ -266,21 +335,10 @@ def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[lis
         selected = [
             e for e in selected if needle in json.dumps([e.request_body, e.response_body, e.model]).lower()
         ]
-    raw_filters = params.get("filters")
-    if raw_filters:
-        try:
-            filters = json.loads(raw_filters)
-        except ValueError as exc:
-            raise FilterError("filters must be a JSON array") from exc
-        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
-            raise FilterError("filters must be a JSON array of objects")
-        for item in filters:
-            if item.get("operator", "eq") not in ("eq", "neq", "contains", "lt", "gt"):
-                raise FilterError("Invalid enum value for operator")
-            selected = [e for e in selected if _matches_filter(e, item)]
+    selected = apply_filters(selected, parse_filters(params.get("filters")))
     descending = params.get("direction", params.get("order_by_direction", "desc")).lower() != "asc"
     order_by = params.get("order_by", "created_at")
-    if order_by not in ("created_at", "provider", "model", "model_type", "success", "cached"):
+    if order_by not in LIST_ORDER_BY:
         raise FilterError("Invalid enum value for order_by")
     selected.sort(key=lambda e: (str(_field_value(e, order_by)[0]), e.id), reverse=descending)
     try:
@@ -290,5 +348,6 @@ def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[lis
         raise FilterError("page and per_page must be integers") from exc
     start = (page - 1) * per_page
     page_entries = selected[start : start + per_page]
-    info = {"page": page, "per_page": per_page, "count": len(page_entries), "total_count": len(selected)}
+    info: dict[str, Any] = {"page": page, "per_page": per_page, "count": len(page_entries),
+                            "total_count": len(selected), **statistics(selected)}
     return page_entries, info

@@ -1,6 +1,7 @@
 """The logs and feedback API, shaped like Cloudflare's ``…/ai-gateway/gateways/{gw}/logs`` endpoints.
 
-``GET …/logs`` lists entries (filters, order and paging as the real API takes them), ``GET
+``GET …/logs`` lists entries (filters, order and paging as the real API takes them, with the
+documented ``result_info`` statistics), ``DELETE …/logs`` removes the entries its filters match, ``GET
 …/logs/{id}`` returns one, ``GET …/logs/{id}/request`` and ``…/response`` return the stored bodies,
 and ``PATCH …/logs/{id}`` records ``feedback`` (-1, 0 or 1), ``score`` (0 to 100) and ``metadata``.
 Answers use the Cloudflare API envelope. When the emulator has an API token, ``Authorization:
@@ -16,7 +17,15 @@ from starlette.responses import JSONResponse, Response
 
 from . import envelopes
 from .auth import api_token_ok
-from .logs import FilterError, LogEntry, select_logs
+from .logs import (
+    DELETE_FILTER_KEYS,
+    DELETE_ORDER_BY,
+    FilterError,
+    LogEntry,
+    apply_filters,
+    parse_filters,
+    select_logs,
+)
 from .routes import RouteMatch
 from .state import EmulatorState
 
@@ -36,9 +45,9 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
         return _json(envelopes.api_error(7000, "No route for that URI", 404))
     if settings.api_token is not None and not api_token_ok(headers, (settings.api_token,)):
         return _json(envelopes.api_auth_error())
-    if route.log_id is None and method == "DELETE":
-        return _delete(state, route, query)
     if route.log_id is None:
+        if method == "DELETE":
+            return _delete(state, route, query)
         if method != "GET":
             return _json(envelopes.api_error(7001, f"{method} not supported for requested URI", 405))
         entries = [e for e in state.logs.snapshot() if e.account_id == route.account and e.gateway_id == route.gateway]
@@ -63,19 +72,30 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
 
 
 def _delete(state: EmulatorState, route: RouteMatch, query: dict[str, str]) -> Response:
-    """``DELETE …/logs``: remove the entries that match ``filters`` (up to ``limit``)."""
+    """``DELETE …/logs``: remove the entries the filters match (ordered, at most ``limit``)."""
     entries = [e for e in state.logs.snapshot() if e.account_id == route.account and e.gateway_id == route.gateway]
-    params = {k: v for k, v in query.items() if k in ("filters", "order_by", "order_by_direction")}
-    selected: list[LogEntry] = []
     try:
-        limit = int(query["limit"]) if "limit" in query else len(entries)
-        for page in range(1, len(entries) // 50 + 2):
-            chunk, _ = select_logs(entries, {**params, "page": str(page), "per_page": "50"})
-            selected.extend(chunk)
-    except (FilterError, ValueError) as exc:
-        return _json(envelopes.api_error(7001, str(exc), 400))
-    state.logs.remove(selected[: max(0, limit)])
-    return JSONResponse(envelopes.api_success({"success": True}))
+        selected = apply_filters(entries, parse_filters(query.get("filters"), DELETE_FILTER_KEYS))
+        order_by = query.get("order_by", "created_at")
+        if order_by not in DELETE_ORDER_BY:
+            raise FilterError(f"Invalid enum value for order_by. Expected one of: {', '.join(DELETE_ORDER_BY)}")
+        direction = query.get("order_by_direction", "asc").lower()
+        if direction not in ("asc", "desc"):
+            raise FilterError("Invalid enum value for order_by_direction. Expected one of: asc, desc")
+        limit = int(query["limit"]) if "limit" in query else None
+        if limit is not None and limit < 1:
+            raise FilterError("limit must be a positive integer")
+    except ValueError as exc:
+        message = str(exc) if isinstance(exc, FilterError) else "limit must be a positive integer"
+        return _json(envelopes.api_error(7001, message, 400))
+    selected.sort(key=lambda e: (_order_value(e, order_by), e.id), reverse=direction == "desc")
+    state.logs.remove(selected[:limit] if limit is not None else selected)
+    return JSONResponse({"success": True})
+
+
+def _order_value(entry: LogEntry, order_by: str) -> Any:
+    value = {"duration": entry.duration_ms, "model_type": entry.request_type}.get(order_by, getattr(entry, order_by, None))
+    return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))
 
 
 def _patch(entry: LogEntry, raw_body: bytes) -> Response:

@@ -10,14 +10,15 @@ logged; successful non-streamed answers are stored in the cache when the request
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import Response
 
-from . import envelopes, ids
-from .auth import api_token_ok, gateway_token_ok, provider_credential
+from . import autorouter, envelopes, guardrails, ids, routing
+from .auth import api_token_ok, gateway_token_ok
+from .billing import rest_credential_failure, settle_credential
 from .cache import CachedReply, cache_key, parse_cache_directive
 from .conversation import (
     InvalidRequest,
@@ -29,6 +30,7 @@ from .conversation import (
 from .deliver import deliver_model_output, deliver_reply, json_delivery
 from .embeddings import embeddings_body
 from .exchange import Exchange, Outcome, json_bytes
+from .guardrails import output_text, request_text
 from .model import (
     DeterministicModel,
     ModelOutput,
@@ -37,6 +39,8 @@ from .model import (
     prompt_tokens,
     split_pieces,
 )
+from .policies import apply_policies
+from .retries import Failure, RetryPolicy, retry_policy, run_attempts
 from .routes import (
     COMPAT_PREFIXES,
     MODEL_ENDPOINTS,
@@ -45,6 +49,7 @@ from .routes import (
     is_custom_provider,
     is_known_provider,
 )
+from .routing import Candidate
 from .scripting import Fault
 from .state import EmulatorState
 
@@ -135,35 +140,75 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
                               hit.extra.get("tokens_out", 0), cached=True)
             return ex.answer(hit.status, hit.body, cache_status="HIT", outcome=outcome)
 
+    refused = apply_policies(ex)
+    if refused is not None:
+        return refused
+
     if settings.rate_limit is not None and not state.limiter.allow(
         (route.account, gateway), settings.rate_limit, settings.rate_limit_window, state.clock.now()
     ):
         return gateway_error(2003)
 
-    # The provider credential (the REST API bills through Unified Billing).
-    if not rest:
-        credential = provider_credential(headers, token=settings.token, stored_keys=settings.stored_keys)
-        if credential.source is None:
-            status, error_body = envelopes.missing_key_error()
-            return ex.answer(status, error_body, cache_status="MISS")
-        if credential.source == "request" and settings.api_key is not None and credential.key != settings.api_key:
-            status, error_body = envelopes.invalid_key_error(credential.key or "")
-            return ex.answer(status, error_body, cache_status="MISS")
-        ex.byok = credential.source == "stored"
-        alias = headers.get("cf-aig-byok-alias", "").strip() or "default"
-        if ex.byok and alias not in settings.stored_key_aliases:
-            configured = ", ".join(f"'{a}'" for a in settings.stored_key_aliases) or "none"
-            return ex.answer(*envelopes.gateway_error(
-                2040, f"Provider '{ex.provider}' has no BYOK credential named '{alias}'. "
-                      f"Configured aliases: {configured}"))
+    # Who pays for the provider call (the caller's key, a stored key, or Unified Billing).
+    refused = settle_credential(ex, rest)
+    if refused is not None:
+        return refused
 
-    # Faults and queued replies stand in for the provider.
+    # Guardrails and DLP on the prompt.
+    if request is not None:
+        refused = guardrails.check_prompt(ex, request_text(request))
+        if refused is not None:
+            return refused
+
+    # The models to call: the request's own, a dynamic route's, or the Auto Router's choice.
+    candidates = _candidates(ex, request)
+    if isinstance(candidates, Response):
+        return candidates
     endpoint = route.endpoint
-    fault = state.scripts.take_fault(endpoint)
-    if fault is not None:
-        early = await _apply_fault_start(ex, fault)
-        if early is not None:
-            return early
+    failure: Failure | None = None
+    for index, candidate in enumerate(candidates):
+        if candidate is not None:
+            ex.provider, ex.model = candidate.provider, candidate.bare_model
+            ex.feature_headers.update(candidate.headers or {})
+            if candidate.headers is None:
+                ex.feature_headers.update({"cf-aig-model": candidate.bare_model, "cf-aig-provider": candidate.provider})
+            if request is not None:
+                request.model = candidate.bare_model
+        policy = retry_policy(headers, settings)
+        if candidate is not None and candidate.retries is not None:
+            policy = RetryPolicy(1 + max(0, min(4, int(candidate.retries))), policy.delay_ms, policy.backoff)
+        first_attempt = ex.attempts
+        upstream_model = candidate.model if candidate is not None else ex.model
+        fault, failure = await run_attempts(ex, endpoint, upstream_model, policy,
+                                            candidate.timeout_ms if candidate is not None else None)
+        ex.step = index if candidate is not None else ex.attempts - 1 - first_attempt
+        if failure is None:
+            if candidate is not None and candidate.on_success is not None:
+                candidate.on_success()
+            return await _serve(ex, request, body, fault, cacheable, key, directive.ttl)
+        if candidate is None:
+            break
+    if failure is None:  # a dynamic route that leads to no model for this request
+        message = "The dynamic route has no model for this request"
+        return ex.answer(*(envelopes.api_error(2019, message, 400) if rest else envelopes.gateway_error(2019, message)))
+    failure = rest_credential_failure(ex, failure)
+    return ex.answer(failure.status, failure.body, cache_status=failure.cache_status, extra=failure.extra)
+
+
+def _candidates(ex: Exchange, request: ModelRequest | None) -> Response | Iterator[Candidate | None]:
+    """The upstream models to try in order; ``None`` stands for the request's own model."""
+    model = ex.model or ""
+    if ex.route.surface in ("compat", "rest") and model.startswith("dynamic/"):
+        return routing.plan(ex, model.split("/", 1)[1])
+    if ex.route.surface in ("compat", "rest") and model == autorouter.AUTO_MODEL and request is not None:
+        return autorouter.plan(ex, request)
+    return iter([None])
+
+
+async def _serve(ex: Exchange, request: ModelRequest | None, body: dict[str, Any], fault: Fault | None,
+                 cacheable: bool, key: str, ttl: int) -> Response:
+    """The upstream answered: a queued reply, the embeddings, or the model's answer."""
+    state, endpoint = ex.state, ex.route.endpoint
     reply = state.scripts.take_reply(endpoint)
     if reply is not None and not reply.renders_model_output:
         return deliver_reply(ex, reply, fault)
@@ -171,17 +216,22 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
     if request is None:  # embeddings
         vectors, tokens = embeddings_body(body)
         response = json_delivery(ex, vectors, fault, Outcome(200, vectors, ex.model, tokens, 0))
-        _store(state, cacheable, key, directive.ttl, vectors, ex.model, tokens, 0, fault)
+        _store(state, cacheable, key, ttl, vectors, ex.model, tokens, 0, fault)
         return response
 
     seen = state.remember_prompt(prompt_fingerprint(request))
     if reply is not None:
         output = scripted_output(request, reply.text, reply.tool_calls, seen)
     else:
-        output = DeterministicModel(settings.stream_chunks).respond(request, prompt_seen_before=seen)
+        output = DeterministicModel(state.settings.stream_chunks).respond(request, prompt_seen_before=seen)
+    refused = guardrails.check_response(ex, output_text(output), request.stream)
+    if refused is not None:
+        return refused
+    if request.stream and guardrails.buffers_streams(ex):
+        request.stream = False  # guardrails buffer the answer and send it as one JSON body
     response, reply_body = deliver_model_output(ex, request, output, fault)
-    if not stream and reply_body is not None:
-        _store(state, cacheable, key, directive.ttl, reply_body, request.model, output.prompt_tokens,
+    if not request.stream and reply_body is not None:
+        _store(state, cacheable, key, ttl, reply_body, request.model, output.prompt_tokens,
                output.completion_tokens, fault)
     return response
 
@@ -211,6 +261,9 @@ def _model_name_error(route: RouteMatch, ex: Exchange) -> Response | None:
     elif route.surface == "rest":
         if model and model.startswith("@cf/"):
             ex.provider = "workers-ai"
+            if not ex.headers.get("cf-aig-gateway-id", "").strip():
+                return ex.answer(*envelopes.api_error(
+                    7003, "Workers AI models (@cf/...) on the REST API require the cf-aig-gateway-id header", 400))
         elif model and "/" in model:
             ex.provider = model.split("/", 1)[0]
         else:
@@ -236,29 +289,6 @@ def _history(state: EmulatorState, body: dict[str, Any]) -> list[Turn] | None:
     return turns
 
 
-async def _apply_fault_start(ex: Exchange, fault: Fault) -> Response | None:
-    """Wait the fault's delay (or time out like the gateway); answer its error status if any."""
-    if fault.delay > 0:
-        timeout_ms = _int_header(ex.headers.get("cf-aig-request-timeout"))
-        if timeout_ms is not None and fault.delay * 1000 > timeout_ms:
-            await asyncio.sleep(timeout_ms / 1000)
-            return ex.answer(*envelopes.gateway_error(envelopes.REQUEST_TIMEOUT_CODE))
-        await asyncio.sleep(fault.delay)
-    if fault.status is None:
-        return None
-    if fault.body is not None:
-        body: Any = fault.body
-    elif fault.code is not None:
-        body = envelopes.gateway_error(fault.code, fault.message, fault.status)[1]
-    else:
-        body = envelopes.provider_error(fault.status, fault.message)
-    extra = dict(fault.headers)
-    if fault.retry_after is not None:
-        extra["retry-after"] = _seconds_text(fault.retry_after)
-    cache_status = None if fault.code is not None else "MISS"
-    return ex.answer(fault.status, body, cache_status=cache_status, extra=extra)
-
-
 def _store(state: EmulatorState, cacheable: bool, key: str, ttl: int, body: dict[str, Any], model: str | None,
            tokens_in: int, tokens_out: int, fault: Fault | None) -> None:
     if not cacheable or (fault is not None and (fault.garbage or fault.cut_after is not None)):
@@ -282,16 +312,3 @@ def scripted_output(request: ModelRequest, text: str | None, tool_calls: list[di
     output.completion_tokens = (sum(3 + max(1, len(c.arguments) // 4) for c in calls) if calls
                                 else len(split_pieces(output.text or "")))
     return output
-
-
-def _int_header(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(float(value))
-    except ValueError:
-        return None
-
-
-def _seconds_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

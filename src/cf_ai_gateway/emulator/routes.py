@@ -73,6 +73,10 @@ def match_path(path: str) -> RouteMatch:
             return RouteMatch("compat", account, gateway, "compat", _endpoint(rest), raw)
         if provider == "workers-ai" and rest[:1] != ["v1"]:
             return RouteMatch("native", account, gateway, provider, "", raw)
+        if is_custom_provider(provider):
+            # Everything after custom-{slug}/ is the upstream's own path (custom-providers page).
+            endpoint = next((e for e in MODEL_ENDPOINTS if raw == e or raw.endswith("/" + e)), _endpoint(rest))
+            return RouteMatch("native", account, gateway, provider, endpoint, raw)
         return RouteMatch("native", account, gateway, provider, _endpoint(rest), raw)
     if parts[:3] == ["client", "v4", "accounts"] and len(parts) >= 5:
         account = parts[3]

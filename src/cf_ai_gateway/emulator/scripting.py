@@ -60,6 +60,11 @@ class Fault:
       ``abort=True`` drops the connection mid-body; ``False`` ends the body cleanly.
     - ``garbage``: answer bytes that are neither JSON nor SSE (after ``cut_after`` events on a
       stream, when both are set).
+    - ``model``: only upstream calls for this model (``"gpt-4o-mini"`` or ``"openai/gpt-4o-mini"``)
+      take the fault, so a dynamic route's primary model can fail while its fallback answers.
+
+    Faults are taken once per upstream attempt: with gateway retries (``cf-aig-max-attempts``), a
+    fault with ``times=2`` fails the first two attempts and the third reaches the model.
     """
 
     status: int | None = None
@@ -75,6 +80,7 @@ class Fault:
     garbage: bool = False
     endpoint: str | None = None
     times: int | None = 1
+    model: str | None = None
 
 
 _Item = TypeVar("_Item", Reply, Fault)
@@ -100,9 +106,10 @@ class ScriptQueue:
         with self._lock:
             return _take(self._replies, endpoint)
 
-    def take_fault(self, endpoint: str) -> Fault | None:
+    def take_fault(self, endpoint: str, model: str | None = None) -> Fault | None:
+        """The next fault for one upstream attempt at ``endpoint`` with ``model``."""
         with self._lock:
-            return _take(self._faults, endpoint)
+            return _take(self._faults, endpoint, model)
 
     def pending(self) -> tuple[int, int]:
         """How many replies and faults are still queued."""
@@ -115,9 +122,12 @@ class ScriptQueue:
             self._faults.clear()
 
 
-def _take(items: list[_Item], endpoint: str) -> _Item | None:
+def _take(items: list[_Item], endpoint: str, model: str | None = None) -> _Item | None:
     for index, item in enumerate(items):
         if item.endpoint is not None and item.endpoint.strip("/") != endpoint:
+            continue
+        wanted = getattr(item, "model", None)
+        if wanted is not None and not _same_model(wanted, model):
             continue
         if item.times is not None:
             item.times -= 1
@@ -125,3 +135,10 @@ def _take(items: list[_Item], endpoint: str) -> _Item | None:
                 del items[index]
         return item
     return None
+
+
+def _same_model(wanted: str, model: str | None) -> bool:
+    """Whether a fault for ``wanted`` applies to ``model`` (``provider/`` prefixes optional)."""
+    if model is None:
+        return False
+    return wanted == model or model.split("/", 1)[-1] == wanted or wanted.split("/", 1)[-1] == model

@@ -78,6 +78,11 @@ class Emulator:
         clock: a zero-argument callable returning epoch seconds; defaults to ``time.time``.
             :meth:`advance` moves the emulator's clock forward on top of it.
         log_level: uvicorn's log level.
+        **features: the gateway-feature settings of :class:`EmulatorSettings`: retries
+            (``retry_max_attempts``, ``retry_delay``, ``retry_backoff``), ``byok_only``,
+            Unified Billing ``credits`` and ``unified_billing_rate_limit``, dynamic ``routes``,
+            ``guardrails``, ``dlp``, ``policies``, ``spend_limits`` and ``auto_router_models`` (see
+            docs/emulator.md, "Gateway features").
     """
 
     def __init__(
@@ -103,13 +108,14 @@ class Emulator:
         port: int = 0,
         clock: Callable[[], float] | None = None,
         log_level: str = "warning",
+        **features: Any,
     ) -> None:
         settings = EmulatorSettings().replace(
             authenticated=authenticated, token=token, api_token=api_token, api_key=api_key,
             gateways=frozenset(gateways) if gateways is not None else None,
             rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
             stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs,
-            stream_chunks=stream_chunks, max_entries=max_entries, logs_api=logs_api, otel_exporter=otel_exporter,
+            stream_chunks=stream_chunks, max_entries=max_entries, logs_api=logs_api, otel_exporter=otel_exporter, **features,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)
@@ -125,10 +131,11 @@ class Emulator:
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+        # socket says it is TCP (proto 0 does not), and accepted sockets inherit the listener's.
+        # Without it, Nagle plus the client's delayed ACK add ~40 ms to every request.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # No Nagle: a reply's head and body leave at once instead of waiting on a delayed ACK.
-        # Accepted sockets inherit it on Linux; asyncio also sets it on every TCP transport.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((self.host, self._requested_port))
@@ -323,7 +330,8 @@ class Emulator:
     def fault(self, status: int | None = None, *, code: int | None = None, message: str | None = None,
               body: Any = None, retry_after: float | None = None, headers: dict[str, str] | None = None,
               delay: float = 0.0, event_delay: float = 0.0, cut_after: int | None = None, abort: bool = True,
-              garbage: bool = False, endpoint: str | None = None, times: int | None = 1) -> Fault:
+              garbage: bool = False, endpoint: str | None = None, times: int | None = 1,
+              model: str | None = None) -> Fault:
         """Inject a fault into the next ``times`` model requests (None: until reset).
 
         ``status`` answers an error (with ``code``: the gateway's envelope for that code; without:
@@ -332,13 +340,17 @@ class Emulator:
         ``cf-aig-request-timeout`` gets the gateway's 504 instead). ``event_delay`` pauses between
         stream events. ``cut_after`` ends a stream after that many events without its terminal
         event (``abort=True`` drops the connection; ``False`` ends the body cleanly). ``garbage``
-        sends bytes that parse as neither JSON nor SSE.
+        sends bytes that parse as neither JSON nor SSE. ``model`` limits the fault to upstream
+        calls for that model (a dynamic route's primary, say).
+
+        Each upstream attempt takes one fault: with gateway retries (``cf-aig-max-attempts: 3``),
+        ``fault(503, times=2)`` fails two attempts and the third succeeds.
         """
         if code is not None and status is None:
             status = _status_for_code(code)
         fault = Fault(status=status, code=code, message=message, body=body, retry_after=retry_after,
                       headers=dict(headers or {}), delay=delay, event_delay=event_delay, cut_after=cut_after,
-                      abort=abort, garbage=garbage, endpoint=endpoint, times=times)
+                      abort=abort, garbage=garbage, endpoint=endpoint, times=times, model=model)
         self._state.scripts.add_fault(fault)
         return fault
 
@@ -353,6 +365,14 @@ class Emulator:
     @property
     def settings(self) -> EmulatorSettings:
         return self._state.settings
+
+    @property
+    def credits_remaining(self) -> float | None:
+        """Unified Billing credits left (USD), or None when ``credits`` is not set."""
+        settings = self._state.settings
+        if settings.credits is None:
+            return None
+        return settings.credits - self._state.features.credits_spent
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (cache expiry, rate-limit windows)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from . import ids
 from .cache import ResponseCache
 from .clock import Clock
 from .conversation import Turn
+from .features import FeatureState, check_feature_settings
 from .logs import LogStore
 from .scripting import ScriptQueue
 
@@ -53,6 +54,19 @@ class EmulatorSettings:
     logs_api: bool = True
     otel_exporter: Any = None
     max_entries: int = DEFAULT_MAX_ENTRIES
+    # Gateway features (see docs/emulator.md, "Gateway features").
+    retry_max_attempts: int = 1
+    retry_delay: int = 0
+    retry_backoff: str = "constant"
+    byok_only: bool = False
+    credits: float | None = None
+    unified_billing_rate_limit: int = 200
+    routes: Mapping[str, Any] = field(default_factory=dict)
+    guardrails: Mapping[str, Any] | None = None
+    dlp: Mapping[str, Any] | None = None
+    policies: Sequence[Mapping[str, Any]] = ()
+    spend_limits: Sequence[Mapping[str, Any]] = ()
+    auto_router_models: Sequence[str] | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -78,6 +92,7 @@ class EmulatorSettings:
             changes["gateways"] = frozenset(changes["gateways"])
         if "stored_key_aliases" in changes:
             changes["stored_key_aliases"] = tuple(changes["stored_key_aliases"])
+        check_feature_settings(changes)
         return dataclasses.replace(self, **changes)
 
 
@@ -132,6 +147,7 @@ class EmulatorState:
         self.cache = ResponseCache(settings.max_entries)
         self.scripts = ScriptQueue()
         self.limiter = RateLimiter()
+        self.features = FeatureState()
         self._requests: deque[RecordedRequest] = deque(maxlen=settings.max_entries)
         self._responses: OrderedDict[str, list[Turn]] = OrderedDict()
         self._prompts: OrderedDict[str, None] = OrderedDict()
@@ -204,4 +220,5 @@ class EmulatorState:
         self.cache.clear()
         self.scripts.clear()
         self.limiter.clear()
+        self.features.clear()
         self.clock.reset()

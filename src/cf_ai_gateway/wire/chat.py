@@ -10,6 +10,7 @@ in ``raw`` (non-streamed) or in each delta's ``event`` (streamed). No I/O happen
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cf_ai_gateway.wire._common import (
@@ -78,7 +79,7 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     check_request(request)
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": [_message(message) for message in request.messages],
+        "messages": _messages(request.messages),
     }
     if request.tools:
         body["tools"] = [_tool(tool) for tool in request.tools]
@@ -111,6 +112,29 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         if request.stream_usage:
             body["stream_options"] = {"include_usage": True}
     return apply_extra_body(body, request)
+
+
+def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+    """The wire messages; images and files of tool results follow their tool messages.
+
+    A ``tool`` message on this endpoint holds text only, so the other parts of a tool result
+    go, in order, into one ``user`` message right after the run of tool messages.
+    """
+    out: list[dict[str, Any]] = []
+    held: list[ContentPart] = []
+    for message in messages:
+        content = message.content
+        if message.role == "tool" and isinstance(content, list):
+            texts: list[ContentPart] = [part for part in content if isinstance(part, TextPart)]
+            held.extend(part for part in content if not isinstance(part, TextPart))
+            message = replace(message, content=texts if texts else "")
+        elif held:
+            out.append({"role": "user", "content": _content(held)})
+            held = []
+        out.append(_message(message))
+    if held:
+        out.append({"role": "user", "content": _content(held)})
+    return out
 
 
 def _message(message: Message) -> dict[str, Any]:

@@ -176,6 +176,8 @@ def _string_choice(choice: str, tools: Sequence[Tool] | None) -> ToolChoice:
 
 def _dict_choice(choice: Mapping[str, Any]) -> ToolChoice:
     kind = choice.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigurationError("a tool_choice dict needs a 'type', e.g. {'type': 'web_search'}")
     if kind == "function":
         function = choice.get("function")
         name = function.get("name") if isinstance(function, Mapping) else choice.get("name")
@@ -186,9 +188,7 @@ def _dict_choice(choice: Mapping[str, Any]) -> ToolChoice:
             )
         return name
     if kind in _MODES:
-        return str(kind)
-    if not isinstance(kind, str) or not kind:
-        raise ConfigurationError("a tool_choice dict needs a 'type', e.g. {'type': 'web_search'}")
+        return kind
     return BuiltInToolChoice(kind, {k: v for k, v in choice.items() if k != "type"})
 
 
@@ -297,7 +297,7 @@ def _arguments_text(arguments: Any) -> str:
         return "{}"
     try:
         return json.dumps(arguments, ensure_ascii=False)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise ConfigurationError(
             f"tool-call arguments must be JSON text or a JSON-serialisable value; got "
             f"{_type_name(arguments)}"

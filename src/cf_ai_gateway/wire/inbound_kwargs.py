@@ -16,8 +16,9 @@ winning, and sorts each one once:
 - the other :class:`~cf_ai_gateway.wire.types.ChatRequest` fields are set as they are, and
   unknown names are sent as extra body fields.
 
-A None value leaves the field as it was. Without tools, ``tool_choice`` and
-``parallel_tool_calls`` are not sent (the endpoints refuse them without tools).
+A None value leaves the field as it was. Without tools, ``parallel_tool_calls`` and a
+``tool_choice`` of ``"auto"`` or ``"none"`` are not sent (the endpoints refuse them without
+tools); a forcing choice is sent as asked.
 """
 
 from __future__ import annotations
@@ -156,10 +157,13 @@ class RequestBuilder:
         fields = dict(self._fields)
         extra = {**self._extra, **self._extra_body}
         tools = self._tools
-        if tools or "tools" in extra:
-            fields["tool_choice"] = read_tool_choice(self._tool_choice, tools)
-        else:
+        choice = read_tool_choice(self._tool_choice, tools)
+        if not (tools or "tools" in extra):
+            # Without tools the endpoints refuse these; a forcing choice is sent as asked.
             fields.pop("parallel_tool_calls", None)
+            if choice in ("auto", "none"):
+                choice = None
+        fields["tool_choice"] = choice
         model = fields.pop("model")
         if not isinstance(model, str) or not model:
             raise ConfigurationError("model must be a non-empty string")

@@ -169,7 +169,7 @@ class BuiltInToolChoice:
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form, ``{"type": ..., **fields}``."""
-        return {**self.fields, "type": self.type}
+        return {"type": self.type, **{k: v for k, v in self.fields.items() if k != "type"}}
 
 
 # ``"auto" | "none" | "required"``, a function name to force that one tool, or a built-in

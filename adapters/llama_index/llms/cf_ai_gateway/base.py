@@ -93,7 +93,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         ```python
         from llama_index.llms.cf_ai_gateway import CloudflareAIGatewayLLM
 
-        llm = CloudflareAIGatewayLLM(model="gpt-4o-mini", gateway_options={"cache_ttl": 3600})
+        llm = CloudflareAIGatewayLLM(model="gpt-4o-mini", gateway_options={"metadata": {"app": "docs"}})
         print(llm.complete("Say hi").text)
         ```
     """
