@@ -12,6 +12,8 @@ import types
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cf_ai_gateway import Gateway
 from cf_ai_gateway.cli import main
@@ -168,3 +170,22 @@ def test_logs_need_only_the_account_and_the_api_token(emulator: Emulator, capsys
     monkeypatch.delenv("CF_API_TOKEN")
     code, out, error = cli(capsys, "logs", "list")
     assert code == 2 and "CF_API_TOKEN" in error and out == ""
+
+
+_SECRET = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789", min_size=12, max_size=30)
+_HEADER = st.sampled_from(["authorization", "Authorization", "x-api-key", "cf-aig-authorization", "api_key",
+                           "Cookie", "x-goog-api-key"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(_HEADER, _SECRET, st.sampled_from(["", "Bearer ", "Basic "]), st.sampled_from(["dict", "json", "line"]))
+def test_stored_header_secrets_are_masked(header: str, secret: str, scheme: str, shape: str) -> None:
+    from cf_ai_gateway.cli.logs import mask
+
+    value = f"{scheme}{secret}"
+    stored: Any = {
+        "dict": {"headers": {header: value}},
+        "json": {"request_head": json.dumps({"headers": {header: value, "accept": "*/*"}})},
+        "line": {"request_head": f"POST /v1 HTTP/1.1\r\n{header}: {value}\r\naccept: */*"},
+    }[shape]
+    assert secret not in json.dumps(mask(stored, ()))

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SECRET_KEY = re.compile(r"(?i)(authorization|api[-_]?key|token|secret|password|cookie)")
+# A header written inside stored text, e.g. '"x-api-key": "abc"' or "Authorization: abc".
+_SECRET_IN_TEXT = re.compile(
+    r"""(?i)(["']?[\w-]*(?:authorization|api[-_]?key|token|secret|password|cookie)[\w-]*["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?)"""
+    r"""([^"',\s}]+)"""
+)
 _NO_PROVIDER_KEY = "not-sent-by-the-logs-api"
 
 
@@ -263,7 +268,7 @@ def mask(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list):
         return [mask(item, secrets) for item in value]
     if isinstance(value, str):
-        return scrub(value, secrets)
+        return _SECRET_IN_TEXT.sub(lambda m: m.group(1) + "***", scrub(value, secrets))
     return value
 
 
