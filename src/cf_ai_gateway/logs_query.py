@@ -355,6 +355,14 @@ class GatewayLog:
     metadata: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __getitem__(self, key: str) -> Any:
+        """A field of the entry as the API sent it (``entry["request_head"]``)."""
+        return self.raw[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the entry as the API sent it, or ``default``."""
+        return self.raw.get(key, default)
+
     @property
     def tokens(self) -> int | None:
         """Input plus output tokens (None when neither is known)."""
@@ -418,6 +426,12 @@ class LogPage:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def result_info(self) -> dict[str, Any]:
+        """The API's ``result_info``: ``count``, ``page``, ``per_page``, ``total_count`` and
+        the statistics (``min_cost``, ``max_cost``, ...)."""
+        return self.info
 
     @property
     def is_last(self) -> bool:

@@ -79,7 +79,9 @@ def test_pages_carry_result_info_and_limit_stops_early(gw: Gateway, emulator: Em
         ask(gw, f"q{i}")
     pages = list(gw.logs.pages(per_page=3))
     assert [len(p) for p in pages] == [3, 1]
-    assert pages[0].total_count == 4 and pages[0].info["total_count"] == 4
+    assert pages[0].total_count == 4 and pages[0].result_info["total_count"] == 4
+    first = pages[0].entries[0]
+    assert first["id"] == first.id and first.get("path") == first.path and first.get("nope") is None
     emulator_calls = len(api_requests(emulator))
     assert [e.id for e in gw.logs.list(per_page=3, limit=2)] == [e.id for e in pages[0].entries[:2]]
     assert len(api_requests(emulator)) == emulator_calls + 1
