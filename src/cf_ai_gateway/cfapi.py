@@ -6,19 +6,20 @@ authenticated with ``Authorization: Bearer <Cloudflare API token>`` (``cf_api_to
 envelope ``{"success", "errors", "messages", "result", "result_info"}``. :class:`ApiCall` is one
 checked request (the token stays out of its repr) and :func:`read_envelope` reads a reply into
 its ``result`` and ``result_info``, turning bytes that are not the envelope into a
-:class:`~cf_ai_gateway.StreamError`.
+:class:`~cf_ai_gateway.MalformedResponseError` (a ``StreamError``) and an error envelope
+into the typed error it names.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from . import jsontext
 from .config import GatewayConfig
-from .errors import ConfigurationError, StreamError
+from .errors import ConfigurationError, MalformedResponseError, error_from_response, is_error_reply
 from .transport import encode_body
 
 __all__ = ["ApiCall", "api_headers", "read_envelope"]
@@ -86,15 +87,18 @@ class ApiCall:
 def read_envelope(response: httpx.Response) -> tuple[Any, dict[str, Any]]:
     """The ``result`` and ``result_info`` of a Cloudflare API reply.
 
-    A reply that is not JSON raises :class:`StreamError`; one without the envelope is returned
-    whole as the result.
+    A reply that is not JSON (or nests too deeply) raises :class:`MalformedResponseError`; a
+    successful status carrying an error envelope raises the typed error it names; a reply
+    without the envelope is returned whole as the result.
     """
     try:
-        body = json.loads(response.content) if response.content else {}
-    except (ValueError, RecursionError) as exc:
-        raise StreamError(
+        body = jsontext.loads(response.content) if response.content else {}
+    except ValueError as exc:
+        raise MalformedResponseError(
             "the Cloudflare API's reply is not valid JSON", status_code=response.status_code
         ) from exc
+    if is_error_reply(body):
+        raise error_from_response(response.status_code, response.headers, response.content)
     if isinstance(body, dict) and "result" in body:
         info = body.get("result_info")
         return body["result"], info if isinstance(info, dict) else {}

@@ -10,7 +10,6 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -18,13 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import jsontext
 from .config import GatewayConfig, check_extra_headers
-from .errors import ConfigurationError, StreamError
+from .errors import (
+    ConfigurationError,
+    GatewayError,
+    MalformedResponseError,
+    error_from_response,
+    is_error_reply,
+)
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE
-from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream, failed_error
 from .transport import Transport
+from .wire.events import api_for_endpoint
 
 if TYPE_CHECKING:
     import openai
@@ -62,22 +69,47 @@ def _wire(api: str) -> ModuleType:
     raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
 
 
-def _parse_json(response: httpx.Response, info: GatewayInfo) -> Any:
+def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str, ...]) -> Any:
+    """The JSON object of a successful reply; an error envelope raises the typed error it names.
+
+    A body that is empty (other than on 204), not JSON, or not an object raises
+    :class:`MalformedResponseError`: a 2xx is never taken for an answer it does not hold.
+    """
+    content = response.content
+    if not content and response.status_code == 204:
+        return None
     try:
-        text = response.content.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         # The same refusal as a stream's: bytes that are not UTF-8 are never patched over.
-        raise StreamError(
+        raise MalformedResponseError(
             "could not parse the gateway's reply: it is not valid UTF-8",
             status_code=response.status_code, log_id=info.log_id, info=info,
         ) from None
     try:
-        return json.loads(text) if text else None
+        body = jsontext.loads(text) if text else None
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             "the gateway's reply is not valid JSON", status_code=response.status_code,
             log_id=info.log_id, info=info,
         ) from exc
+    if is_error_reply(body):
+        raise error_from_response(
+            response.status_code, response.headers, content, info=info, secrets=secrets
+        )
+    if not isinstance(body, dict):
+        what = "empty" if body is None and not content else f"a JSON {_json_kind(body)}"
+        raise MalformedResponseError(
+            f"the gateway's reply is {what}, not a JSON object",
+            status_code=response.status_code, log_id=info.log_id, info=info,
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
 
 
 class Gateway:
@@ -192,7 +224,12 @@ class Gateway:
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
-        """POST ``body`` to ``endpoint`` and return the parsed JSON reply."""
+        """POST ``body`` to ``endpoint`` and return the parsed JSON reply.
+
+        A 2xx reply whose body is an error envelope raises the typed error it names, as an
+        error status would; an empty, non-JSON or non-object body raises
+        :class:`~cf_ai_gateway.MalformedResponseError`.
+        """
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.client
@@ -201,7 +238,8 @@ class Gateway:
             timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
-        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+        body = _parse_json(response, info, self.transport.secrets)
+        return RawResponse(body, info, response.status_code, response.headers)
 
     async def acreate(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
@@ -216,7 +254,8 @@ class Gateway:
             timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
-        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+        body = _parse_json(response, info, self.transport.secrets)
+        return RawResponse(body, info, response.status_code, response.headers)
 
     def stream(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
@@ -225,7 +264,9 @@ class Gateway:
         """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
 
         The request is sent and its headers read before this returns, so errors raise here
-        and ``.info`` is set before the first event.
+        and ``.info`` is set before the first event. A reply that comes as one JSON document
+        (the gateway buffers streams when Guardrails are on) raises the error it holds, or is
+        re-emitted as the endpoint's events with ``.info.buffered`` set.
         """
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
@@ -243,6 +284,7 @@ class Gateway:
             transport.secrets,
             idle_timeout=transport.call_seconds(timeout, asynchronous=False),
             max_event_size=transport.max_event_size,
+            api=api_for_endpoint(endpoint),
         )
 
     def astream(
@@ -271,6 +313,7 @@ class Gateway:
             transport.secrets,
             idle_timeout=idle_timeout,
             max_event_size=transport.max_event_size,
+            api=api_for_endpoint(endpoint),
         )
 
     # -- neutral calls ------------------------------------------------------------------------
@@ -285,7 +328,7 @@ class Gateway:
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
             timeout=timeout, extra_headers=extra_headers,
         )
-        return self._result(wire, raw)
+        return self._result(wire, raw, self.transport.secrets)
 
     async def achat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
@@ -298,17 +341,24 @@ class Gateway:
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
             timeout=timeout, extra_headers=extra_headers,
         )
-        return self._result(wire, raw)
+        return self._result(wire, raw, self.transport.secrets)
 
     @staticmethod
-    def _result(wire: ModuleType, raw: RawResponse) -> ChatResult:
-        if not isinstance(raw.body, dict):
-            raise StreamError(
-                "the gateway's reply is not a JSON object", status_code=raw.status_code,
-                log_id=raw.info.log_id, info=raw.info,
-            )
-        result: ChatResult = wire.parse_result(raw.body)
+    def _result(wire: ModuleType, raw: RawResponse, secrets: tuple[str, ...]) -> ChatResult:
+        """The neutral result of a reply; a reply of the wrong shape or a failed one raises."""
+        try:
+            result: ChatResult = wire.parse_result(raw.body)
+        except GatewayError as exc:
+            if exc.log_id is None:
+                exc.log_id = raw.info.log_id
+            if exc.status_code is None:
+                exc.status_code = raw.status_code
+            if exc.info is None:
+                exc.info = raw.info
+            raise
         result.info = raw.info
+        if result.status == "failed":
+            raise failed_error(result, secrets)
         return result
 
     def chat_stream(

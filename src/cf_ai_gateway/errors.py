@@ -10,10 +10,12 @@ different exceptions. Every error carries ``status_code``, ``code``, ``log_id`` 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from .jsontext import loads as _loads
+from .jsontext import shallow as _shallow
 
 __all__ = [
     "ConfigurationError",
@@ -28,11 +30,13 @@ __all__ = [
     "GatewayTimeoutError",
     "LogNotFoundError",
     "LogsUnavailableError",
+    "MalformedResponseError",
     "PolicyDeniedError",
     "ProviderError",
     "SpendLimitError",
     "StreamError",
     "error_from_response",
+    "is_error_reply",
     "scrub",
 ]
 
@@ -223,6 +227,12 @@ class StreamError(GatewayError):
     """A stream broke off before its terminal event, carried an error event, or did not parse."""
 
 
+class MalformedResponseError(StreamError):
+    """A successful (2xx) reply or stream event that is not a valid answer of its endpoint:
+    not JSON, not an object, or of the wrong shape (no ``choices``, no ``output``, a message
+    that is not an object, ...). The message says what was wrong."""
+
+
 _CODE_CLASSES: dict[int, type[GatewayError]] = {
     2001: GatewayNotFoundError,
     2003: GatewayRateLimitError,
@@ -249,15 +259,24 @@ def _first_error_entry(body: Mapping[str, Any]) -> tuple[int | None, str | None]
     for key in ("error", "errors"):
         entries = body.get(key)
         if isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
-            raw_code = entries[0].get("code")
-            code = raw_code if isinstance(raw_code, int) else None
-            message = entries[0].get("message")
-            return code, str(message) if message is not None else None
-    internal = body.get("internalCode")
-    if isinstance(internal, int):
-        message = body.get("message")
-        return internal, str(message) if message is not None else None
+            return _int_code(entries[0].get("code")), _text(entries[0].get("message"))
+    internal = _int_code(body.get("internalCode"))
+    if internal is not None:
+        return internal, _text(body.get("message"))
     return None, None
+
+
+def _int_code(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _text(value: Any) -> str | None:
+    """A message field as text: strings and numbers only (nested values are not messages)."""
+    if isinstance(value, str):
+        return value or None
+    if type(value) in (int, float):
+        return str(value)
+    return None
 
 
 def _error_object(body: Any) -> Mapping[str, Any]:
@@ -296,7 +315,12 @@ def _policy_error(status_code: int, body: Any, common: dict[str, Any]) -> Gatewa
 def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
     if body.get("name") == "AiGatewayError" or "internalCode" in body:
         return True
-    return bool(body.get("success") is False and (isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)))
+    if body.get("success") is False and (
+        isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)
+    ):
+        return True
+    # The envelope's list form, ``{"error": [{"code": 2005, ...}]}``, also without its other keys.
+    return _first_error_entry(body)[0] is not None
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -334,8 +358,10 @@ def error_from_response(
     """Build the typed error for a failed HTTP response (status >= 400)."""
     text = scrub(content.decode("utf-8", "replace"), secrets)
     try:
-        body: Any = json.loads(text) if text else None
+        body: Any = _loads(text) if text else None
     except ValueError:
+        body = text[:2000]
+    if not _shallow(body):
         body = text[:2000]
     log_id = headers.get("cf-aig-log-id")
     retry_after = _parse_retry_after(headers.get("retry-after"))
@@ -365,17 +391,38 @@ def error_from_response(
 
 
 def _provider_message(body: Any) -> str | None:
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        body = body[0]  # some providers (Gemini) wrap their error object in a list
     if isinstance(body, Mapping):
         err = body.get("error")
-        if isinstance(err, Mapping) and err.get("message"):
-            return str(err["message"])
-        if isinstance(err, str):
-            return err
-        if body.get("message"):
-            return str(body["message"])
+        if isinstance(err, Mapping) and _text(err.get("message")):
+            return _text(err["message"])
+        if isinstance(err, str) and err:
+            return err[:2000]
+        if _text(body.get("message")):
+            return _text(body["message"])
     if isinstance(body, str) and body:
         return body[:300]
     return None
+
+
+def is_error_reply(body: Any) -> bool:
+    """True when a successful (2xx) reply body is an error envelope rather than an answer.
+
+    Recognised: the gateway's envelope (``name``/``internalCode``, ``success: false``), the
+    Cloudflare API's non-empty ``errors`` list, a provider's ``{"error": ...}`` (object, string
+    or list) and a list wrapping one. A Responses object (``"object": "response"``) is an
+    answer even when it carries an ``error``: its ``status`` says how it ended.
+    """
+    if isinstance(body, list):
+        return bool(body) and isinstance(body[0], dict) and bool(body[0].get("error"))
+    if not isinstance(body, dict):
+        return False
+    if body.get("success") is False or body.get("name") == "AiGatewayError":
+        return True
+    if "internalCode" in body or body.get("errors"):
+        return True
+    return body.get("object") != "response" and bool(body.get("error"))
 
 
 def _class_for_status(status_code: int, *, gateway: bool) -> type[GatewayError]:

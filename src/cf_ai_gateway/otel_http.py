@@ -19,7 +19,7 @@ import httpx
 
 from . import otel
 from . import otel_attributes as attributes
-from .streams import TERMINAL_EVENTS
+from .wire.events import TERMINAL_EVENTS
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span

@@ -295,7 +295,7 @@ def test_stream_state_grows_content_and_tool_calls() -> None:
 
 
 def test_completion_stream_state() -> None:
-    state = CompletionStreamState({})
+    state = CompletionStreamState({}, list)
     out = [state.response(ChatDelta(text=t)) for t in ("a", "b", "c")]
     assert [r.text for r in out if r] == ["a", "ab", "abc"]
     assert state.response(ChatDelta()) is None
