@@ -135,6 +135,7 @@ def test_same_logprobs_as_chat_openai(emulator: Any) -> None:
     openai_model = langchain_openai.ChatOpenAI(
         model="gpt-4o-mini", api_key="sk-logprobs", logprobs=True, max_retries=0,
         base_url=f"{emulator.base_url}/{emulator.account_id}/default/openai",
+        default_headers={"cf-aig-authorization": f"Bearer {emulator.token}"},  # an authenticated gateway
     )
     ours = make(emulator, logprobs=True)
     reply = logprobs_example()
