@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError
 from .otel_attributes import (
+    PARENT_SPAN_ID_HEADER,
+    TRACE_ID_HEADER,
     operation_name,
     propagation_headers,
     request_attributes,
@@ -189,8 +191,15 @@ def _start(gateway: Any, endpoint: str, body: Any) -> tuple[Span, dict[str, str]
 
 
 def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+    """``kwargs`` with the trace context added to the call's gateway options."""
     if headers:
-        kwargs["extra_headers"] = {**(kwargs.get("extra_headers") or {}), **headers}
+        from .options import GatewayOptions
+
+        context = {
+            "otel_trace_id": headers[TRACE_ID_HEADER],
+            "otel_parent_span_id": headers[PARENT_SPAN_ID_HEADER],
+        }
+        kwargs["options"] = GatewayOptions.coerce(kwargs.get("options")).merge(context)
     return kwargs
 
 

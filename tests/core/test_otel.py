@@ -328,3 +328,19 @@ def test_spans_never_hold_credentials(instrumented: InMemorySpanExporter, make_e
     for span in found:
         text = str(dict(span.attributes or {})) + str(span.status.description) + str(span.events)
         assert wrong not in text and wrong[3:] not in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("otel_trace_id", "XYZ"), ("otel_trace_id", "0" * 32), ("otel_trace_id", "A" * 32),
+     ("otel_parent_span_id", "abc"), ("otel_parent_span_id", "g" * 16)],
+)
+def test_trace_context_options_are_checked(field: str, value: str) -> None:
+    from cf_ai_gateway import GatewayOptions
+
+    with pytest.raises(ConfigurationError, match=field):
+        GatewayOptions(**{field: value})
+    headers = GatewayOptions(otel_trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+                             otel_parent_span_id="00f067aa0ba902b7").to_headers()
+    assert headers == {"cf-aig-otel-trace-id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                       "cf-aig-otel-parent-span-id": "00f067aa0ba902b7"}
