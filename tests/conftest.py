@@ -1,11 +1,11 @@
 """Project-wide fixtures: one AI Gateway emulator for the whole test session, reset per test.
 
 - ``emulator``: the shared :class:`~cf_ai_gateway.emulator.Emulator`, reset before the test, with
-  the environment pointing at it (``CF_ACCOUNT_ID``, ``CF_AIG_BASE_URL``, ``CF_API_BASE_URL`` and a
-  placeholder ``OPENAI_API_KEY``; unauthenticated by default). Change its settings for one test with
-  ``emulator.configure(token=..., api_key=..., gateways=[...], rate_limit=...)`` — the next reset
-  restores them — or with ``@pytest.mark.ai_gateway_emulator(token=...)``. After ``configure``,
-  call ``emulator_env()`` to refresh the environment.
+  the environment pointing at it (``CF_ACCOUNT_ID``, ``CF_AIG_BASE_URL``, ``CF_API_BASE_URL`` and
+  the generated ``CF_AIG_TOKEN``: authenticated by default, as a new gateway is). Change its settings
+  for one test with ``emulator.configure(authenticated=False, api_key=..., gateways=[...], ...)`` —
+  the next reset restores them — or with ``@pytest.mark.ai_gateway_emulator(authenticated=False)``.
+  After ``configure``, call ``emulator_env()`` to refresh the environment.
 - ``emulator_env``: a function that re-points the environment at ``emulator`` (returns the values).
 - ``make_emulator``: ``make_emulator(**settings)`` starts a dedicated emulator, stopped after the test.
 

@@ -10,7 +10,6 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
@@ -18,13 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .config import GatewayConfig, check_extra_headers
-from .errors import ConfigurationError, StreamError
+from . import jsontext
+from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
+from .config import GatewayConfig, resolve_options
+from .errors import (
+    ConfigurationError,
+    GatewayError,
+    MalformedResponseError,
+    error_from_response,
+    is_error_reply,
+)
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE
-from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream, failed_error
 from .transport import Transport
+from .wire.events import api_for_endpoint
 
 if TYPE_CHECKING:
     import openai
@@ -60,22 +68,62 @@ def _wire(api: str) -> ModuleType:
     raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
 
 
-def _parse_json(response: httpx.Response, info: GatewayInfo) -> Any:
+def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str, ...]) -> Any:
+    """The JSON object of a successful reply; an error envelope raises the typed error it names.
+
+    A body that is empty (other than on 204), not JSON, or not an object raises
+    :class:`MalformedResponseError`: a 2xx is never taken for an answer it does not hold.
+    """
+    content = response.content
+    if not content and response.status_code == 204:
+        return None
     try:
-        text = response.content.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         # The same refusal as a stream's: bytes that are not UTF-8 are never patched over.
-        raise StreamError(
+        raise MalformedResponseError(
             "could not parse the gateway's reply: it is not valid UTF-8",
             status_code=response.status_code, log_id=info.log_id, info=info,
         ) from None
     try:
-        return json.loads(text) if text else None
+        body = jsontext.loads(text) if text else None
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             "the gateway's reply is not valid JSON", status_code=response.status_code,
             log_id=info.log_id, info=info,
         ) from exc
+    if is_error_reply(body):
+        raise error_from_response(
+            response.status_code, response.headers, content, info=info, secrets=secrets
+        )
+    if not isinstance(body, dict):
+        what = "empty" if body is None and not content else f"a JSON {_json_kind(body)}"
+        raise MalformedResponseError(
+            f"the gateway's reply is {what}, not a JSON object",
+            status_code=response.status_code, log_id=info.log_id, info=info,
+        )
+    return body
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _check_messages(messages: Any) -> None:
+    """Refuse messages the wire converters cannot send (before anything is sent)."""
+    if not isinstance(messages, (list, tuple)):
+        raise ConfigurationError(
+            f"messages must be a list of Message, not {type(messages).__name__}"
+        )
+    for index, message in enumerate(messages):
+        content = getattr(message, "content", 0)
+        if content is not None and not isinstance(content, (str, list)):
+            raise ConfigurationError(
+                f"messages[{index}].content must be a string, a list of parts or None, not "
+                f"{type(content).__name__}"
+            )
 
 
 class Gateway:
@@ -83,12 +131,17 @@ class Gateway:
 
     Unset connection fields are read from the environment (``CF_ACCOUNT_ID``,
     ``CF_AIG_GATEWAY_ID``, ``OPENAI_API_KEY`` or the provider's key variable, ``CF_AIG_TOKEN``,
-    ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``). ``auth_mode`` is inferred from the secrets that are
-    set unless given. ``gateway_options`` apply to every call and merge with per-call options.
-    ``timeout`` is a deadline in seconds for a whole call, retries and their waits included
-    (for a stream: until its headers, then for each wait between events); ``max_retries``
-    counts retries after the first attempt; a stream event larger than ``max_event_size``
-    (16 MiB) is a :class:`~cf_ai_gateway.StreamError`.
+    ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``), and so are the gateway options (``CF_AIG_<OPTION>``,
+    under ``gateway_options``, which win field by field). ``auth_mode`` is inferred from the
+    secrets that are set unless given. ``gateway_options`` apply to every call and merge with
+    per-call options. ``timeout`` is a deadline in seconds for a whole call, retries and their
+    waits included (for a stream: until its headers, then for each wait between events);
+    ``max_retries`` counts retries after the first attempt; a stream event larger than
+    ``max_event_size`` (16 MiB) is a :class:`~cf_ai_gateway.StreamError`. A plain ``http://``
+    base URL must point at this machine unless ``allow_insecure_http=True`` (or
+    ``CF_AIG_ALLOW_INSECURE_HTTP=1``). ``config`` is an already resolved
+    :class:`GatewayConfig` (the connection arguments are then not used), and ``environ``
+    replaces ``os.environ``.
     """
 
     def __init__(
@@ -113,7 +166,13 @@ class Gateway:
         retry_base_delay: float = 0.5,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         config: GatewayConfig | None = None,
+        allow_insecure_http: bool | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        if config is not None and not isinstance(config, GatewayConfig):
+            raise ConfigurationError(
+                f"config must be a GatewayConfig, not {type(config).__name__}"
+            )
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
             gateway_id=gateway_id,
@@ -126,13 +185,15 @@ class Gateway:
             api_base_url=api_base_url,
             surface=surface,
             default_headers=default_headers,
+            allow_insecure_http=allow_insecure_http,
+            environ=environ,
         )
-        self.options = GatewayOptions.coerce(gateway_options)
+        self.options = resolve_options(gateway_options, environ)
         self.transport = Transport(
             self.config,
             timeout=timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
+            max_retries=check_max_retries(max_retries),
+            retry_base_delay=check_retry_base_delay(retry_base_delay),
             http_client=http_client,
             async_http_client=async_http_client,
             max_event_size=max_event_size,
@@ -142,15 +203,16 @@ class Gateway:
     def from_env(cls, **overrides: Any) -> Gateway:
         """A client configured from the environment, including ``CF_AIG_<OPTION>`` options.
 
-        Keyword arguments override what the environment says; ``gateway_options`` merge over
-        the options read from the environment.
+        The same as ``Gateway(**overrides)``, which reads the same variables: keyword arguments
+        override what the environment says, and ``gateway_options`` merge over the options
+        read from the environment.
         """
-        env_options = GatewayOptions.from_env()
-        overrides["gateway_options"] = env_options.merge(overrides.get("gateway_options"))
         return cls(**overrides)
 
     def __repr__(self) -> str:
-        c = self.config
+        c = getattr(self, "config", None)  # a half-built client (failed __init__) has none
+        if not isinstance(c, GatewayConfig):
+            return "Gateway(<not configured>)"
         return (
             f"Gateway(account_id={c.account_id!r}, gateway_id={c.gateway_id!r}, "
             f"provider={c.provider!r}, auth_mode={c.auth_mode!r}, url={c.provider_base_url!r})"
@@ -170,6 +232,7 @@ class Gateway:
         return headers
 
     def _check_model(self, request: ChatRequest) -> None:
+        _check_messages(getattr(request, "messages", None))
         if not isinstance(request.model, str) or not request.model:
             raise ConfigurationError("model must be a non-empty string")
         prefix, _, name = request.model.partition("/")
@@ -184,7 +247,12 @@ class Gateway:
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
-        """POST ``body`` to ``endpoint`` and return the parsed JSON reply."""
+        """POST ``body`` to ``endpoint`` and return the parsed JSON reply.
+
+        A 2xx reply whose body is an error envelope raises the typed error it names, as an
+        error status would; an empty, non-JSON or non-object body raises
+        :class:`~cf_ai_gateway.MalformedResponseError`.
+        """
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.client
@@ -193,7 +261,8 @@ class Gateway:
             timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
-        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+        body = _parse_json(response, info, self.transport.secrets)
+        return RawResponse(body, info, response.status_code, response.headers)
 
     async def acreate(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
@@ -208,7 +277,8 @@ class Gateway:
             timeout=timeout,
         )
         info = GatewayInfo.from_headers(response.headers, response.status_code)
-        return RawResponse(_parse_json(response, info), info, response.status_code, response.headers)
+        body = _parse_json(response, info, self.transport.secrets)
+        return RawResponse(body, info, response.status_code, response.headers)
 
     def stream(
         self, endpoint: str, body: Any, *, options: OptionsLike = None,
@@ -217,7 +287,9 @@ class Gateway:
         """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
 
         The request is sent and its headers read before this returns, so errors raise here
-        and ``.info`` is set before the first event.
+        and ``.info`` is set before the first event. A reply that comes as one JSON document
+        (the gateway buffers streams when Guardrails are on) raises the error it holds, or is
+        re-emitted as the endpoint's events with ``.info.buffered`` set.
         """
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
@@ -235,6 +307,7 @@ class Gateway:
             transport.secrets,
             idle_timeout=transport.call_seconds(timeout, asynchronous=False),
             max_event_size=transport.max_event_size,
+            api=api_for_endpoint(endpoint),
         )
 
     def astream(
@@ -263,6 +336,7 @@ class Gateway:
             transport.secrets,
             idle_timeout=idle_timeout,
             max_event_size=transport.max_event_size,
+            api=api_for_endpoint(endpoint),
         )
 
     # -- neutral calls ------------------------------------------------------------------------
@@ -277,7 +351,7 @@ class Gateway:
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
             timeout=timeout, extra_headers=extra_headers,
         )
-        return self._result(wire, raw)
+        return self._result(wire, raw, self.transport.secrets)
 
     async def achat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
@@ -290,17 +364,24 @@ class Gateway:
             _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
             timeout=timeout, extra_headers=extra_headers,
         )
-        return self._result(wire, raw)
+        return self._result(wire, raw, self.transport.secrets)
 
     @staticmethod
-    def _result(wire: ModuleType, raw: RawResponse) -> ChatResult:
-        if not isinstance(raw.body, dict):
-            raise StreamError(
-                "the gateway's reply is not a JSON object", status_code=raw.status_code,
-                log_id=raw.info.log_id, info=raw.info,
-            )
-        result: ChatResult = wire.parse_result(raw.body)
+    def _result(wire: ModuleType, raw: RawResponse, secrets: tuple[str, ...]) -> ChatResult:
+        """The neutral result of a reply; a reply of the wrong shape or a failed one raises."""
+        try:
+            result: ChatResult = wire.parse_result(raw.body)
+        except GatewayError as exc:
+            if exc.log_id is None:
+                exc.log_id = raw.info.log_id
+            if exc.status_code is None:
+                exc.status_code = raw.status_code
+            if exc.info is None:
+                exc.info = raw.info
+            raise
         result.info = raw.info
+        if result.status == "failed":
+            raise failed_error(result, secrets)
         return result
 
     def chat_stream(

@@ -5,15 +5,21 @@ Cloudflare AI Gateway answers its own failures with a JSON envelope that names a
 Cloudflare API uses the plural ``errors`` form, and a provider's own errors pass through unchanged.
 :func:`error_from_response` reads all three, so a gateway 401 (2009) and a provider 401 become
 different exceptions. Every error carries ``status_code``, ``code``, ``log_id`` and
-``retry_after``, pickles, and never holds a secret: bodies are scrubbed before they are kept.
+``retry_after``, pickles, and never holds a secret: every live client registers its configured
+secrets (:func:`register_secrets`), and each error's message and body are scrubbed of them, of
+any cut-off piece of them and of bearer-token shapes when the error is built, wherever that is.
 """
 
 from __future__ import annotations
 
-import json
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
+
+from .jsontext import loads as _loads
+from .jsontext import shallow as _shallow
 
 __all__ = [
     "ConfigurationError",
@@ -26,28 +32,144 @@ __all__ = [
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "MalformedResponseError",
+    "MissingCredentialsError",
     "PolicyDeniedError",
     "ProviderError",
     "SpendLimitError",
     "StreamError",
     "error_from_response",
+    "is_error_reply",
     "scrub",
+    "scrub_value",
 ]
 
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
 )
+# A cut-off piece of a secret this long (a quoted line truncated mid-key) is masked too.
+_FRAGMENT = 8
+# Secrets of every live client, so that an error built anywhere never shows one. Each value
+# is counted once per configuration holding it and forgotten when the last one is collected.
+_REGISTERED: dict[str, int] = {}
+_REGISTRY_LOCK = threading.Lock()
+_MIN_REGISTERED = 6
+_SORTED: tuple[str, ...] = ()  # the registered secrets, longest first (rebuilt on each change)
+_RELEASED: list[tuple[str, ...]] = []  # secrets of collected configurations, not yet forgotten
+
+
+def register_secrets(owner: object, secrets: tuple[str, ...]) -> None:
+    """Scrub ``secrets`` from every error message and body while ``owner`` is alive."""
+    kept = tuple(s for s in secrets if len(s) >= _MIN_REGISTERED)
+    if not kept:
+        return
+    with _REGISTRY_LOCK:
+        _drain_released()
+        for secret in kept:
+            _REGISTERED[secret] = _REGISTERED.get(secret, 0) + 1
+        _rebuild()
+    # The finalizer may run inside any allocation (garbage collection), even while this thread
+    # holds the lock: it only queues the release, which the next registry access applies.
+    weakref.finalize(owner, _RELEASED.append, kept)
+
+
+def _drain_released() -> None:
+    while _RELEASED:
+        for secret in _RELEASED.pop():
+            left = _REGISTERED.get(secret, 0) - 1
+            if left > 0:
+                _REGISTERED[secret] = left
+            else:
+                _REGISTERED.pop(secret, None)
+
+
+def _rebuild() -> None:
+    global _SORTED
+    _SORTED = tuple(sorted(_REGISTERED, key=len, reverse=True))
+
+
+def known_secrets(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The secrets of live clients plus ``extra``, longest first."""
+    if _RELEASED:
+        with _REGISTRY_LOCK:
+            _drain_released()
+            _rebuild()
+    registered = _SORTED
+    if not extra:
+        return registered
+    every = set(registered)
+    every.update(s for s in extra if s and len(s) >= 4)
+    return tuple(sorted(every, key=len, reverse=True))
+
+
+def _mask_secret(text: str, secret: str) -> str:
+    """``text`` with ``secret`` masked, and any cut-off start or end of it of 8+ characters."""
+    if secret in text:
+        text = text.replace(secret, "***")
+    if len(secret) <= _FRAGMENT:
+        return text
+    head, tail = secret[:_FRAGMENT], secret[-_FRAGMENT:]
+    if head in text:  # a prefix of the secret, cut where a message was truncated
+        out, pos = [], 0
+        while (start := text.find(head, pos)) != -1:
+            end = start + _FRAGMENT
+            while (
+                end < len(text) and end - start < len(secret) and text[end] == secret[end - start]
+            ):
+                end += 1
+            out.append(text[pos:start] + "***")
+            pos = end
+        text = "".join(out) + text[pos:]
+    if tail in text:  # a suffix of the secret, cut at the start of a quoted window
+        out, pos = [], 0
+        while (end := text.find(tail, pos)) != -1:
+            start, stop = end, end + _FRAGMENT
+            offset = len(secret) - _FRAGMENT
+            while start > pos and offset > 0 and text[start - 1] == secret[offset - 1]:
+                start -= 1
+                offset -= 1
+            out.append(text[pos:start] + "***")
+            pos = stop
+        text = "".join(out) + text[pos:]
+    return text
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove bearer tokens, ``sk-`` keys and the given secret values from ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    """Remove bearer tokens, ``sk-`` keys, the given secret values and those of every live
+    client (with cut-off pieces of them) from ``text``."""
+    for secret in known_secrets(secrets):
+        text = _mask_secret(text, secret)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
     return text
+
+
+def scrub_value(value: Any, secrets: tuple[str, ...] = ()) -> Any:
+    """Parsed JSON (or text) with every string in it scrubbed as :func:`scrub` does.
+
+    Containers are rebuilt without recursion, so a deeply nested body cannot overflow the stack.
+    """
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            container[key] = scrub(item, secrets)
+        elif isinstance(item, list):
+            copy = list(item)
+            container[key] = copy
+            stack.extend((copy, i) for i in range(len(copy)))
+        elif isinstance(item, dict):
+            copy_dict = {scrub(k, secrets) if isinstance(k, str) else k: v for k, v in item.items()}
+            container[key] = copy_dict
+            stack.extend((copy_dict, k) for k in copy_dict)
+    return root[0]
 
 
 class GatewayError(Exception):
@@ -71,6 +193,8 @@ class GatewayError(Exception):
         info: Any = None,
     ) -> None:
         message = scrub(message)
+        if body is not None:
+            body = scrub_value(body)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
@@ -125,6 +249,11 @@ def _rebuild_error(cls: type[GatewayError], message: str, fields: dict[str, Any]
 
 class ConfigurationError(GatewayError, ValueError):
     """Bad configuration or input, raised before anything is sent."""
+
+
+class MissingCredentialsError(ConfigurationError):
+    """The account id, or the key or token the auth mode needs, is set nowhere (neither as an
+    argument nor in the environment)."""
 
 
 class GatewayAuthenticationError(GatewayError):
@@ -212,6 +341,12 @@ class StreamError(GatewayError):
     """A stream broke off before its terminal event, carried an error event, or did not parse."""
 
 
+class MalformedResponseError(StreamError):
+    """A successful (2xx) reply or stream event that is not a valid answer of its endpoint:
+    not JSON, not an object, or of the wrong shape (no ``choices``, no ``output``, a message
+    that is not an object, ...). The message says what was wrong."""
+
+
 _CODE_CLASSES: dict[int, type[GatewayError]] = {
     2001: GatewayNotFoundError,
     2003: GatewayRateLimitError,
@@ -238,15 +373,24 @@ def _first_error_entry(body: Mapping[str, Any]) -> tuple[int | None, str | None]
     for key in ("error", "errors"):
         entries = body.get(key)
         if isinstance(entries, list) and entries and isinstance(entries[0], Mapping):
-            raw_code = entries[0].get("code")
-            code = raw_code if isinstance(raw_code, int) else None
-            message = entries[0].get("message")
-            return code, str(message) if message is not None else None
-    internal = body.get("internalCode")
-    if isinstance(internal, int):
-        message = body.get("message")
-        return internal, str(message) if message is not None else None
+            return _int_code(entries[0].get("code")), _text(entries[0].get("message"))
+    internal = _int_code(body.get("internalCode"))
+    if internal is not None:
+        return internal, _text(body.get("message"))
     return None, None
+
+
+def _int_code(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _text(value: Any) -> str | None:
+    """A message field as text: strings and numbers only (nested values are not messages)."""
+    if isinstance(value, str):
+        return value or None
+    if type(value) in (int, float):
+        return str(value)
+    return None
 
 
 def _error_object(body: Any) -> Mapping[str, Any]:
@@ -285,7 +429,12 @@ def _policy_error(status_code: int, body: Any, common: dict[str, Any]) -> Gatewa
 def _is_gateway_envelope(body: Mapping[str, Any]) -> bool:
     if body.get("name") == "AiGatewayError" or "internalCode" in body:
         return True
-    return bool(body.get("success") is False and (isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)))
+    if body.get("success") is False and (
+        isinstance(body.get("error"), list) or isinstance(body.get("errors"), list)
+    ):
+        return True
+    # The envelope's list form, ``{"error": [{"code": 2005, ...}]}``, also without its other keys.
+    return _first_error_entry(body)[0] is not None
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -323,8 +472,10 @@ def error_from_response(
     """Build the typed error for a failed HTTP response (status >= 400)."""
     text = scrub(content.decode("utf-8", "replace"), secrets)
     try:
-        body: Any = json.loads(text) if text else None
+        body: Any = _loads(text) if text else None
     except ValueError:
+        body = text[:2000]
+    if not _shallow(body):
         body = text[:2000]
     log_id = headers.get("cf-aig-log-id")
     retry_after = _parse_retry_after(headers.get("retry-after"))
@@ -354,17 +505,38 @@ def error_from_response(
 
 
 def _provider_message(body: Any) -> str | None:
+    if isinstance(body, list) and body and isinstance(body[0], Mapping):
+        body = body[0]  # some providers (Gemini) wrap their error object in a list
     if isinstance(body, Mapping):
         err = body.get("error")
-        if isinstance(err, Mapping) and err.get("message"):
-            return str(err["message"])
-        if isinstance(err, str):
-            return err
-        if body.get("message"):
-            return str(body["message"])
+        if isinstance(err, Mapping) and _text(err.get("message")):
+            return _text(err["message"])
+        if isinstance(err, str) and err:
+            return err[:2000]
+        if _text(body.get("message")):
+            return _text(body["message"])
     if isinstance(body, str) and body:
         return body[:300]
     return None
+
+
+def is_error_reply(body: Any) -> bool:
+    """True when a successful (2xx) reply body is an error envelope rather than an answer.
+
+    Recognised: the gateway's envelope (``name``/``internalCode``, ``success: false``), the
+    Cloudflare API's non-empty ``errors`` list, a provider's ``{"error": ...}`` (object, string
+    or list) and a list wrapping one. A Responses object (``"object": "response"``) is an
+    answer even when it carries an ``error``: its ``status`` says how it ended.
+    """
+    if isinstance(body, list):
+        return bool(body) and isinstance(body[0], dict) and bool(body[0].get("error"))
+    if not isinstance(body, dict):
+        return False
+    if body.get("success") is False or body.get("name") == "AiGatewayError":
+        return True
+    if "internalCode" in body or body.get("errors"):
+        return True
+    return body.get("object") != "response" and bool(body.get("error"))
 
 
 def _class_for_status(status_code: int, *, gateway: bool) -> type[GatewayError]:

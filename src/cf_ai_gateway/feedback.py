@@ -13,16 +13,22 @@ errors) and typed errors apply as for every other call.
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from . import jsontext
+from .checks import is_finite_number
 from .config import GatewayConfig
-from .errors import ConfigurationError, GatewayError, StreamError
+from .errors import (
+    ConfigurationError,
+    GatewayError,
+    MalformedResponseError,
+    error_from_response,
+    is_error_reply,
+)
 from .transport import Transport, encode_body
 
 __all__ = ["LOG_NOT_FOUND_DELAY_FACTOR", "FeedbackRequest", "asend_feedback", "send_feedback"]
@@ -48,7 +54,7 @@ def _check_feedback(value: Any) -> int:
 
 
 def _check_score(value: Any) -> int | float:
-    if not _is_number(value) or not math.isfinite(value) or not MIN_SCORE <= value <= MAX_SCORE:
+    if not is_finite_number(value) or not MIN_SCORE <= value <= MAX_SCORE:
         raise ConfigurationError(
             f"score must be a number from {MIN_SCORE} to {MAX_SCORE}; got {value!r}"
         )
@@ -68,7 +74,7 @@ def _check_metadata(value: Any) -> dict[str, str | int | float | bool]:
             raise ConfigurationError(
                 f"metadata[{key!r}] must be a str, int, float or bool, not {type(item).__name__}"
             )
-        if isinstance(item, float) and not math.isfinite(item):
+        if _is_number(item) and not is_finite_number(item):
             raise ConfigurationError(f"metadata[{key!r}] must be a finite number")
         out[key] = item
     return out
@@ -125,11 +131,13 @@ class FeedbackRequest:
 
 def _result(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = json.loads(response.content) if response.content else {}
+        body = jsontext.loads(response.content) if response.content else {}
     except ValueError as exc:
-        raise StreamError(
+        raise MalformedResponseError(
             "the Cloudflare API's reply is not valid JSON", status_code=response.status_code
         ) from exc
+    if is_error_reply(body):
+        raise error_from_response(response.status_code, response.headers, response.content)
     if isinstance(body, dict) and isinstance(body.get("result"), dict):
         result: dict[str, Any] = body["result"]
         return result

@@ -5,25 +5,39 @@ The gateway sets ``cf-aig-log-id``, ``cf-aig-cache-status``, ``cf-aig-event-id``
 ``cf-aig-provider`` on every response, failed ones included. They arrive before the first byte of
 a stream, so a stream's info is known before its first event. The Auto Router's decision headers
 (``cf-aig-routed-model``, ``cf-aig-routing-reason``, ``cf-aig-routing-decision-id``) and a parsed
-``cf-aig-dlp`` report are kept too.
+``cf-aig-dlp`` report are kept too. A header that does not parse is left unset (and kept as text
+in ``headers``): it never breaks an otherwise good reply.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .jsontext import loads, shallow
+
 __all__ = ["GatewayInfo"]
+
+# Request headers that carry credentials; a proxy that reflects them must not make them data.
+_AUTH_HEADERS = frozenset({"cf-aig-authorization", "cf-aig-authorization-token"})
+
+
+def _without_secrets(aig: dict[str, str]) -> dict[str, str]:
+    from .errors import scrub
+
+    return {k: scrub(v) for k, v in aig.items() if k not in _AUTH_HEADERS}
 
 
 @dataclass(frozen=True)
 class GatewayInfo:
     """The ``cf-aig-*`` response headers of one gateway response.
 
-    ``cached`` is True when the gateway served the reply from its cache. ``headers`` holds every
-    ``cf-aig-*`` response header as received, for the ones without a field of their own.
+    ``cached`` is True when the gateway served the reply from its cache. ``headers`` holds the
+    ``cf-aig-*`` response headers as received, for the ones without a field of their own; never
+    an auth header a proxy reflected (``cf-aig-authorization``), and no value that holds a
+    configured secret. ``buffered`` is True when a stream request was answered with one JSON
+    reply (the gateway does this when Guardrails are on) and the stream was rebuilt from it.
     """
 
     log_id: str | None = None
@@ -39,43 +53,35 @@ class GatewayInfo:
     dlp: dict[str, Any] | None = None
     status_code: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    buffered: bool = False
 
     @property
     def cached(self) -> bool:
         return (self.cache_status or "").upper() == "HIT"
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str], status_code: int | None = None) -> GatewayInfo:
+    def from_headers(
+        cls, headers: Mapping[str, str], status_code: int | None = None
+    ) -> GatewayInfo:
         """Read the ``cf-aig-*`` headers of a response (an ``httpx.Headers`` or any mapping)."""
         items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
         aig = {k.lower(): v for k, v in items if k[:7].lower() == "cf-aig-"}
+        if aig:
+            aig = _without_secrets(aig)
         if not aig:
             return cls(status_code=status_code)
-        step_text = aig.get("cf-aig-step")
-        try:
-            step = int(step_text) if step_text is not None else None
-        except ValueError:
-            step = None
-        dlp_text = aig.get("cf-aig-dlp")
-        dlp: dict[str, Any] | None = None
-        if dlp_text:
-            try:
-                parsed = json.loads(dlp_text)
-                dlp = parsed if isinstance(parsed, dict) else None
-            except ValueError:
-                dlp = None
         return cls(
             log_id=aig.get("cf-aig-log-id"),
             cache_status=aig.get("cf-aig-cache-status"),
             event_id=aig.get("cf-aig-event-id") or aig.get("cf-aig-eventid"),
             request_id=aig.get("cf-aig-request-id"),
-            step=step,
+            step=_step(aig.get("cf-aig-step")),
             model=aig.get("cf-aig-model"),
             provider=aig.get("cf-aig-provider"),
             routed_model=aig.get("cf-aig-routed-model"),
             routing_reason=aig.get("cf-aig-routing-reason"),
             routing_decision_id=aig.get("cf-aig-routing-decision-id"),
-            dlp=dlp,
+            dlp=_dlp(aig.get("cf-aig-dlp")),
             status_code=status_code,
             headers=aig,
         )
@@ -99,4 +105,27 @@ class GatewayInfo:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
+        if self.buffered:
+            out["buffered"] = True
         return out
+
+
+def _step(text: str | None) -> int | None:
+    """The ``cf-aig-step`` index: a small decimal integer, else unset."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+def _dlp(text: str | None) -> dict[str, Any] | None:
+    """The ``cf-aig-dlp`` report as a JSON object; anything else (bad, deep, not an object) is unset."""
+    if not text:
+        return None
+    try:
+        parsed = loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) and shallow(parsed) else None

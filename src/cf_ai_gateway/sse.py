@@ -3,8 +3,9 @@
 :class:`SSEDecoder` takes the raw bytes of a response in whatever pieces the network delivers
 and returns the ``data`` payload of each complete event. It handles events split across reads,
 ``\\r\\n`` and ``\\r`` line endings, multi-line ``data:`` fields, comments and fields it does not
-use (``event:``, ``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
-fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`.
+use (``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
+fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`, and the data
+of an ``event: error`` block as :class:`ErrorData` (a ``str``), even when it has no data.
 
 Work and memory are bounded: each byte is scanned and copied a constant number of times however
 the stream is cut, and an event that grows past ``max_event_size`` bytes raises
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import codecs
 
-__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DONE", "SSEDecoder", "SSEError"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "DONE", "ErrorData", "SSEDecoder", "SSEError"]
 
 DONE = "[DONE]"
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
@@ -24,6 +25,12 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 class SSEError(ValueError):
     """The byte stream is not a stream of events this decoder accepts."""
+
+
+class ErrorData(str):
+    """The data of an SSE block named ``event: error``."""
+
+    __slots__ = ()
 
 
 class SSEDecoder:
@@ -112,16 +119,21 @@ class SSEDecoder:
 
 def _parse_block(block: str) -> str | None:
     lines: list[str] = []
+    error = False
     for line in block.split("\n"):
         if not line or line[:1] == ":":
             continue
         name, sep, value = line.partition(":")
         if name != "data":
+            if name == "event":
+                error = (value[1:] if value[:1] == " " else value) == "error"
             continue
         if not sep:
             lines.append("")
             continue
         lines.append(value[1:] if value[:1] == " " else value)
+    if error:
+        return ErrorData("\n".join(lines))
     if not lines:
         return None
     return lines[0] if len(lines) == 1 else "\n".join(lines)

@@ -1,11 +1,15 @@
 """Stream objects: raw SSE event streams and neutral chat-delta streams, sync and async.
 
 A :class:`RawStream` turns an open streaming HTTP response into parsed event dicts, consumes
-the ``[DONE]`` marker, raises :class:`~cf_ai_gateway.StreamError` for an error event or for a
-stream that ends before its terminal event (``[DONE]``, or ``response.completed``,
-``response.incomplete`` or ``response.failed`` on the Responses endpoint), and translates
-network errors. A :class:`ChatStream` feeds those events to an endpoint's pure stream handler
-and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
+the ``[DONE]`` marker, raises :class:`~cf_ai_gateway.StreamError` for an error event (an SSE
+``event: error`` block, a chunk holding ``error``, a Responses ``error`` event), for an event
+that is not a JSON object, or for a stream that ends before its terminal event (``[DONE]`` on
+``chat/completions``; only ``response.completed``, ``response.incomplete`` or
+``response.failed`` on the Responses endpoint), and translates network errors. A stream
+request answered with one JSON document is either an error envelope (raised as the typed error
+it names) or a whole reply, re-emitted as the events the endpoint would have streamed, with
+``info.buffered`` set. A :class:`ChatStream` feeds those events to an endpoint's pure stream
+handler and yields neutral deltas. Every stream carries its :class:`~cf_ai_gateway.GatewayInfo`
 before the first event, and closes its connection when exhausted, closed or left early: the
 iterating generators hold the response but not the stream object, so dropping a stream mid-way
 frees it at once, without waiting for the garbage collector. Each wait for the next complete
@@ -19,15 +23,29 @@ import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from . import jsontext
 from .deadline import read_by
-from .errors import GatewayError, GatewayTimeoutError, ProviderError, StreamError, scrub
+from .errors import (
+    GatewayError,
+    GatewayTimeoutError,
+    MalformedResponseError,
+    ProviderError,
+    StreamError,
+    error_from_response,
+    is_error_reply,
+    scrub,
+)
 from .info import GatewayInfo
-from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, SSEDecoder, SSEError
+from .jsontext import shallow
+from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, ErrorData, SSEDecoder, SSEError
+from .wire import converter
+from .wire.events import ERROR_EVENT, TERMINAL_EVENTS, error_fields, needs_terminal_event
 
 if TYPE_CHECKING:
     from .wire.types import ChatDelta, ChatResult, ToolCall
@@ -40,92 +58,269 @@ if TYPE_CHECKING:
         def tool_calls(self) -> list[ToolCall]: ...
         def result(self) -> ChatResult: ...
 
-__all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
 
-TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+__all__ = ["AsyncChatStream", "AsyncRawStream", "ChatStream", "RawStream"]
 
 
 def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
-    """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings."""
+    """``value`` (parsed JSON) with every secret and bearer token scrubbed from its strings.
+
+    None when it cannot be kept on an error (not JSON, or nested too deeply to pickle).
+    """
+    if not shallow(value):
+        return None
     try:
         return json.loads(scrub(json.dumps(value), secrets))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
 
 
-def _raise_error_event(event: Any, info: GatewayInfo, secrets: tuple[str, ...]) -> NoReturn:
-    """Raise the :class:`StreamError` for an error event or a non-object event."""
-    if not isinstance(event, dict):
-        raise StreamError("stream event is not a JSON object", log_id=info.log_id, info=info)
-    err = event.get("error")
-    detail = err if isinstance(err, dict) else event
-    message = scrub(str(detail.get("message") or "error event in stream"), secrets)
-    code = detail.get("code")
-    raise StreamError(
-        f"stream error from provider: {message}",
-        code=code if isinstance(code, int) else None,
-        log_id=info.log_id,
-        body=scrub_value(event, secrets),
-        info=info,
-    )
+def _is_json(response: httpx.Response) -> bool:
+    """True when a stream request was answered with a JSON document instead of SSE."""
+    media: str = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 class _StreamState:
-    """State shared by the sync and async raw streams."""
+    """State shared by the sync and async raw streams: decoding, checks and the terminal rule."""
 
-    __slots__ = ("_decoder", "info", "saw_done", "secrets", "terminal")
+    __slots__ = (
+        "_decoder",
+        "api",
+        "info",
+        "max_event_size",
+        "needs_terminal",
+        "saw_done",
+        "secrets",
+        "terminal",
+    )
 
     def __init__(
         self,
         info: GatewayInfo,
         secrets: tuple[str, ...] = (),
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        *,
+        api: str | None = None,
     ) -> None:
         self.info = info
         self.secrets = secrets
+        self.api = api
+        self.max_event_size = max_event_size
+        self.needs_terminal = needs_terminal_event(api)
         self.saw_done = False
         self.terminal = False
         self._decoder = SSEDecoder(max_event_size)
 
+    def error(self, payload: Any) -> StreamError:
+        """The :class:`StreamError` for an error payload (an event, or an ``event: error``'s data)."""
+        if isinstance(payload, ErrorData):
+            try:
+                payload = jsontext.loads(payload) if payload.strip() else str(payload)
+            except ValueError:
+                payload = str(payload)
+        message, code = error_fields(payload)
+        source = "AI Gateway" if code is not None else "provider"
+        text = scrub(message or "error event in stream", self.secrets)
+        return StreamError(
+            f"stream error from {source}: {text}",
+            code=code,
+            log_id=self.info.log_id,
+            body=scrub_value(payload, self.secrets),
+            info=self.info,
+        )
+
+    def malformed(self, what: str) -> MalformedResponseError:
+        return MalformedResponseError(what, log_id=self.info.log_id, info=self.info)
+
+    def check(self, event: Any) -> dict[str, Any]:
+        """``event`` when it is a well-formed event; raise for an error event or a bad one."""
+        if type(event) is not dict:
+            if error_fields(event) != (None, None):
+                raise self.error(event)
+            raise self.malformed(f"stream event is not a JSON object ({type(event).__name__})")
+        kind = event.get("type")
+        if kind is None:
+            if event.get("error") is not None:
+                raise self.error(event)
+        elif type(kind) is not str:
+            raise self.malformed("stream event has a 'type' that is not a string")
+        elif kind in TERMINAL_EVENTS:
+            self.terminal = True
+        elif kind == ERROR_EVENT:
+            raise self.error(event)
+        return event
+
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = json.loads
-        for data in self._decoder.feed(chunk):
+        try:
+            payloads = self._decoder.feed(chunk)
+        except SSEError as exc:
+            raise _undecodable(exc, self.info) from None
+        for data in payloads:
+            if type(data) is not str:
+                raise self.error(data)
             if data == DONE:
                 self.saw_done = True
                 continue
             try:
                 event = loads(data)
-            except ValueError as exc:
-                raise StreamError(
-                    f"could not parse stream event: {data[:120]!r}",
-                    log_id=self.info.log_id,
-                    info=self.info,
+            except (ValueError, RecursionError) as exc:
+                raise self.malformed(
+                    f"could not parse stream event: {scrub(data[:120], self.secrets)!r}"
                 ) from exc
-            if type(event) is not dict:
-                _raise_error_event(event, self.info, self.secrets)
-            kind = event.get("type")
-            if kind is None:
-                if "error" in event:
-                    _raise_error_event(event, self.info, self.secrets)
-            elif kind in TERMINAL_EVENTS:
-                self.terminal = True
-            elif kind == "error":
-                _raise_error_event(event, self.info, self.secrets)
-            yield event
+            if type(event) is dict and "type" not in event and event.get("error") is None:
+                yield event  # the common chat chunk, checked inline
+                continue
+            yield self.check(event)
+
+    def buffered(
+        self, status_code: int, headers: httpx.Headers, content: bytes
+    ) -> list[dict[str, Any]]:
+        """The events of a stream request answered with one JSON reply (``content``).
+
+        An error envelope raises the typed error it names; a reply of the endpoint becomes the
+        events the endpoint would have streamed; anything else is a
+        :class:`MalformedResponseError`.
+        """
+        try:
+            body = jsontext.loads(content)
+        except ValueError:
+            raise self.malformed(
+                "the stream request was answered with a JSON reply that does not parse"
+            ) from None
+        if is_error_reply(body):
+            raise error_from_response(
+                status_code, headers, content, info=self.info, secrets=self.secrets
+            )
+        if not isinstance(body, dict):
+            raise self.malformed("the stream request was answered with JSON that is not an object")
+        api = self.api or _api_of_reply(body)
+        if api is None:
+            raise self.malformed(
+                "the stream request was answered with one JSON reply of an unknown endpoint"
+            )
+        try:
+            events: list[dict[str, Any]] = converter(api).reply_events(body)
+        except GatewayError as exc:
+            raise _with_info(exc, self.info, self.secrets) from None
+        return events
+
+    def replay(self, events: list[dict[str, Any]]) -> Generator[dict[str, Any], None, None]:
+        """Yield the events rebuilt from a buffered reply, then its implied ``[DONE]``."""
+        for event in events:
+            yield self.check(event)
+        self.saw_done = True
 
     def finish(self) -> Generator[dict[str, Any], None, None]:
-        tail = self._decoder.flush()
+        try:
+            tail = self._decoder.flush()
+        except SSEError as exc:
+            raise _undecodable(exc, self.info) from None
         for data in tail:
+            if type(data) is not str:
+                raise self.error(data)
             if data == DONE:
                 self.saw_done = True
-        if not (self.saw_done or self.terminal):
-            raise StreamError(
-                "the stream ended before its terminal event; the reply is incomplete",
-                log_id=self.info.log_id,
-                info=self.info,
+                continue
+            try:
+                event = jsontext.loads(data)
+            except ValueError:
+                continue  # a partial last event: the terminal check below reports it
+            yield self.check(event)
+        if self.terminal or (self.saw_done and not self.needs_terminal):
+            return
+        if self.saw_done:
+            message = (
+                "the stream sent [DONE] without response.completed, response.incomplete or "
+                "response.failed; the reply is incomplete"
             )
-        return
-        yield  # pragma: no cover
+        else:
+            message = "the stream ended before its terminal event; the reply is incomplete"
+        raise StreamError(message, log_id=self.info.log_id, info=self.info)
+
+
+def _api_of_reply(body: dict[str, Any]) -> str | None:
+    kind = body.get("object")
+    if kind == "chat.completion":
+        return "chat"
+    if kind == "response":
+        return "responses"
+    return None
+
+
+def _with_info(exc: GatewayError, info: GatewayInfo, secrets: tuple[str, ...]) -> GatewayError:
+    """``exc`` raised by a pure parser, completed with the stream's log id, info and scrubbing."""
+    if exc.log_id is None:
+        exc.log_id = info.log_id
+    if exc.info is None:
+        exc.info = info
+    exc.message = scrub(exc.message, secrets)
+    exc.args = (exc.message,)
+    exc.body = scrub_value(exc.body, secrets) if exc.body is not None else None
+    return exc
+
+
+def _too_large_reply(info: GatewayInfo, limit: int) -> StreamError:
+    return StreamError(
+        f"the stream request was answered with a JSON reply larger than {limit} bytes "
+        "(max_event_size)",
+        log_id=info.log_id,
+        info=info,
+    )
+
+
+def _read_buffered(
+    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+) -> list[dict[str, Any]]:
+    """Read a JSON answer to a stream request (bounded in time and size) and rebuild its events."""
+    info, limit = state.info, state.max_event_size
+    parts: list[bytes] = []
+    size = 0
+    next_chunk = functools.partial(next, response.iter_bytes(), None)
+    end = _gap_end(idle_timeout)
+    try:
+        while (chunk := read_by(end, next_chunk)) is not None:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large_reply(info, limit)
+            parts.append(chunk)
+            if end is not None and time.monotonic() >= end:  # a user's client: checked per read
+                raise _stalled(info, idle_timeout)
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    finally:
+        response.close()
+    return state.buffered(response.status_code, response.headers, b"".join(parts))
+
+
+async def _aread_buffered(
+    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+) -> list[dict[str, Any]]:
+    """Async twin of :func:`_read_buffered`."""
+    import anyio  # deferred: sync users never load it
+
+    info, limit = state.info, state.max_event_size
+    parts: list[bytes] = []
+    size = 0
+    try:
+        with anyio.fail_after(idle_timeout):
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large_reply(info, limit)
+                parts.append(chunk)
+    except TimeoutError:
+        raise _stalled(info, idle_timeout) from None
+    except httpx.TimeoutException as exc:
+        raise _stalled(info, idle_timeout) from exc
+    except httpx.HTTPError as exc:
+        raise _network_error(exc, info) from exc
+    finally:
+        await response.aclose()
+    return state.buffered(response.status_code, response.headers, b"".join(parts))
 
 
 def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
@@ -133,15 +328,14 @@ def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
         return GatewayTimeoutError(
             f"stream timed out ({type(exc).__name__})", log_id=info.log_id, info=info
         )
-    return StreamError(
-        f"the stream broke off: {type(exc).__name__}", log_id=info.log_id, info=info
-    )
+    return StreamError(f"the stream broke off: {type(exc).__name__}", log_id=info.log_id, info=info)
 
 
 def _stalled(info: GatewayInfo, idle_timeout: float | None) -> GatewayTimeoutError:
     return GatewayTimeoutError(
         f"the stream stalled: no complete event within the timeout of {idle_timeout}s",
-        log_id=info.log_id, info=info,
+        log_id=info.log_id,
+        info=info,
     )
 
 
@@ -154,9 +348,19 @@ def _gap_end(idle_timeout: float | None) -> float | None:
 
 
 def _iter_events(
-    response: httpx.Response, state: _StreamState, idle_timeout: float | None
+    response: httpx.Response,
+    state: _StreamState,
+    idle_timeout: float | None,
+    buffered: list[dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The events of ``response``; each wait for the next one ends by ``idle_timeout``."""
+    """The events of ``response``; each wait for the next one ends by ``idle_timeout``.
+
+    ``buffered`` holds the events rebuilt from a JSON answer (the response is already read).
+    """
+    if buffered is not None:
+        yield from state.replay(buffered)
+        yield from state.finish()
+        return
     info = state.info
     next_chunk = functools.partial(next, response.iter_bytes(), None)
     try:
@@ -187,7 +391,9 @@ class RawStream:
     """Iterator of parsed SSE event dicts from one open response; a context manager.
 
     ``idle_timeout`` bounds each wait for a complete event (None: no bound); an event larger
-    than ``max_event_size`` raises :class:`~cf_ai_gateway.StreamError`.
+    than ``max_event_size`` raises :class:`~cf_ai_gateway.StreamError`. ``api`` (``"chat"`` or
+    ``"responses"``) sets the terminal rule and how a reply that came as one JSON document (a
+    buffered stream) is re-emitted as events.
     """
 
     def __init__(
@@ -197,13 +403,18 @@ class RawStream:
         *,
         idle_timeout: float | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        api: str | None = None,
     ) -> None:
         self.response = response
         self.info = GatewayInfo.from_headers(response.headers, response.status_code)
         self.secrets = secrets
         self.idle_timeout = idle_timeout
-        self._state = _StreamState(self.info, secrets, max_event_size)
+        self._state = _StreamState(self.info, secrets, max_event_size, api=api)
         self._iterator: Iterator[dict[str, Any]] | None = None
+        self._buffered: list[dict[str, Any]] | None = None
+        if _is_json(response):
+            self._buffered = _read_buffered(response, self._state, idle_timeout)
+            self.info = self._state.info = replace(self.info, buffered=True)
 
     @property
     def saw_done(self) -> bool:
@@ -211,7 +422,9 @@ class RawStream:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self._iterator is None:
-            self._iterator = _iter_events(self.response, self._state, self.idle_timeout)
+            self._iterator = _iter_events(
+                self.response, self._state, self.idle_timeout, self._buffered
+            )
         return self._iterator
 
     def __next__(self) -> dict[str, Any]:
@@ -224,7 +437,10 @@ class RawStream:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -232,19 +448,33 @@ class RawStream:
 class _AsyncOpening:
     """The response of an async stream, opened on first need; shared with its iterator."""
 
-    __slots__ = ("_opener", "max_event_size", "response", "secrets", "state")
+    __slots__ = (
+        "_opener",
+        "api",
+        "buffered",
+        "idle_timeout",
+        "max_event_size",
+        "response",
+        "secrets",
+        "state",
+    )
 
     def __init__(
         self,
         opener: Callable[[], Awaitable[httpx.Response]],
         secrets: tuple[str, ...],
         max_event_size: int,
+        api: str | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
         self.secrets = secrets
         self.max_event_size = max_event_size
+        self.api = api
+        self.idle_timeout = idle_timeout
         self.response: httpx.Response | None = None
         self.state: _StreamState | None = None
+        self.buffered: list[dict[str, Any]] | None = None
 
     async def open(self) -> tuple[httpx.Response, _StreamState]:
         if self.response is None or self.state is None:
@@ -253,7 +483,11 @@ class _AsyncOpening:
             response = await opener()
             info = GatewayInfo.from_headers(response.headers, response.status_code)
             self.response = response
-            self.state = _StreamState(info, self.secrets, self.max_event_size)
+            state = _StreamState(info, self.secrets, self.max_event_size, api=self.api)
+            if _is_json(response):
+                self.buffered = await _aread_buffered(response, state, self.idle_timeout)
+                state.info = replace(info, buffered=True)
+            self.state = state
         return self.response, self.state
 
 
@@ -264,6 +498,12 @@ async def _aiter_events(
     import anyio  # deferred: sync users never load it
 
     response, state = await opening.open()
+    if opening.buffered is not None:
+        for event in state.replay(opening.buffered):
+            yield event
+        for event in state.finish():
+            yield event  # pragma: no cover
+        return
     info = state.info
     chunks = response.aiter_bytes()
     try:
@@ -302,8 +542,9 @@ class AsyncRawStream:
         *,
         idle_timeout: float | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        api: str | None = None,
     ) -> None:
-        self._opening = _AsyncOpening(opener, secrets, max_event_size)
+        self._opening = _AsyncOpening(opener, secrets, max_event_size, api, idle_timeout)
         self.secrets = secrets
         self.idle_timeout = idle_timeout
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
@@ -345,17 +586,21 @@ class AsyncRawStream:
         return await self.open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()
 
 
-def _failed_error(result: ChatResult, secrets: tuple[str, ...]) -> ProviderError:
+def failed_error(result: ChatResult, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """The error for a Responses reply whose status is ``failed``, with the provider's message."""
     err = result.raw.get("error") if isinstance(result.raw, dict) else None
-    message = err.get("message") if isinstance(err, dict) else None
+    message = error_fields(err)[0] if err is not None else None
     info = result.info if isinstance(result.info, GatewayInfo) else None
     return ProviderError(
-        f"Provider: {scrub(str(message or 'the response failed'), secrets)}",
+        f"Provider: {scrub(message or 'the response failed', secrets)}",
         log_id=info.log_id if info else None,
         body=scrub_value(result.raw, secrets),
         info=info,
@@ -365,7 +610,11 @@ def _failed_error(result: ChatResult, secrets: tuple[str, ...]) -> ProviderError
 def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterator[ChatDelta]:
     on_event = handler.on_event
     for event in raw:
-        delta = on_event(event)
+        try:
+            delta = on_event(event)
+        except GatewayError as exc:
+            _with_info(exc, info, raw.secrets)
+            raise
         if delta is not None:
             yield delta
     if raw.saw_done:
@@ -373,13 +622,17 @@ def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterat
     result = handler.result()
     result.info = info
     if result.status == "failed":
-        raise _failed_error(result, raw.secrets)
+        raise failed_error(result, raw.secrets)
 
 
 async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator[ChatDelta]:
     on_event = handler.on_event
     async for event in raw:
-        delta = on_event(event)
+        try:
+            delta = on_event(event)
+        except GatewayError as exc:
+            _with_info(exc, raw.info, raw.secrets)
+            raise
         if delta is not None:
             yield delta
     if raw.saw_done:
@@ -387,7 +640,7 @@ async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator
     result = handler.result()
     result.info = raw.info
     if result.status == "failed":
-        raise _failed_error(result, raw.secrets)
+        raise failed_error(result, raw.secrets)
 
 
 class ChatStream:
@@ -425,7 +678,10 @@ class ChatStream:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -469,6 +725,9 @@ class AsyncChatStream:
         return await self.open()
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()

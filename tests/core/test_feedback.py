@@ -15,6 +15,7 @@ from cf_ai_gateway import (
     GatewayAuthenticationError,
     GatewayError,
     GatewayNotFoundError,
+    MalformedResponseError,
 )
 
 from .conftest import ACCOUNT, API_KEY, TOKEN
@@ -193,6 +194,24 @@ def test_errors_are_gateway_errors(gateway: Any, server: TestServer) -> None:
     server.queue(Reply(status=400, body={"errors": [{"code": 7001, "message": "bad"}]}))
     with pytest.raises(GatewayError):
         gateway.feedback(LOG_ID, feedback=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        ({"success": False, "errors": [{"code": 10000, "message": "Authentication error"}]},
+         GatewayAuthenticationError),
+        (b"[" * 100_000, MalformedResponseError),
+    ],
+    ids=["2xx-error-envelope", "too-deep"],
+)
+def test_a_2xx_that_is_no_answer_is_a_typed_error(
+    gateway: Any, server: TestServer, body: Any, kind: type[GatewayError]
+) -> None:
+    server.queue(Reply(status=200, body=body))
+    with pytest.raises(kind):
+        gateway.feedback(LOG_ID, feedback=1)
+    assert len(server.requests) == 1
 
 
 # -- end to end against the emulator's logs API ----------------------------------------------

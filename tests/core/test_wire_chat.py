@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cf_ai_gateway.errors import ConfigurationError, StreamError
+from cf_ai_gateway.errors import ConfigurationError, MalformedResponseError, StreamError
 from cf_ai_gateway.wire import chat, converter
 from cf_ai_gateway.wire.types import (
     ChatRequest,
@@ -313,14 +313,10 @@ def test_parse_cached_and_list_content() -> None:
     assert result.service_tier == "default"
 
 
-def test_parse_empty_reply() -> None:
-    result = chat.parse_result({"choices": []})
-    assert (result.text, result.tool_calls, result.usage, result.finish_reason) == (
-        "",
-        [],
-        None,
-        None,
-    )
+def test_parse_empty_reply_is_malformed() -> None:
+    # A reply without a choice holds no answer: never an empty string taken for success.
+    with pytest.raises(MalformedResponseError, match="'choices' is empty"):
+        chat.parse_result({"choices": []})
 
 
 # --- StreamHandler -----------------------------------------------------------------------------

@@ -152,3 +152,11 @@ def test_the_cache_is_bounded_and_evicts_the_oldest_first(emulator: Emulator) ->
     assert status(post(emulator, headers={"cf-aig-cache-key": "c"})) == "HIT"
     assert status(post(emulator, headers={"cf-aig-cache-key": "b"})) == "HIT"
     assert status(post(emulator, headers={"cf-aig-cache-key": "a"})) == "MISS"
+
+
+def test_an_unusable_ttl_is_ignored_not_an_internal_error(emulator: Emulator) -> None:
+    for ttl in ("inf", "-inf", "nan", "soon"):
+        reply = post(emulator, headers={**OPT_IN, "cf-aig-cache-ttl": ttl})
+        assert reply.status_code == 200, ttl
+    assert status(post(emulator, headers=OPT_IN)) == "HIT"  # cached for the default five minutes
+    assert emulator.errors == []

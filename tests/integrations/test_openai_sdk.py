@@ -109,7 +109,7 @@ def test_gateway_401_and_sdk_retries(emulator: Any, gateway_on: Callable[..., Ga
         ("grok", "grok-4", "grok/chat/completions"),
         ("workers-ai", "@cf/meta/llama-3.1-8b-instruct", "workers-ai/v1/chat/completions"),
         ("openrouter", "openai/gpt-4o-mini", "openrouter/chat/completions"),
-        ("custom-acme", "acme-1", "custom-acme/chat/completions"),
+        ("custom-acme", "acme-1", "custom-acme/v1/chat/completions"),
         ("compat", "openai/gpt-4o-mini", "compat/chat/completions"),
     ],
 )

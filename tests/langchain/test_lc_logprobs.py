@@ -12,7 +12,6 @@ same token lists.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -136,8 +135,7 @@ def test_same_logprobs_as_chat_openai(emulator: Any) -> None:
     openai_model = langchain_openai.ChatOpenAI(
         model="gpt-4o-mini", api_key="sk-logprobs", logprobs=True, max_retries=0,
         base_url=f"{emulator.base_url}/{emulator.account_id}/default/openai",
-        # The emulator's gateway is authenticated: ChatOpenAI sends the gateway token as a header.
-        default_headers={"cf-aig-authorization": f"Bearer {os.environ['CF_AIG_TOKEN']}"},
+        default_headers={"cf-aig-authorization": f"Bearer {emulator.token}"},  # an authenticated gateway
     )
     ours = make(emulator, logprobs=True)
     reply = logprobs_example()

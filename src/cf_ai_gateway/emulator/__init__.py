@@ -3,12 +3,14 @@
 ``Emulator`` serves the gateway's documented behaviour on 127.0.0.1 — routes, auth modes and
 their error envelopes, caching, logs and feedback, metadata limits, rate limits — in front of a
 deterministic model that streams both OpenAI endpoints, calls tools with schema-valid arguments
-and returns schema-valid JSON. Tests can queue exact replies and inject faults::
+and returns schema-valid JSON. Like a new Cloudflare gateway it is authenticated, with a
+generated token (``Emulator(authenticated=False)`` serves an older, unauthenticated one). Tests can
+queue exact replies and inject faults::
 
     from cf_ai_gateway.emulator import Emulator
 
     with Emulator() as emu:
-        emu.env()          # variables that point the library at it
+        emu.env()          # variables that point the library at it, the gateway token included
         emu.fault(429, code=2003)
 
 Importing this package is cheap; starlette and uvicorn load only when ``Emulator`` is used.

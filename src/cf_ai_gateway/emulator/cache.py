@@ -56,7 +56,7 @@ def parse_cache_directive(headers: Mapping[str, str], gateway_default_ttl: int |
     if raw_ttl is not None:
         try:
             ttl = int(float(raw_ttl))
-        except ValueError:
+        except (ValueError, OverflowError):  # "nan", "inf": no usable TTL
             ttl = None
         if ttl is not None and ttl <= 0:
             explicit_off, ttl = True, None

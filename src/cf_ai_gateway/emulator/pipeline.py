@@ -94,7 +94,7 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
 
     # The gateway's own authentication.
     if rest:
-        if not api_token_ok(headers, (settings.api_token, settings.token)):
+        if not api_token_ok(headers, (settings.api_token,)):
             return ex.answer(*envelopes.api_auth_error())
         ex.authenticated = True
     else:

@@ -50,7 +50,7 @@ class Emulator:
             generated; read it from :attr:`token` or :meth:`env`.
         api_token: Cloudflare API token required by the logs/feedback API and the REST surface
             (``Authorization: Bearer <api_token>``). When None, the logs API needs no token and the
-            REST surface accepts ``token`` or any bearer token.
+            REST surface accepts any bearer token (``env()`` hands over a placeholder).
         api_key: the provider key the emulated provider accepts. When None, any key is accepted;
             otherwise another key gets OpenAI's ``invalid_api_key`` 401.
         gateways: the gateway ids that exist. When None, every id exists; otherwise others get

@@ -1,8 +1,10 @@
 """The two OpenAI wire formats, behind one neutral request, result and delta.
 
 :mod:`~cf_ai_gateway.wire.types` holds the neutral types; :mod:`~cf_ai_gateway.wire.chat` and
-:mod:`~cf_ai_gateway.wire.responses` each expose ``build_body``, ``parse_result`` and
-``StreamHandler`` for their endpoint. :func:`converter` picks the module for an ``api`` name.
+:mod:`~cf_ai_gateway.wire.responses` each expose ``build_body``, ``parse_result``,
+``StreamHandler`` and ``reply_events`` for their endpoint; :mod:`~cf_ai_gateway.wire.events`
+says what ends a stream and reads the errors found in one. :func:`converter` picks the module
+for an ``api`` name.
 Everything in this package is pure: no I/O, stdlib only.
 """
 

@@ -1,7 +1,8 @@
 """Small helpers shared by the ``chat/completions`` and ``responses`` wire converters.
 
-They cover what both endpoints read the same way: integer token counts that may be null,
-the error payload of a streamed ``error`` event, the forced-tool choice vocabulary and the
+They cover what both endpoints read the same way: integer token counts that may be null (and
+the :class:`~cf_ai_gateway.MalformedResponseError` of a reply of the wrong shape),
+the error of a streamed ``error`` event, the forced-tool choice vocabulary and the
 common sampling fields. Everything here is pure and stdlib-only.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any, NoReturn
 
-from cf_ai_gateway.errors import ConfigurationError, StreamError
+from cf_ai_gateway.errors import ConfigurationError, MalformedResponseError, StreamError
+from cf_ai_gateway.jsontext import shallow
+from cf_ai_gateway.wire.events import error_fields
 from cf_ai_gateway.wire.types import AudioPart, ChatRequest, ContentPart, TextPart
 
 # Tool-choice strings that both endpoints accept as they are.
@@ -71,16 +74,60 @@ def bad_part(part: object) -> ConfigurationError:
     )
 
 
-def count(value: Any) -> int:
-    """An integer token count; null, missing or non-integer values count as zero."""
-    return value if type(value) is int else 0
+# What a parser of a wrong-shaped reply can raise; each is turned into MalformedResponseError.
+SHAPE_ERRORS = (
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+    OverflowError,
+)
+
+
+def malformed(what: str) -> MalformedResponseError:
+    """The error for a reply or stream event that is not what its endpoint sends."""
+    return MalformedResponseError(f"the reply does not have the shape of its endpoint: {what}")
+
+
+def count(value: Any, name: str = "token count") -> int:
+    """An integer token count; null or missing counts as zero, any other type is malformed."""
+    if type(value) is int:
+        return value
+    if value is None:
+        return 0
+    if type(value) is float and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    raise malformed(f"usage field {name!r} is not an integer")
 
 
 def detail_count(details: Any, key: str) -> int:
     """``details[key]`` as a token count, tolerating a null or missing ``details`` object."""
     if type(details) is dict:
-        return count(details.get(key))
-    return 0
+        return count(details.get(key), key)
+    if details is None:
+        return 0
+    raise malformed(f"a usage details field holding {key!r} is not an object")
+
+
+def usage_object(usage: Any) -> dict[str, Any] | None:
+    """``usage`` when it is an object, None when absent; any other type is malformed."""
+    if type(usage) is dict:
+        return usage
+    if usage is None:
+        return None
+    raise malformed("'usage' is not an object")
+
+
+def optional_str(value: Any) -> str | None:
+    """A metadata string (id, model, ...); a value of another type is dropped."""
+    return value if type(value) is str else None
+
+
+def optional_int(value: Any) -> int | None:
+    """A metadata integer (a timestamp); a value of another type is dropped."""
+    return value if type(value) is int else None
 
 
 def arguments_text(arguments: Any) -> str:
@@ -89,7 +136,12 @@ def arguments_text(arguments: Any) -> str:
         return arguments
     if arguments is None:
         return ""
-    return json.dumps(arguments, ensure_ascii=False)
+    if not isinstance(arguments, (dict, list)):
+        raise malformed("tool-call arguments are neither text nor a JSON object")
+    try:
+        return json.dumps(arguments, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        raise malformed("tool-call arguments are nested too deeply") from None
 
 
 def content_text(content: str | list[ContentPart] | None) -> str:
@@ -114,26 +166,13 @@ def apply_extra_body(body: dict[str, Any], request: ChatRequest) -> dict[str, An
     return body
 
 
-def raise_stream_error(event: dict[str, Any]) -> NoReturn:
-    """Raise :class:`StreamError` for an error carried inside a stream.
+def raise_stream_error(event: Any) -> NoReturn:
+    """Raise :class:`StreamError` for an error carried inside a stream, with its message and code.
 
-    Handles the provider shape ``{"error": {"message", "type", "code"}}``, the Responses
-    ``{"type": "error", "message", "code"}`` event, a bare ``{"error": "text"}``, and the
+    Reads every shape :func:`~cf_ai_gateway.wire.events.error_fields` knows: the provider's
+    ``{"error": {...}}``, the Responses ``error`` event, a bare ``{"error": "text"}`` and the
     gateway's envelope ``{"error": [{"code": 2xxx, "message"}]}`` (whose code is kept).
     """
-    error: Any = event.get("error", event)
-    code: int | None = None
-    message: Any = None
-    if isinstance(error, list) and error and isinstance(error[0], dict):
-        raw_code = error[0].get("code")
-        code = raw_code if type(raw_code) is int else None
-        message = error[0].get("message")
-    elif isinstance(error, dict):
-        message = error.get("message")
-        if not message and error is not event:
-            message = error.get("type") or error.get("code")
-    elif isinstance(error, str):
-        message = error
-    if not message:
-        message = event.get("message") or event.get("code") or "the stream reported an error"
-    raise StreamError(str(message), code=code, body=event)
+    message, code = error_fields(event)
+    body = event if isinstance(event, dict) and shallow(event) else None
+    raise StreamError(message or "the stream reported an error", code=code, body=body)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from cf_ai_gateway.wire._common import (
+    SHAPE_ERRORS,
     TOOL_CHOICE_MODES,
     apply_extra_body,
     arguments_text,
@@ -21,8 +22,12 @@ from cf_ai_gateway.wire._common import (
     check_request,
     count,
     detail_count,
+    malformed,
+    optional_int,
+    optional_str,
     put,
     raise_stream_error,
+    usage_object,
 )
 from cf_ai_gateway.wire.types import (
     AudioPart,
@@ -45,7 +50,14 @@ from cf_ai_gateway.wire.types import (
     Usage,
 )
 
-__all__ = ["StreamHandler", "build_body", "finish_reason", "parse_result", "parse_usage"]
+__all__ = [
+    "StreamHandler",
+    "build_body",
+    "finish_reason",
+    "parse_result",
+    "parse_usage",
+    "reply_events",
+]
 
 # Provider finish reasons in the chat vocabulary; anything unknown counts as a normal stop.
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -216,54 +228,79 @@ def _tool_choice(choice: Any) -> Any:
 # --- reply ---------------------------------------------------------------------------------
 
 
-def finish_reason(value: Any) -> FinishReason | None:
-    """A provider's ``finish_reason`` in the neutral vocabulary (None while unfinished)."""
-    if not value:
-        return None
-    return _FINISH_REASONS.get(value, "stop")
-
-
 def parse_usage(usage: Any) -> Usage | None:
-    """The neutral :class:`Usage` of a ``usage`` object; None when there is none."""
-    if type(usage) is not dict:
+    """The neutral :class:`Usage` of a ``usage`` object; None when there is none.
+
+    Token counts of another type than an integer (or null) make the reply malformed.
+    """
+    usage = usage_object(usage)
+    if usage is None:
         return None
-    prompt = count(usage.get("prompt_tokens"))
-    completion = count(usage.get("completion_tokens"))
+    prompt = count(usage.get("prompt_tokens"), "prompt_tokens")
+    completion = count(usage.get("completion_tokens"), "completion_tokens")
     prompt_details = usage.get("prompt_tokens_details")
     return Usage(
         input_tokens=prompt,
         output_tokens=completion,
-        total_tokens=count(usage.get("total_tokens")) or prompt + completion,
+        total_tokens=count(usage.get("total_tokens"), "total_tokens") or prompt + completion,
         cached_tokens=detail_count(prompt_details, "cached_tokens"),
         reasoning_tokens=detail_count(usage.get("completion_tokens_details"), "reasoning_tokens"),
         cache_write_tokens=detail_count(prompt_details, "cache_write_tokens"),
     )
 
 
-def parse_result(body: dict[str, Any]) -> ChatResult:
-    """A non-streamed ``chat.completion`` reply as a neutral :class:`ChatResult`."""
+def parse_result(body: Any) -> ChatResult:
+    """A non-streamed ``chat.completion`` reply as a neutral :class:`ChatResult`.
+
+    A body that is not a ``chat.completion`` (no ``choices`` list, an empty one, a choice or
+    message that is not an object, a content part or tool call of the wrong type, usage counts
+    that are not integers, ...) raises :class:`~cf_ai_gateway.MalformedResponseError` saying
+    what was wrong.
+    """
+    try:
+        return _parse_result(body)
+    except SHAPE_ERRORS:
+        raise malformed("a chat.completion field has an unexpected type") from None
+
+
+def _parse_result(body: Any) -> ChatResult:
+    if type(body) is not dict:
+        raise malformed("the reply is not a JSON object")
     choice = _first_choice(body.get("choices"))
-    message = choice.get("message") or {}
-    tool_calls = [
-        _tool_call(call, position)
-        for position, call in enumerate(message.get("tool_calls") or ())
-        if isinstance(call, dict)
-    ]
+    message = choice.get("message")
+    if type(message) is not dict:
+        raise malformed("choices[0].message is missing or not an object")
+    raw_calls = message.get("tool_calls")
+    if raw_calls is not None and type(raw_calls) is not list:
+        raise malformed("choices[0].message.tool_calls is not a list")
+    tool_calls = [_tool_call(call, position) for position, call in enumerate(raw_calls or ())]
+    refusal = message.get("refusal")
+    if refusal is not None and type(refusal) is not str:
+        raise malformed("choices[0].message.refusal is not a string")
     return ChatResult(
         text=_reply_text(message.get("content")),
         tool_calls=tool_calls,
-        refusal=message.get("refusal") or None,
+        refusal=refusal or None,
         reasoning=_reasoning_text(message) or None,
         usage=parse_usage(body.get("usage")),
         finish_reason=finish_reason(choice.get("finish_reason")),
-        model=body.get("model"),
-        id=body.get("id"),
-        created=body.get("created"),
-        system_fingerprint=body.get("system_fingerprint"),
-        service_tier=body.get("service_tier"),
+        model=optional_str(body.get("model")),
+        id=optional_str(body.get("id")),
+        created=optional_int(body.get("created")),
+        system_fingerprint=optional_str(body.get("system_fingerprint")),
+        service_tier=optional_str(body.get("service_tier")),
         logprobs=_token_logprobs(choice.get("logprobs")),
         raw=body,
     )
+
+
+def finish_reason(value: Any) -> FinishReason | None:
+    """A provider's ``finish_reason`` in the neutral vocabulary (None while unfinished)."""
+    if not value:
+        return None
+    if type(value) is not str:
+        raise malformed("finish_reason is not a string")
+    return _FINISH_REASONS.get(value, "stop")
 
 
 def _token_logprobs(logprobs: Any) -> list[TokenLogprob] | None:
@@ -308,20 +345,31 @@ def _logprob_fields(entry: Any) -> tuple[str, float, list[int] | None] | None:
 
 
 def _first_choice(choices: Any) -> dict[str, Any]:
+    if type(choices) is not list:
+        raise malformed("'choices' is missing" if choices is None else "'choices' is not a list")
     if not choices:
-        return {}
+        raise malformed("'choices' is empty: the reply holds no answer")
     for choice in choices:
-        if isinstance(choice, dict) and choice.get("index", 0) == 0:
+        if type(choice) is dict and choice.get("index", 0) == 0:
             return choice
     first = choices[0]
-    return first if isinstance(first, dict) else {}
+    if type(first) is not dict:
+        raise malformed("choices[0] is not an object")
+    return first
 
 
-def _tool_call(call: dict[str, Any], position: int) -> ToolCall:
-    function = call.get("function") or {}
+def _tool_call(call: Any, position: int) -> ToolCall:
+    if type(call) is not dict:
+        raise malformed(f"tool_calls[{position}] is not an object")
+    function = call.get("function")
+    if type(function) is not dict:
+        raise malformed(f"tool_calls[{position}].function is missing or not an object")
+    name = function.get("name")
+    if type(name) is not str or not name:
+        raise malformed(f"tool_calls[{position}].function.name is missing or not a string")
     return ToolCall(
-        id=call.get("id") or f"call_{position}",
-        name=function.get("name") or "",
+        id=optional_str(call.get("id")) or f"call_{position}",
+        name=name,
         arguments=arguments_text(function.get("arguments")),
     )
 
@@ -330,13 +378,20 @@ def _reply_text(content: Any) -> str:
     """Reply content as text: a string, or the text of a list of parts some providers send."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        return "".join(
-            part.get("text") or ""
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text"
-        )
-    return ""
+    if content is None:
+        return ""
+    if type(content) is not list:
+        raise malformed("message content is neither text nor a list of parts")
+    texts = []
+    for part in content:
+        if type(part) is not dict:
+            raise malformed("a message content part is not an object")
+        if part.get("type") == "text":
+            text = part.get("text")
+            if text is not None and type(text) is not str:
+                raise malformed("the text of a content part is not a string")
+            texts.append(text or "")
+    return "".join(texts)
 
 
 def _reasoning_text(message: dict[str, Any]) -> str:
@@ -345,6 +400,45 @@ def _reasoning_text(message: dict[str, Any]) -> str:
     if reasoning is None:
         reasoning = message.get("reasoning")
     return reasoning if isinstance(reasoning, str) else ""
+
+
+def reply_events(body: Any) -> list[dict[str, Any]]:
+    """The ``chat.completion.chunk`` events that stream the same reply as ``body``.
+
+    Used when a stream request is answered with one JSON reply (the gateway buffers streams
+    when Guardrails are on): each choice's message becomes one delta chunk with its finish
+    reason, the usage follows in a chunk of its own, as ``stream_options.include_usage``
+    streams send it. ``body`` is checked first, as :func:`parse_result` checks it.
+    """
+    parse_result(body)
+    head = {
+        key: body[key]
+        for key in ("id", "created", "model", "system_fingerprint", "service_tier")
+        if key in body
+    }
+    head["object"] = "chat.completion.chunk"
+    choices = []
+    for position, choice in enumerate(body["choices"]):
+        if type(choice) is not dict or type(choice.get("message")) is not dict:
+            continue
+        delta = {k: v for k, v in choice["message"].items() if k != "tool_calls"}
+        calls = choice["message"].get("tool_calls")
+        if calls:
+            delta["tool_calls"] = [
+                {**call, "index": index} for index, call in enumerate(calls) if type(call) is dict
+            ]
+        out: dict[str, Any] = {
+            "index": choice.get("index", position),
+            "delta": delta,
+            "finish_reason": choice.get("finish_reason"),
+        }
+        if choice.get("logprobs") is not None:
+            out["logprobs"] = choice["logprobs"]
+        choices.append(out)
+    events = [{**head, "choices": choices}]
+    if body.get("usage") is not None:
+        events.append({**head, "choices": [], "usage": body["usage"]})
+    return events
 
 
 # --- stream --------------------------------------------------------------------------------
@@ -417,18 +511,31 @@ class StreamHandler:
         self._done = True
 
     def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
-        """The neutral delta of one chunk, or None when the chunk carries nothing new."""
-        if "error" in event and event["error"] is not None:
+        """The neutral delta of one chunk, or None when the chunk carries nothing new.
+
+        A chunk of the wrong shape raises :class:`~cf_ai_gateway.MalformedResponseError`.
+        """
+        try:
+            return self._on_event(event)
+        except SHAPE_ERRORS:
+            raise malformed("a chat.completion.chunk field has an unexpected type") from None
+
+    def _on_event(self, event: dict[str, Any]) -> ChatDelta | None:
+        if type(event) is not dict:
+            raise malformed("a stream event is not a JSON object")
+        if event.get("error") is not None:
             raise_stream_error(event)
         first = not self._started
         if first or self._model is None or self._id is None:
             # Some providers open with a chunk of empty id and model (a filter report).
             self._started = True
-            self._id = self._id or event.get("id") or None
-            self._model = self._model or event.get("model") or None
-            self._created = self._created or event.get("created")
-            self._system_fingerprint = self._system_fingerprint or event.get("system_fingerprint")
-            self._service_tier = self._service_tier or event.get("service_tier")
+            self._id = self._id or optional_str(event.get("id")) or None
+            self._model = self._model or optional_str(event.get("model")) or None
+            self._created = self._created or optional_int(event.get("created"))
+            self._system_fingerprint = self._system_fingerprint or optional_str(
+                event.get("system_fingerprint")
+            )
+            self._service_tier = self._service_tier or optional_str(event.get("service_tier"))
         text = reasoning = refusal = ""
         chunks: list[ToolCallChunk] | None = None
         finish: FinishReason | None = None
@@ -439,11 +546,17 @@ class StreamHandler:
         if raw_usage is not None:
             self._usage = parse_usage(raw_usage)
         if choices:
+            if type(choices) is not list:
+                raise malformed("'choices' of a chunk is not a list")
             for choice in choices:
+                if type(choice) is not dict:
+                    raise malformed("a choice of a chunk is not an object")
                 if choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta")
                 if delta:
+                    if type(delta) is not dict:
+                        raise malformed("the delta of a chunk is not an object")
                     content = delta.get("content")
                     if content:
                         text = content if isinstance(content, str) else _reply_text(content)
@@ -454,10 +567,14 @@ class StreamHandler:
                         self._reasoning.append(piece)
                     piece = delta.get("refusal")
                     if piece:
+                        if type(piece) is not str:
+                            raise malformed("the refusal of a chunk is not a string")
                         refusal = piece
                         self._refusal.append(piece)
                     tool_calls = delta.get("tool_calls")
                     if tool_calls:
+                        if type(tool_calls) is not list:
+                            raise malformed("the tool_calls of a chunk are not a list")
                         chunks = self._tool_chunks(tool_calls)
                 if choice.get("logprobs") is not None:
                     logprobs = _token_logprobs(choice["logprobs"])
@@ -495,12 +612,18 @@ class StreamHandler:
         chunks = []
         calls = self._calls
         for position, call in enumerate(tool_calls):
+            if type(call) is not dict:
+                raise malformed("a streamed tool call is not an object")
             wire_index = call.get("index")
             if wire_index is None:
                 wire_index = position
-            call_id = call.get("id") or None
+            elif type(wire_index) is not int:
+                raise malformed("the index of a streamed tool call is not an integer")
+            call_id = optional_str(call.get("id")) or None
             function = call.get("function") or {}
-            name = function.get("name") or None
+            if type(function) is not dict:
+                raise malformed("the function of a streamed tool call is not an object")
+            name = optional_str(function.get("name")) or None
             arguments = arguments_text(function.get("arguments"))
             index = self._wire_index.get(wire_index)
             parts = calls[index] if index is not None else None

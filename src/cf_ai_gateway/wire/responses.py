@@ -16,15 +16,21 @@ from __future__ import annotations
 from typing import Any
 
 from cf_ai_gateway.wire._common import (
+    SHAPE_ERRORS,
     apply_extra_body,
     arguments_text,
     check_request,
     count,
     detail_count,
+    malformed,
+    optional_int,
+    optional_str,
     put,
     raise_stream_error,
+    usage_object,
 )
 from cf_ai_gateway.wire._responses_input import input_items, tool, tool_choice
+from cf_ai_gateway.wire.events import TERMINAL_EVENTS
 from cf_ai_gateway.wire.types import (
     ChatDelta,
     ChatRequest,
@@ -42,12 +48,11 @@ __all__ = [
     "input_items",
     "parse_result",
     "parse_usage",
+    "reply_events",
 ]
 
 # Separates the texts of successive reasoning summary parts, streamed or not.
 REASONING_SEPARATOR = "\n\n"
-
-_TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
 # --- request -------------------------------------------------------------------------------
@@ -107,16 +112,21 @@ def build_body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
 
 
 def parse_usage(usage: Any) -> Usage | None:
-    """The neutral :class:`Usage` of a ``responses`` usage object; None when there is none."""
-    if type(usage) is not dict:
+    """The neutral :class:`Usage` of a ``responses`` usage object; None when there is none.
+
+    Token counts of another type than an integer (or null) make the reply malformed.
+    """
+    usage = usage_object(usage)
+    if usage is None:
         return None
-    input_tokens = count(usage.get("input_tokens"))
-    output_tokens = count(usage.get("output_tokens"))
+    input_tokens = count(usage.get("input_tokens"), "input_tokens")
+    output_tokens = count(usage.get("output_tokens"), "output_tokens")
     input_details = usage.get("input_tokens_details")
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        total_tokens=count(usage.get("total_tokens")) or input_tokens + output_tokens,
+        total_tokens=count(usage.get("total_tokens"), "total_tokens")
+        or input_tokens + output_tokens,
         cached_tokens=detail_count(input_details, "cached_tokens"),
         reasoning_tokens=detail_count(usage.get("output_tokens_details"), "reasoning_tokens"),
         cache_write_tokens=detail_count(input_details, "cache_write_tokens"),
@@ -137,8 +147,31 @@ def finish_reason(
     return None
 
 
-def parse_result(body: dict[str, Any]) -> ChatResult:
-    """A ``response`` object (non-streamed reply or a terminal event's) as a :class:`ChatResult`."""
+def parse_result(body: Any) -> ChatResult:
+    """A ``response`` object (non-streamed reply or a terminal event's) as a :class:`ChatResult`.
+
+    A body that is not a ``response`` object (no ``output`` list, an output item, content part
+    or summary that is not an object, text that is not a string, usage counts that are not
+    integers, ...) raises :class:`~cf_ai_gateway.MalformedResponseError` saying what was wrong.
+    """
+    return _checked_parse(body, require_output=True)
+
+
+def _checked_parse(body: Any, *, require_output: bool) -> ChatResult:
+    try:
+        return _parse_result(body, require_output)
+    except SHAPE_ERRORS:
+        raise malformed("a response field has an unexpected type") from None
+
+
+def _parse_result(body: Any, require_output: bool) -> ChatResult:
+    if type(body) is not dict:
+        raise malformed("the reply is not a JSON object")
+    output = body.get("output")
+    if output is None and not require_output:
+        output = []  # a terminal event may carry an empty response: the stream holds the rest
+    if type(output) is not list:
+        raise malformed("'output' is missing" if output is None else "'output' is not a list")
     text: list[str] = []
     refusal: list[str] = []
     summary: list[str] = []
@@ -146,28 +179,35 @@ def parse_result(body: dict[str, Any]) -> ChatResult:
     tool_calls: list[ToolCall] = []
     reasoning_items: list[dict[str, Any]] = []
     other_items: list[dict[str, Any]] = []
-    for item in body.get("output") or ():
+    for position, item in enumerate(output):
+        if type(item) is not dict:
+            raise malformed(f"output[{position}] is not an object")
         kind = item.get("type")
         if kind == "message":
-            for part in item.get("content") or ():
+            for part in _objects(item.get("content"), f"output[{position}].content"):
                 part_type = part.get("type")
                 if part_type == "output_text":
-                    text.append(part.get("text") or "")
+                    text.append(_part_text(part, "text", position))
                 elif part_type == "refusal":
-                    refusal.append(part.get("refusal") or "")
+                    refusal.append(_part_text(part, "refusal", position))
         elif kind == "function_call":
             tool_calls.append(_tool_call(item, len(tool_calls)))
         elif kind == "reasoning":
             reasoning_items.append(item)
-            summary.extend(s.get("text") or "" for s in item.get("summary") or ())
+            where = f"output[{position}]"
+            summary.extend(
+                _part_text(s, "text", position) for s in _objects(item.get("summary"), where)
+            )
             reasoning_text.extend(
-                c.get("text") or ""
-                for c in item.get("content") or ()
+                _part_text(c, "text", position)
+                for c in _objects(item.get("content"), where)
                 if c.get("type") == "reasoning_text"
             )
         else:
             other_items.append(item)
     status = body.get("status")
+    if status is not None and type(status) is not str:
+        raise malformed("'status' is not a string")
     return ChatResult(
         text="".join(text),
         tool_calls=tool_calls,
@@ -177,23 +217,104 @@ def parse_result(body: dict[str, Any]) -> ChatResult:
         usage=parse_usage(body.get("usage")),
         finish_reason=finish_reason(status, body.get("incomplete_details"), bool(tool_calls)),
         status=status,
-        model=body.get("model"),
-        id=body.get("id"),
-        created=body.get("created_at"),
-        service_tier=body.get("service_tier"),
+        model=optional_str(body.get("model")),
+        id=optional_str(body.get("id")),
+        created=optional_int(body.get("created_at")),
+        service_tier=optional_str(body.get("service_tier")),
         output_items=other_items,
         raw=body,
     )
 
 
+def _objects(value: Any, where: str) -> list[dict[str, Any]]:
+    """A list of objects (content parts, summaries); null counts as empty."""
+    if value is None:
+        return []
+    if type(value) is not list or any(type(entry) is not dict for entry in value):
+        raise malformed(f"{where} holds something other than a list of objects")
+    return value
+
+
+def _part_text(part: dict[str, Any], key: str, position: int) -> str:
+    value = part.get(key)
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise malformed(f"the {key!r} of a part of output[{position}] is not a string")
+    return value
+
+
 def _tool_call(item: dict[str, Any], position: int) -> ToolCall:
-    item_id = item.get("id")
+    item_id = optional_str(item.get("id"))
+    name = item.get("name")
+    if type(name) is not str or not name:
+        raise malformed("a function_call output item has no name")
     return ToolCall(
-        id=item.get("call_id") or item_id or f"call_{position}",
-        name=item.get("name") or "",
+        id=optional_str(item.get("call_id")) or item_id or f"call_{position}",
+        name=name,
         arguments=arguments_text(item.get("arguments")),
         item_id=item_id,
     )
+
+
+def reply_events(body: Any) -> list[dict[str, Any]]:
+    """The Responses stream events that carry the same reply as the ``response`` ``body``.
+
+    Used when a stream request is answered with one JSON reply (the gateway buffers streams
+    when Guardrails are on): ``response.created``, then for each output item its
+    ``output_item.added``, text, refusal, reasoning-summary and argument deltas and
+    ``output_item.done``, then the terminal event of its status holding ``body`` itself.
+    ``body`` is checked first, as :func:`parse_result` checks it.
+    """
+    parse_result(body)
+    events: list[dict[str, Any]] = []
+
+    def emit(kind: str, **fields: Any) -> None:
+        events.append({"type": kind, "sequence_number": len(events), **fields})
+
+    emit("response.created", response={**body, "status": "in_progress", "output": []})
+    for index, item in enumerate(body["output"]):
+        item_id = item.get("id")
+        where = {"item_id": item_id, "output_index": index}
+        kind = item.get("type")
+        if kind == "message":
+            emit("response.output_item.added", output_index=index, item={**item, "content": []})
+            for part_index, part in enumerate(item.get("content") or ()):
+                at = {**where, "content_index": part_index}
+                part_type = part.get("type")
+                if part_type == "output_text":
+                    emit("response.output_text.delta", **at, delta=part.get("text") or "")
+                    emit("response.output_text.done", **at, text=part.get("text") or "")
+                elif part_type == "refusal":
+                    emit("response.refusal.delta", **at, delta=part.get("refusal") or "")
+                    emit("response.refusal.done", **at, refusal=part.get("refusal") or "")
+        elif kind == "function_call":
+            arguments = arguments_text(item.get("arguments"))
+            emit("response.output_item.added", output_index=index, item={**item, "arguments": ""})
+            emit("response.function_call_arguments.delta", **where, delta=arguments)
+            emit("response.function_call_arguments.done", **where, arguments=arguments)
+        elif kind == "reasoning":
+            emit("response.output_item.added", output_index=index, item={**item, "summary": []})
+            for summary_index, entry in enumerate(item.get("summary") or ()):
+                emit(
+                    "response.reasoning_summary_text.delta",
+                    **where,
+                    summary_index=summary_index,
+                    delta=entry.get("text") or "",
+                )
+        else:
+            emit("response.output_item.added", output_index=index, item=item)
+        emit("response.output_item.done", output_index=index, item=item)
+    emit(_TERMINAL_OF_STATUS.get(body.get("status"), "response.completed"), response=body)
+    return events
+
+
+# The terminal event that ends a stream of a reply in each status.
+_TERMINAL_OF_STATUS = {
+    "incomplete": "response.incomplete",
+    "failed": "response.failed",
+    "cancelled": "response.failed",
+}
 
 
 # --- stream --------------------------------------------------------------------------------
@@ -217,9 +338,12 @@ class StreamHandler:
     One handler serves one stream. :attr:`done` turns true on ``response.completed``,
     ``response.incomplete`` or ``response.failed``; that event's ``response`` object is the
     source of truth for :meth:`result`, with the streamed text, tool calls and reasoning
-    filling whatever it lacks (and standing alone when the stream broke off). An ``error``
-    event raises :class:`~cf_ai_gateway.errors.StreamError` with the provider's message.
-    Tool-call chunks are numbered 0, 1, … in the order the calls began.
+    filling whatever it lacks (and standing alone when the stream broke off). Text, refusal,
+    reasoning and tool calls that only the terminal event holds (a server that sent no deltas)
+    go out on the terminal delta, so consumers of the deltas see the whole reply. An ``error``
+    event raises :class:`~cf_ai_gateway.errors.StreamError` with the provider's message, and
+    an event of the wrong shape :class:`~cf_ai_gateway.MalformedResponseError`. Tool-call
+    chunks are numbered 0, 1, … in the order the calls began.
     """
 
     __slots__ = (
@@ -271,13 +395,23 @@ class StreamHandler:
 
     def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
         """The neutral delta of one event, or None when the event carries nothing new."""
+        try:
+            return self._on_event(event)
+        except SHAPE_ERRORS:
+            raise malformed("a Responses stream event field has an unexpected type") from None
+
+    def _on_event(self, event: dict[str, Any]) -> ChatDelta | None:
+        if type(event) is not dict:
+            raise malformed("a stream event is not a JSON object")
         kind = event.get("type")
+        if kind is not None and type(kind) is not str:
+            raise malformed("the 'type' of a stream event is not a string")
         if kind == "response.output_text.delta":
-            text = event.get("delta") or ""
+            text = _delta_text(event)
             self._text.append(text)
             return ChatDelta(text=text, model=self._model, id=self._id, event=event)
         if kind == "response.function_call_arguments.delta":
-            arguments = event.get("delta") or ""
+            arguments = _delta_text(event)
             index = self._call_index(event)
             self._calls[index].arguments.append(arguments)
             return self._delta([ToolCallChunk(index=index, arguments=arguments)], event)
@@ -290,7 +424,7 @@ class StreamHandler:
                 ("c", event.get("item_id"), event.get("content_index")), event
             )
         if kind == "response.refusal.delta":
-            refusal = event.get("delta") or ""
+            refusal = _delta_text(event)
             self._refusal.append(refusal)
             return ChatDelta(refusal=refusal, model=self._model, id=self._id, event=event)
         if kind == "response.output_item.added":
@@ -299,7 +433,7 @@ class StreamHandler:
             return self._item_done(event)
         if kind == "response.function_call_arguments.done":
             return self._arguments_done(self._call_index(event), event.get("arguments"), event)
-        if kind in _TERMINAL_EVENTS:
+        if kind in TERMINAL_EVENTS:
             return self._terminal(event)
         if kind in ("response.created", "response.in_progress", "response.queued"):
             return self._started(event, announce=kind == "response.created")
@@ -313,7 +447,7 @@ class StreamHandler:
         return ChatDelta(tool_call_chunks=chunks, model=self._model, id=self._id, event=event)
 
     def _reasoning_delta(self, key: tuple[Any, ...], event: dict[str, Any]) -> ChatDelta:
-        piece = event.get("delta") or ""
+        piece = _delta_text(event)
         if key != self._reasoning_key:
             if self._reasoning:
                 piece = REASONING_SEPARATOR + piece
@@ -325,21 +459,21 @@ class StreamHandler:
         response = event.get("response")
         if type(response) is not dict:
             return None
-        self._id = self._id or response.get("id")
-        self._model = self._model or response.get("model")
-        self._created = self._created or response.get("created_at")
-        self._service_tier = self._service_tier or response.get("service_tier")
-        self._status = response.get("status") or self._status
+        self._id = self._id or optional_str(response.get("id"))
+        self._model = self._model or optional_str(response.get("model"))
+        self._created = self._created or optional_int(response.get("created_at"))
+        self._service_tier = self._service_tier or optional_str(response.get("service_tier"))
+        self._status = optional_str(response.get("status")) or self._status
         if announce:
             return ChatDelta(model=self._model, id=self._id, event=event)
         return None
 
     def _call_index(self, event: dict[str, Any]) -> int:
         """The neutral index of the call an event refers to; unseen calls are registered."""
-        output_index = event.get("output_index")
+        output_index = _output_index(event)
         index = self._by_output.get(output_index)
         if index is None:
-            item_id = event.get("item_id")
+            item_id = _item_id(event.get("item_id"))
             index = self._by_item.get(item_id) if item_id is not None else None
             if index is None:
                 index = self._register_call(None, None, item_id, output_index)
@@ -357,14 +491,14 @@ class StreamHandler:
         return index
 
     def _item_added(self, event: dict[str, Any]) -> ChatDelta | None:
-        item = event.get("item") or {}
+        item = _event_item(event)
         if item.get("type") != "function_call":
             return None
-        call_id = item.get("call_id")
-        name = item.get("name")
-        item_id = item.get("id")
+        call_id = optional_str(item.get("call_id"))
+        name = optional_str(item.get("name"))
+        item_id = _item_id(item.get("id"))
         arguments = arguments_text(item.get("arguments"))
-        output_index = event.get("output_index")
+        output_index = _output_index(event)
         index = self._by_output.get(output_index)
         if index is None and item_id is not None:
             index = self._by_item.get(item_id)
@@ -383,19 +517,19 @@ class StreamHandler:
         return self._delta([chunk], event)
 
     def _item_done(self, event: dict[str, Any]) -> ChatDelta | None:
-        item = event.get("item") or {}
+        item = _event_item(event)
         kind = item.get("type")
         if kind == "function_call":
-            index = self._by_output.get(event.get("output_index"))
+            index = self._by_output.get(_output_index(event))
             if index is None:
-                index = self._by_item.get(item.get("id"))
+                index = self._by_item.get(_item_id(item.get("id")))
             if index is None:
                 # The call was never announced: report it whole.
                 added = self._item_added(event)
                 return added
             parts = self._calls[index]
-            parts.call_id = parts.call_id or item.get("call_id")
-            parts.name = parts.name or item.get("name")
+            parts.call_id = parts.call_id or optional_str(item.get("call_id"))
+            parts.name = parts.name or optional_str(item.get("name"))
             return self._arguments_done(index, item.get("arguments"), event)
         if kind == "reasoning":
             self._reasoning_items.append(item)
@@ -419,22 +553,58 @@ class StreamHandler:
     def _terminal(self, event: dict[str, Any]) -> ChatDelta:
         self._done = True
         response = event.get("response")
-        if type(response) is not dict:
+        if response is None:
             response = {}
+        elif type(response) is not dict:
+            raise malformed("the 'response' of a terminal event is not an object")
+        final = _checked_parse(response, require_output=False)
         self._final = response
         self._started(event, announce=False)
-        status = response.get("status")
+        status = final.status
         if status is None:
             status = event["type"].rpartition(".")[2]
         self._status = status
-        usage = self._usage = parse_usage(response.get("usage"))
-        has_calls = bool(self._calls) or any(
-            item.get("type") == "function_call" for item in response.get("output") or ()
-        )
+        usage = self._usage = final.usage
+        has_calls = bool(self._calls) or bool(final.tool_calls)
         finish = finish_reason(status, response.get("incomplete_details"), has_calls)
         return ChatDelta(
-            usage=usage, finish_reason=finish, model=self._model, id=self._id, event=event
+            text=_missed(self._text, final.text),
+            refusal=_missed(self._refusal, final.refusal),
+            reasoning=_missed(self._reasoning, final.reasoning),
+            tool_call_chunks=self._missed_calls(final.tool_calls),
+            usage=usage,
+            finish_reason=finish,
+            model=self._model,
+            id=self._id,
+            event=event,
         )
+
+    def _missed_calls(self, calls: list[ToolCall]) -> list[ToolCallChunk]:
+        """Chunks for the calls (or the ends of their arguments) that no delta carried."""
+        chunks: list[ToolCallChunk] = []
+        for call in calls:
+            index = self._by_item.get(call.item_id) if call.item_id is not None else None
+            if index is None:
+                index = next(
+                    (i for i, parts in enumerate(self._calls) if parts.call_id == call.id), None
+                )
+            if index is None:
+                index = self._register_call(call.id, call.name, call.item_id, None)
+                self._calls[index].arguments.append(call.arguments)
+                chunks.append(
+                    ToolCallChunk(
+                        index=index,
+                        id=call.id,
+                        name=call.name,
+                        arguments=call.arguments,
+                        item_id=call.item_id,
+                    )
+                )
+                continue
+            rest = _missed(self._calls[index].arguments, call.arguments)
+            if rest:
+                chunks.append(ToolCallChunk(index=index, arguments=rest))
+        return chunks
 
     # -- result --
 
@@ -470,7 +640,7 @@ class StreamHandler:
                 service_tier=self._service_tier,
                 output_items=list(self._other_items),
             )
-        result = parse_result(final)
+        result = _checked_parse(final, require_output=False)
         if result.status is None and self._status is not None:
             result.status = self._status
             result.finish_reason = finish_reason(
@@ -498,3 +668,50 @@ class StreamHandler:
         result.id = result.id or self._id
         result.created = result.created or self._created
         return result
+
+
+def _missed(streamed: list[str], whole: str | None) -> str:
+    """The end of ``whole`` that the ``streamed`` pieces lack (all of it when none came).
+
+    The piece is appended to ``streamed``; nothing is sent when the stream disagrees with
+    ``whole`` (the final object still wins in the result).
+    """
+    if not whole:
+        return ""
+    sent = "".join(streamed)
+    if whole == sent or not whole.startswith(sent):
+        return ""
+    rest = whole[len(sent) :]
+    streamed.append(rest)
+    return rest
+
+
+def _delta_text(event: dict[str, Any]) -> str:
+    value = event.get("delta")
+    if value is None:
+        return ""
+    if type(value) is not str:
+        raise malformed(f"the delta of a {event.get('type')} event is not a string")
+    return value
+
+
+def _output_index(event: dict[str, Any]) -> int | None:
+    value = event.get("output_index")
+    if value is None or type(value) is int:
+        return value
+    raise malformed("the output_index of a stream event is not an integer")
+
+
+def _item_id(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise malformed("the item id of a stream event is not a string")
+
+
+def _event_item(event: dict[str, Any]) -> dict[str, Any]:
+    item = event.get("item")
+    if item is None:
+        return {}
+    if type(item) is not dict:
+        raise malformed(f"the item of a {event.get('type')} event is not an object")
+    return item
