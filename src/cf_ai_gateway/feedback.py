@@ -123,7 +123,9 @@ class FeedbackRequest:
         }
 
     def build(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return client.build_request("PATCH", self.url, content=encode_body(self.body), headers=self._headers)
+        return client.build_request(
+            "PATCH", self.url, content=encode_body(self.body), headers=self._headers
+        )
 
     def __repr__(self) -> str:
         return f"FeedbackRequest(url={self.url!r}, body={self.body!r})"
