@@ -95,9 +95,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         default_factory=secret_from_env("CF_AIG_TOKEN", default=None)
     )
     """Gateway token (``cf-aig-authorization``); ``CF_AIG_TOKEN`` by default."""
-    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = (
-        None
-    )
+    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = None
     """``authenticated``, ``unauthenticated``, ``byok`` (alias ``unified_billing``), or None
     to infer it from the secrets that are set."""
     provider: str = "openai"
@@ -511,4 +509,3 @@ class ChatCloudflareAIGateway(BaseChatModel):
         """Close the HTTP clients (they reopen on the next call)."""
         if self._gateway is not None:
             await self._gateway.aclose()
-

@@ -85,14 +85,18 @@ def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str,
         # The same refusal as a stream's: bytes that are not UTF-8 are never patched over.
         raise MalformedResponseError(
             "could not parse the gateway's reply: it is not valid UTF-8",
-            status_code=response.status_code, log_id=info.log_id, info=info,
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         ) from None
     try:
         body = jsontext.loads(text) if text else None
     except ValueError as exc:
         raise MalformedResponseError(
-            "the gateway's reply is not valid JSON", status_code=response.status_code,
-            log_id=info.log_id, info=info,
+            "the gateway's reply is not valid JSON",
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         ) from exc
     if is_error_reply(body):
         raise error_from_response(
@@ -102,7 +106,9 @@ def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str,
         what = "empty" if body is None and not content else f"a JSON {_json_kind(body)}"
         raise MalformedResponseError(
             f"the gateway's reply is {what}, not a JSON object",
-            status_code=response.status_code, log_id=info.log_id, info=info,
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         )
     return body
 
@@ -174,9 +180,7 @@ class Gateway:
         tracing: bool = False,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
-            raise ConfigurationError(
-                f"config must be a GatewayConfig, not {type(config).__name__}"
-            )
+            raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
             gateway_id=gateway_id,
@@ -252,8 +256,13 @@ class Gateway:
 
     # -- raw calls ----------------------------------------------------------------------------
     def create(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """POST ``body`` to ``endpoint`` and return the parsed JSON reply.
 
@@ -273,8 +282,13 @@ class Gateway:
         return RawResponse(body, info, response.status_code, response.headers)
 
     async def acreate(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
         url = self.config.url(endpoint)
@@ -289,8 +303,13 @@ class Gateway:
         return RawResponse(body, info, response.status_code, response.headers)
 
     def stream(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawStream:
         """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
 
@@ -319,8 +338,13 @@ class Gateway:
         )
 
     def astream(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncRawStream:
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
@@ -349,28 +373,44 @@ class Gateway:
 
     # -- neutral calls ------------------------------------------------------------------------
     def chat(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> ChatResult:
         """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.create(
-            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=False),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return self._result(wire, raw, self.transport.secrets)
 
     async def achat(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
         wire = _wire(api)
         self._check_model(request)
         raw = await self.acreate(
-            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=False),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return self._result(wire, raw, self.transport.secrets)
 
@@ -393,28 +433,44 @@ class Gateway:
         return result
 
     def chat_stream(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> ChatStream:
         """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.stream(
-            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=True),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return ChatStream(raw, wire.StreamHandler())
 
     def achat_stream(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncChatStream:
         """Async twin of :meth:`chat_stream`."""
         wire = _wire(api)
         self._check_model(request)
         raw = self.astream(
-            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=True),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return AsyncChatStream(raw, wire.StreamHandler())
 
@@ -489,7 +545,10 @@ class Gateway:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -497,6 +556,9 @@ class Gateway:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()

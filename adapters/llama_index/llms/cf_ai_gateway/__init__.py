@@ -16,8 +16,11 @@ if TYPE_CHECKING:
     from .events import GatewayInfoCollector, collect_gateway_info
 
 __all__ = ["CloudflareAIGatewayLLM", "GatewayInfoCollector", "collect_gateway_info"]
-_HOMES = {"CloudflareAIGatewayLLM": ".base", "GatewayInfoCollector": ".events",
-          "collect_gateway_info": ".events"}
+_HOMES = {
+    "CloudflareAIGatewayLLM": ".base",
+    "GatewayInfoCollector": ".events",
+    "collect_gateway_info": ".events",
+}
 
 
 def __getattr__(name: str) -> Any:
