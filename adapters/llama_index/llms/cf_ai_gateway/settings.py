@@ -48,6 +48,7 @@ CONNECTION_FIELDS = frozenset(
         "timeout",
         "max_retries",
         "default_headers",
+        "tracing",
     }
 )
 SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
