@@ -10,14 +10,14 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import jsontext
+from . import failover, jsontext
 from .config import GatewayConfig, check_extra_headers
 from .errors import (
     ConfigurationError,
@@ -120,7 +120,9 @@ class Gateway:
     ``timeout`` is a deadline in seconds for a whole call, retries and their waits included
     (for a stream: until its headers, then for each wait between events); ``max_retries``
     counts retries after the first attempt; a stream event larger than ``max_event_size``
-    (16 MiB) is a :class:`~cf_ai_gateway.StreamError`.
+    (16 MiB) is a :class:`~cf_ai_gateway.StreamError`. ``fallbacks`` (models, or
+    ``{"provider", "model", "api_key"}`` routes) are tried in turn when a neutral call fails
+    transiently, or on the error classes of ``fallback_on`` (see :mod:`cf_ai_gateway.failover`).
     """
 
     def __init__(
@@ -145,7 +147,11 @@ class Gateway:
         retry_base_delay: float = 0.5,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         config: GatewayConfig | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> None:
+        self.fallbacks = failover.check_fallbacks(fallbacks)
+        self.fallback_on = failover.check_fallback_on(fallback_on)
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
             gateway_id=gateway_id,
@@ -312,8 +318,16 @@ class Gateway:
     def chat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
     ) -> ChatResult:
         """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover.chat(
+                self, request, api=api, options=options, timeout=timeout,
+                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.create(
@@ -325,8 +339,16 @@ class Gateway:
     async def achat(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return await failover.achat(
+                self, request, api=api, options=options, timeout=timeout,
+                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = await self.acreate(
@@ -356,8 +378,16 @@ class Gateway:
     def chat_stream(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
     ) -> ChatStream:
         """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover.chat_stream(
+                self, request, api=api, options=options, timeout=timeout,
+                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.stream(
@@ -369,8 +399,16 @@ class Gateway:
     def achat_stream(
         self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
     ) -> AsyncChatStream:
         """Async twin of :meth:`chat_stream`."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover.achat_stream(
+                self, request, api=api, options=options, timeout=timeout,
+                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.astream(

@@ -1,0 +1,503 @@
+"""Client-side failover: try the next model or provider route when a call fails transiently.
+
+``fallbacks`` entries are a model name (same provider route) or a mapping ``{"provider",
+"model", "api_key"}`` (another provider route of the same gateway, its key read from the
+provider's own environment variable when omitted, as :meth:`GatewayConfig.resolve` does). Every
+entry is checked before anything is sent. A failure another model could fix (rate limit,
+timeout, connection error, 5xx, a provider error that is not a client error) moves on to the
+next entry; ``fallback_on`` names the error classes that do instead. A stream fails over only
+before its first content delta; after it, the failure is a :class:`StreamError` carrying the
+partial text. All attempts of one call share one ``cf-aig-event-id`` and are listed in
+``GatewayInfo.attempts``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .config import GatewayConfig
+from .errors import (
+    ConfigurationError,
+    GatewayAuthenticationError,
+    GatewayBadRequestError,
+    GatewayError,
+    GatewayRateLimitError,
+    ProviderError,
+    SpendLimitError,
+    StreamError,
+)
+from .info import Attempt, GatewayInfo
+from .options import GatewayOptions
+from .streams import AsyncChatStream, ChatStream
+
+if TYPE_CHECKING:
+    from .client import Gateway, OptionsLike
+    from .wire.types import Api, ChatDelta, ChatRequest, ChatResult
+
+__all__ = ["check_fallback_on", "check_fallbacks"]
+
+_ENTRY_KEYS = frozenset({"provider", "model", "api_key"})
+_EVENT_HEADER = "cf-aig-event-id"
+# Broad classes: naming one in ``fallback_on`` still skips client errors (400, 401, 403, 404).
+_BROAD: tuple[type[BaseException], ...] = (BaseException, Exception, GatewayError, ProviderError)
+
+
+def check_fallbacks(value: Any, arg: str = "fallbacks") -> tuple[str | dict[str, Any], ...]:
+    """The checked entries of ``value``; a bad entry raises :class:`ConfigurationError`."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise ConfigurationError(
+            f"{arg} must be a list of model names or {{'provider', 'model', 'api_key'}} mappings"
+        )
+    entries: list[str | dict[str, Any]] = []
+    for index, entry in enumerate(value):
+        where = f"{arg}[{index}]"
+        if isinstance(entry, str):
+            if not entry.strip():
+                raise ConfigurationError(f"{where} must be a non-empty model name")
+            entries.append(entry)
+            continue
+        if not isinstance(entry, Mapping):
+            raise ConfigurationError(
+                f"{where} must be a model name or a {{'provider', 'model', 'api_key'}} mapping, "
+                f"not {type(entry).__name__}"
+            )
+        unknown = sorted(str(k) for k in entry if k not in _ENTRY_KEYS)
+        if unknown:
+            raise ConfigurationError(f"{where} has unknown keys {unknown}")
+        model = entry.get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(f"{where}['model'] must be a non-empty string")
+        provider = entry.get("provider")
+        if provider is not None and (not isinstance(provider, str) or not provider):
+            raise ConfigurationError(f"{where}['provider'] must be a non-empty string")
+        entries.append(dict(entry))
+    return tuple(entries)
+
+
+def check_fallback_on(value: Any, arg: str = "fallback_on") -> tuple[type[BaseException], ...]:
+    """``fallback_on`` as a tuple of exception classes (empty: the transient default)."""
+    if value is None:
+        return ()
+    items = (value,) if isinstance(value, type) else value
+    if not isinstance(items, (tuple, list)) or not all(
+        isinstance(item, type) and issubclass(item, BaseException) for item in items
+    ):
+        raise ConfigurationError(f"{arg} must be an exception class or a list of them")
+    return tuple(items)
+
+
+def transient(exc: GatewayError) -> bool:
+    """Whether another model could plausibly answer: no response, 408, 429, 5xx, a bad reply."""
+    if isinstance(exc, (ConfigurationError, SpendLimitError)):
+        return False
+    if isinstance(exc, (GatewayAuthenticationError, GatewayBadRequestError)):
+        return False
+    if isinstance(exc, (GatewayRateLimitError, StreamError)):
+        return True  # a rate limit, or a reply or stream that broke or did not parse
+    status = exc.status_code
+    return status is None or status == 408 or status >= 500
+
+
+def should_fail_over(exc: GatewayError, fallback_on: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``exc`` moves a call on to its next route."""
+    if isinstance(exc, ConfigurationError):
+        return False
+    if not fallback_on:
+        return transient(exc)
+    if not isinstance(exc, fallback_on):
+        return False
+    named = any(isinstance(exc, cls) and cls not in _BROAD for cls in fallback_on)
+    return named or transient(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route of a call: the client that sends it and the model it asks for."""
+
+    gateway: Gateway
+    model: str
+    provider: str
+
+
+def plan(gateway: Gateway, model: str, entries: tuple[str | dict[str, Any], ...]) -> list[Route]:
+    """The routes of a call, primary first; every fallback entry is resolved before sending."""
+    from .client import Gateway
+
+    config = gateway.config
+    routes = [Route(gateway, model, config.provider)]
+    for entry in entries:
+        if isinstance(entry, str):
+            routes.append(Route(gateway, entry, config.provider))
+            continue
+        provider = entry.get("provider") or config.provider
+        name: str = entry["model"]
+        api_key = entry.get("api_key")
+        if config.provider == "compat" and provider != "compat":
+            routes.append(Route(gateway, f"{provider}/{name}", "compat"))
+            continue
+        if provider == config.provider and api_key is None:
+            routes.append(Route(gateway, name, provider))
+            continue
+        other = GatewayConfig.resolve(
+            account_id=config.account_id,
+            gateway_id=config.gateway_id,
+            provider=provider,
+            api_key=api_key,
+            cf_aig_token=config.cf_aig_token,
+            auth_mode=config.auth_mode,
+            base_url=config.base_url,
+            cf_api_token=config.cf_api_token,
+            api_base_url=config.api_base_url,
+            surface=config.surface,
+            default_headers=config.default_headers,
+        )
+        sibling = Gateway(config=other, gateway_options=gateway.options)
+        sibling.transport = gateway.transport.sibling(other)
+        routes.append(Route(sibling, name, provider))
+    return routes
+
+
+def shared_event_headers(
+    gateway: Gateway, options: OptionsLike, extra_headers: Mapping[str, str] | None
+) -> dict[str, str]:
+    """``extra_headers`` with a ``cf-aig-event-id`` for every attempt (a new one if none set)."""
+    headers = dict(extra_headers or {})
+    if any(k.lower() == _EVENT_HEADER for k in headers):
+        return headers
+    if gateway.options.merge(GatewayOptions.coerce(options)).event_id:
+        return headers
+    headers[_EVENT_HEADER] = str(uuid.uuid4())
+    return headers
+
+
+def _attempt(route: Route, info: GatewayInfo | None, exc: GatewayError | None) -> Attempt:
+    if exc is not None:
+        info = exc.info if isinstance(exc.info, GatewayInfo) else info
+    return Attempt(
+        provider=(info.provider if info and info.provider else route.provider),
+        model=(info.model if info and info.model else route.model),
+        status=(exc.status_code if exc is not None else (info.status_code if info else None)),
+        code=exc.code if exc is not None else None,
+        log_id=(exc.log_id if exc is not None and exc.log_id else (info.log_id if info else None)),
+        error=type(exc).__name__ if exc is not None else None,
+    )
+
+
+def _with_attempts(info: GatewayInfo | None, attempts: list[Attempt]) -> GatewayInfo:
+    return dataclasses.replace(info or GatewayInfo(), attempts=tuple(attempts))
+
+
+def _final(exc: GatewayError, attempts: list[Attempt]) -> GatewayError:
+    info = exc.info if isinstance(exc.info, GatewayInfo) else None
+    exc.info = _with_attempts(info, attempts)
+    return exc
+
+
+class _Call:
+    """The parts of one call with fallbacks, checked before anything is sent."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        request: ChatRequest,
+        fallbacks: Any,
+        fallback_on: Any,
+        options: OptionsLike,
+        extra_headers: Mapping[str, str] | None,
+    ) -> None:
+        entries = check_fallbacks(fallbacks)
+        self.fallback_on = (
+            check_fallback_on(fallback_on) if fallback_on is not None else (gateway.fallback_on)
+        )
+        self.routes = plan(gateway, request.model, entries)
+        for route in self.routes:
+            route.gateway._check_model(dataclasses.replace(request, model=route.model))
+        self.request = request
+        self.headers = shared_event_headers(gateway, options, extra_headers)
+        self.attempts: list[Attempt] = []
+
+    def requests(self) -> Iterator[tuple[Route, ChatRequest, bool]]:
+        for index, route in enumerate(self.routes):
+            request = self.request
+            if route.model != request.model:
+                request = dataclasses.replace(request, model=route.model)
+            yield route, request, index == len(self.routes) - 1
+
+    def failed(self, route: Route, exc: GatewayError, last: bool) -> bool:
+        """Record a failed attempt; True when the call moves on to its next route."""
+        self.attempts.append(_attempt(route, None, exc))
+        if last or not should_fail_over(exc, self.fallback_on):
+            _final(exc, self.attempts)
+            return False
+        return True
+
+    def answered(self, route: Route, info: GatewayInfo | None) -> GatewayInfo:
+        self.attempts.append(_attempt(route, info, None))
+        return _with_attempts(info, self.attempts)
+
+
+def chat(
+    gateway: Gateway,
+    request: ChatRequest,
+    *,
+    api: Api,
+    options: OptionsLike,
+    timeout: float | None,
+    extra_headers: Mapping[str, str] | None,
+    fallbacks: Any,
+    fallback_on: Any,
+) -> ChatResult:
+    """:meth:`Gateway.chat` over the call's routes."""
+    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    for route, routed, last in call.requests():
+        try:
+            result = route.gateway.chat(
+                routed,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=call.headers,
+                fallbacks=(),
+            )
+        except GatewayError as exc:
+            if call.failed(route, exc, last):
+                continue
+            raise
+        result.info = call.answered(route, result.info)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def achat(
+    gateway: Gateway,
+    request: ChatRequest,
+    *,
+    api: Api,
+    options: OptionsLike,
+    timeout: float | None,
+    extra_headers: Mapping[str, str] | None,
+    fallbacks: Any,
+    fallback_on: Any,
+) -> ChatResult:
+    """Async twin of :func:`chat`."""
+    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    for route, routed, last in call.requests():
+        try:
+            result = await route.gateway.achat(
+                routed,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=call.headers,
+                fallbacks=(),
+            )
+        except GatewayError as exc:
+            if call.failed(route, exc, last):
+                continue
+            raise
+        result.info = call.answered(route, result.info)
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _has_content(delta: ChatDelta) -> bool:
+    return bool(delta.text or delta.tool_call_chunks or delta.reasoning or delta.refusal)
+
+
+def _cut(exc: GatewayError, partial: str, attempts: list[Attempt]) -> StreamError:
+    """The error of a stream that failed after content: a StreamError with the partial text."""
+    if isinstance(exc, StreamError):
+        error: StreamError = exc
+    else:
+        error = StreamError(
+            exc.message,
+            status_code=exc.status_code,
+            code=exc.code,
+            log_id=exc.log_id,
+            retry_after=exc.retry_after,
+            body=exc.body,
+            info=exc.info,
+        )
+        error.__cause__ = exc
+    error.partial_text = partial
+    _final(error, attempts)
+    return error
+
+
+class FailoverChatStream(ChatStream):
+    """A :class:`ChatStream` opened on the first route that reached its first content delta."""
+
+    def __init__(
+        self, stream: ChatStream, head: list[ChatDelta], info: GatewayInfo, attempts: list[Attempt]
+    ) -> None:
+        super().__init__(stream.raw, stream.handler)
+        self.info = info
+        self._inner = iter(stream)
+        self._head = head
+        self._attempts = attempts
+
+    def __iter__(self) -> Iterator[ChatDelta]:
+        if self._iterator is None:
+            self._iterator = self._deltas()
+        return self._iterator
+
+    def _deltas(self) -> Generator[ChatDelta, None, None]:
+        partial: list[str] = []
+        for delta in self._head:
+            partial.append(delta.text)
+            yield delta
+        self._head = []
+        try:
+            for delta in self._inner:
+                partial.append(delta.text)
+                yield delta
+        except GatewayError as exc:
+            raise _cut(exc, "".join(partial), self._attempts) from exc.__cause__
+
+
+class AsyncFailoverChatStream(AsyncChatStream):
+    """Async twin of :class:`FailoverChatStream`; routes are tried when it opens.
+
+    ``raw`` and ``handler`` are those of the route that answered, set when the stream opens.
+    """
+
+    def __init__(
+        self, gateway: Gateway, call: _Call, api: Api, timeout: float | None, options: OptionsLike
+    ) -> None:
+        self._gateway = gateway
+        self._call = call
+        self._api: Api = api
+        self._timeout = timeout
+        self._options = options
+        self._opened: AsyncChatStream | None = None
+        self._head: list[ChatDelta] = []
+        self._info = GatewayInfo()
+        self._iterator: AsyncIterator[ChatDelta] | None = None
+
+    @property
+    def info(self) -> GatewayInfo:
+        return self._info
+
+    async def open(self) -> AsyncFailoverChatStream:
+        if self._opened is not None:
+            return self
+        call = self._call
+        for route, routed, last in call.requests():
+            stream = route.gateway.achat_stream(
+                routed,
+                api=self._api,
+                options=self._options,
+                timeout=self._timeout,
+                extra_headers=call.headers,
+                fallbacks=(),
+            )
+            head: list[ChatDelta] = []
+            try:
+                await stream.open()
+                async for delta in stream:
+                    head.append(delta)
+                    if _has_content(delta):
+                        break
+            except GatewayError as exc:
+                await stream.aclose()
+                if call.failed(route, exc, last):
+                    continue
+                raise
+            self._info = call.answered(route, stream.info)
+            self._opened, self._head = stream, head
+            self.raw, self.handler = stream.raw, stream.handler
+            return self
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def __aiter__(self) -> AsyncIterator[ChatDelta]:
+        if self._iterator is None:
+            self._iterator = self._deltas()
+        return self._iterator
+
+    async def _deltas(self) -> AsyncIterator[ChatDelta]:
+        await self.open()
+        assert self._opened is not None
+        partial: list[str] = []
+        for delta in self._head:
+            partial.append(delta.text)
+            yield delta
+        self._head = []
+        try:
+            async for delta in self._opened:
+                partial.append(delta.text)
+                yield delta
+        except GatewayError as exc:
+            raise _cut(exc, "".join(partial), self._call.attempts) from exc.__cause__
+
+    def result(self) -> ChatResult:
+        if self._opened is None:
+            raise StreamError("the stream has not been opened")
+        result = self._opened.handler.result()
+        result.info = self._info
+        return result
+
+    async def aclose(self) -> None:
+        if self._opened is not None:
+            await self._opened.aclose()
+
+
+def chat_stream(
+    gateway: Gateway,
+    request: ChatRequest,
+    *,
+    api: Api,
+    options: OptionsLike,
+    timeout: float | None,
+    extra_headers: Mapping[str, str] | None,
+    fallbacks: Any,
+    fallback_on: Any,
+) -> ChatStream:
+    """:meth:`Gateway.chat_stream` over the call's routes, up to the first content delta."""
+    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    for route, routed, last in call.requests():
+        stream: ChatStream | None = None
+        head: list[ChatDelta] = []
+        try:
+            stream = route.gateway.chat_stream(
+                routed,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=call.headers,
+                fallbacks=(),
+            )
+            for delta in stream:
+                head.append(delta)
+                if _has_content(delta):
+                    break
+        except GatewayError as exc:
+            if stream is not None:
+                stream.close()
+            if call.failed(route, exc, last):
+                continue
+            raise
+        info = call.answered(route, stream.info)
+        return FailoverChatStream(stream, head, info, call.attempts)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def achat_stream(
+    gateway: Gateway,
+    request: ChatRequest,
+    *,
+    api: Api,
+    options: OptionsLike,
+    timeout: float | None,
+    extra_headers: Mapping[str, str] | None,
+    fallbacks: Any,
+    fallback_on: Any,
+) -> AsyncChatStream:
+    """Async twin of :func:`chat_stream`; the routes are tried when the stream opens."""
+    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    return AsyncFailoverChatStream(gateway, call, api, timeout, options)
