@@ -30,8 +30,17 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from cf_ai_gateway import failover
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
@@ -110,6 +119,11 @@ class ChatCloudflareAIGateway(BaseChatModel):
     passed per call merge over them field by field."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers for every request (never auth headers)."""
+    fallbacks: list[Any] | None = None
+    """Models (``"gpt-4o-mini"``) or routes (``{"provider", "model", "api_key"}``) tried in
+    turn when a call fails transiently; also per call (``invoke(..., fallbacks=[...])``)."""
+    fallback_on: Any = Field(default=None, exclude=True)
+    """Error classes that move a call to its next fallback (default: the transient ones)."""
     timeout: float | None = Field(default=None, alias="request_timeout")
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
@@ -181,6 +195,17 @@ class ChatCloudflareAIGateway(BaseChatModel):
             raise ConfigurationError(message) from None
         # Resolve and check the connection settings now; the HTTP client stays lazy.
         self._check_settings()
+
+    @field_validator("fallbacks", mode="after")
+    @classmethod
+    def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
+        # Keys given in entries are kept as masked secrets, never as plain text.
+        return None if value is None else list(failover.check_fallbacks(value))
+
+    @field_validator("fallback_on", mode="after")
+    @classmethod
+    def _check_fallback_on(cls, value: Any) -> Any:
+        return failover.check_fallback_on(value) or None
 
     def _check_settings(self) -> None:
         check_reasoning(self.reasoning)
@@ -258,6 +283,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
             gateway_options=self.gateway_options,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
+            fallbacks=self.fallbacks,
+            fallback_on=self.fallback_on,
             **extra,
         )
 

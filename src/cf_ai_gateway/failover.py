@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import GatewayConfig
+from .config import GatewayConfig, Secret
 from .errors import (
     ConfigurationError,
     GatewayAuthenticationError,
@@ -76,7 +76,15 @@ def check_fallbacks(value: Any, arg: str = "fallbacks") -> tuple[str | dict[str,
         provider = entry.get("provider")
         if provider is not None and (not isinstance(provider, str) or not provider):
             raise ConfigurationError(f"{where}['provider'] must be a non-empty string")
-        entries.append(dict(entry))
+        checked = dict(entry)
+        key = entry.get("api_key")
+        if key is not None:
+            if hasattr(key, "get_secret_value"):
+                key = key.get_secret_value()
+            if not isinstance(key, str) or not key:
+                raise ConfigurationError(f"{where}['api_key'] must be a non-empty string")
+            checked["api_key"] = Secret(key)  # masked in every repr
+        entries.append(checked)
     return tuple(entries)
 
 

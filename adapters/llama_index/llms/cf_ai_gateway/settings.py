@@ -46,6 +46,8 @@ CONNECTION_FIELDS = frozenset(
         "timeout",
         "max_retries",
         "default_headers",
+        "fallbacks",
+        "fallback_on",
     }
 )
 SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
