@@ -228,6 +228,7 @@ class Gateway:
         error status would; an empty, non-JSON or non-object body raises
         :class:`~cf_ai_gateway.MalformedResponseError`.
         """
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.client
@@ -244,6 +245,7 @@ class Gateway:
         timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.aclient
@@ -268,6 +270,7 @@ class Gateway:
         """
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         transport = self.transport
@@ -292,6 +295,7 @@ class Gateway:
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
 

@@ -8,7 +8,8 @@ timeout, connection error, 5xx, a provider error that is not a client error) mov
 next entry; ``fallback_on`` names the error classes that do instead. A stream fails over only
 before its first content delta; after it, the failure is a :class:`StreamError` carrying the
 partial text. All attempts of one call share one ``cf-aig-event-id`` and are listed in
-``GatewayInfo.attempts``.
+``GatewayInfo.attempts``. :func:`check_dynamic_route` refuses a ``dynamic/<route>`` model where
+the gateway cannot serve it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import GatewayConfig, Secret
+from .config import DEFAULT_GATEWAY_ID, GatewayConfig, Secret
 from .errors import (
     ConfigurationError,
     GatewayAuthenticationError,
@@ -38,12 +39,34 @@ if TYPE_CHECKING:
     from .client import Gateway, OptionsLike
     from .wire.types import Api, ChatDelta, ChatRequest, ChatResult
 
-__all__ = ["check_fallback_on", "check_fallbacks"]
+__all__ = ["check_dynamic_route", "check_fallback_on", "check_fallbacks"]
 
 _ENTRY_KEYS = frozenset({"provider", "model", "api_key"})
 _EVENT_HEADER = "cf-aig-event-id"
 # Broad classes: naming one in ``fallback_on`` still skips client errors (400, 401, 403, 404).
 _BROAD: tuple[type[BaseException], ...] = (BaseException, Exception, GatewayError, ProviderError)
+
+
+def check_dynamic_route(config: GatewayConfig, endpoint: str, body: Any) -> None:
+    """Refuse ``model: "dynamic/<route>"`` where it cannot work, before anything is sent.
+
+    Dynamic routes take the chat completions shape only (the Responses API gets a 400), and a
+    route belongs to one gateway: on the REST surface, without a gateway id the request resolves
+    against the account's default gateway and gets a 404.
+    """
+    model = body.get("model") if isinstance(body, Mapping) else None
+    if not isinstance(model, str) or not model.startswith("dynamic/"):
+        return
+    if endpoint == "responses":
+        raise ConfigurationError(
+            f"model {model!r} is a dynamic route, which takes chat completions only: "
+            "call it with api='chat' (chat/completions), not the Responses API"
+        )
+    if config.surface == "rest" and config.gateway_id == DEFAULT_GATEWAY_ID:
+        raise ConfigurationError(
+            f"model {model!r} is a dynamic route: on the REST surface pass gateway_id=... "
+            "(environment variable CF_AIG_GATEWAY_ID) naming the gateway that owns the route"
+        )
 
 
 def check_fallbacks(value: Any, arg: str = "fallbacks") -> tuple[str | dict[str, Any], ...]:
@@ -214,6 +237,7 @@ class _Call:
         self,
         gateway: Gateway,
         request: ChatRequest,
+        api: Api,
         fallbacks: Any,
         fallback_on: Any,
         options: OptionsLike,
@@ -224,8 +248,10 @@ class _Call:
             check_fallback_on(fallback_on) if fallback_on is not None else (gateway.fallback_on)
         )
         self.routes = plan(gateway, request.model, entries)
+        endpoint = "responses" if api == "responses" else "chat/completions"
         for route in self.routes:
             route.gateway._check_model(dataclasses.replace(request, model=route.model))
+            check_dynamic_route(route.gateway.config, endpoint, {"model": route.model})
         self.request = request
         self.headers = shared_event_headers(gateway, options, extra_headers)
         self.attempts: list[Attempt] = []
@@ -262,7 +288,7 @@ def chat(
     fallback_on: Any,
 ) -> ChatResult:
     """:meth:`Gateway.chat` over the call's routes."""
-    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
     for route, routed, last in call.requests():
         try:
             result = route.gateway.chat(
@@ -294,7 +320,7 @@ async def achat(
     fallback_on: Any,
 ) -> ChatResult:
     """Async twin of :func:`chat`."""
-    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
     for route, routed, last in call.requests():
         try:
             result = await route.gateway.achat(
@@ -467,7 +493,7 @@ def chat_stream(
     fallback_on: Any,
 ) -> ChatStream:
     """:meth:`Gateway.chat_stream` over the call's routes, up to the first content delta."""
-    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
     for route, routed, last in call.requests():
         stream: ChatStream | None = None
         head: list[ChatDelta] = []
@@ -507,5 +533,5 @@ def achat_stream(
     fallback_on: Any,
 ) -> AsyncChatStream:
     """Async twin of :func:`chat_stream`; the routes are tried when the stream opens."""
-    call = _Call(gateway, request, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
     return AsyncFailoverChatStream(gateway, call, api, timeout, options)

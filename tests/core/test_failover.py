@@ -201,3 +201,45 @@ def test_per_call_empty_list_turns_fallbacks_off(emulator: Emulator) -> None:
     emulator.fault(500, model="gpt-4o")
     with pytest.raises(ProviderError):
         gateway(fallbacks=["gpt-4o-mini"]).chat(REQUEST, fallbacks=[])
+
+
+CHAIN = {"model": "openai/gpt-4o-mini", "fallback": {"model": "groq/llama-3.3-70b"}}
+
+
+def test_dynamic_route_reports_the_model_it_chose(emulator: Emulator) -> None:
+    emulator.configure(routes={"support": CHAIN})
+    emulator.fault(503, model="gpt-4o-mini")
+    gw = gateway(provider="compat", api_key=None, auth_mode="byok")
+    result = gw.chat(ChatRequest(model="dynamic/support", messages=REQUEST.messages))
+    assert (result.info.model, result.info.provider) == ("llama-3.3-70b", "groq")  # type: ignore[union-attr]
+
+
+def test_dynamic_route_on_the_responses_api_is_refused_before_sending(emulator: Emulator) -> None:
+    gw = gateway(provider="compat", api_key=None, auth_mode="byok")
+    request = ChatRequest(model="dynamic/support", messages=REQUEST.messages)
+    with pytest.raises(ConfigurationError, match="Responses"):
+        gw.chat(request, api="responses")
+    with pytest.raises(ConfigurationError, match="Responses"):
+        gw.create("responses", {"model": "dynamic/support", "input": "hi"})
+    with pytest.raises(ConfigurationError, match="Responses"):
+        gateway(provider="compat", api_key=None, auth_mode="byok").chat(
+            ChatRequest(model="openai/gpt-4o", messages=REQUEST.messages),
+            api="responses",
+            fallbacks=["dynamic/support"],
+        )
+    assert emulator.requests == []
+
+
+def test_dynamic_route_on_the_rest_surface_needs_a_gateway_id(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CF_AIG_GATEWAY_ID", raising=False)
+    monkeypatch.delenv("CF_AIG_BASE_URL", raising=False)
+    emulator.configure(routes={"support": {**CHAIN, "gateway": "prod"}})
+    request = ChatRequest(model="dynamic/support", messages=REQUEST.messages)
+    rest = {"surface": "rest", "base_url": None, "api_key": None, "cf_aig_token": None}
+    with pytest.raises(ConfigurationError, match="gateway_id"):
+        gateway(**rest).chat(request)
+    assert emulator.requests == []
+    result = gateway(gateway_id="prod", **rest).chat(request)
+    assert result.info.model == "gpt-4o-mini"  # type: ignore[union-attr]
