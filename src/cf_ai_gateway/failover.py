@@ -15,6 +15,7 @@ the gateway cannot serve it.
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -242,6 +243,7 @@ class _Call:
         fallback_on: Any,
         options: OptionsLike,
         extra_headers: Mapping[str, str] | None,
+        timeout: float | None,
     ) -> None:
         entries = check_fallbacks(fallbacks)
         self.fallback_on = (
@@ -255,6 +257,10 @@ class _Call:
         self.request = request
         self.headers = shared_event_headers(gateway, options, extra_headers)
         self.attempts: list[Attempt] = []
+        # ``timeout`` is a deadline for the whole call, every try included.
+        self.timeout = timeout
+        self.seconds = gateway.transport.call_seconds(timeout, asynchronous=False)
+        self.started = time.monotonic()
 
     def requests(self) -> Iterator[tuple[Route, ChatRequest, bool]]:
         for index, route in enumerate(self.routes):
@@ -263,10 +269,18 @@ class _Call:
                 request = dataclasses.replace(request, model=route.model)
             yield route, request, index == len(self.routes) - 1
 
+    def time_left(self) -> float | None:
+        """The timeout of the next try: what is left of the call's deadline."""
+        if self.seconds is None or not self.attempts:
+            return self.timeout
+        return self.seconds - (time.monotonic() - self.started)
+
     def failed(self, route: Route, exc: GatewayError, last: bool) -> bool:
         """Record a failed attempt; True when the call moves on to its next route."""
         self.attempts.append(_attempt(route, None, exc))
-        if last or not should_fail_over(exc, self.fallback_on):
+        left = self.time_left()
+        out_of_time = left is not None and left <= 0
+        if last or out_of_time or not should_fail_over(exc, self.fallback_on):
             _final(exc, self.attempts)
             return False
         return True
@@ -288,14 +302,14 @@ def chat(
     fallback_on: Any,
 ) -> ChatResult:
     """:meth:`Gateway.chat` over the call's routes."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
     for route, routed, last in call.requests():
         try:
             result = route.gateway.chat(
                 routed,
                 api=api,
                 options=options,
-                timeout=timeout,
+                timeout=call.time_left(),
                 extra_headers=call.headers,
                 fallbacks=(),
             )
@@ -320,14 +334,14 @@ async def achat(
     fallback_on: Any,
 ) -> ChatResult:
     """Async twin of :func:`chat`."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
     for route, routed, last in call.requests():
         try:
             result = await route.gateway.achat(
                 routed,
                 api=api,
                 options=options,
-                timeout=timeout,
+                timeout=call.time_left(),
                 extra_headers=call.headers,
                 fallbacks=(),
             )
@@ -427,7 +441,7 @@ class AsyncFailoverChatStream(AsyncChatStream):
                 routed,
                 api=self._api,
                 options=self._options,
-                timeout=self._timeout,
+                timeout=call.time_left(),
                 extra_headers=call.headers,
                 fallbacks=(),
             )
@@ -493,7 +507,7 @@ def chat_stream(
     fallback_on: Any,
 ) -> ChatStream:
     """:meth:`Gateway.chat_stream` over the call's routes, up to the first content delta."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
     for route, routed, last in call.requests():
         stream: ChatStream | None = None
         head: list[ChatDelta] = []
@@ -502,7 +516,7 @@ def chat_stream(
                 routed,
                 api=api,
                 options=options,
-                timeout=timeout,
+                timeout=call.time_left(),
                 extra_headers=call.headers,
                 fallbacks=(),
             )
@@ -533,5 +547,5 @@ def achat_stream(
     fallback_on: Any,
 ) -> AsyncChatStream:
     """Async twin of :func:`chat_stream`; the routes are tried when the stream opens."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers)
+    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
     return AsyncFailoverChatStream(gateway, call, api, timeout, options)
