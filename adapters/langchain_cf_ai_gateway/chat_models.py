@@ -22,6 +22,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -46,6 +47,7 @@ from cf_ai_gateway.config import GatewayConfig
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
+from .profiles import model_profile_dict
 from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
@@ -225,6 +227,10 @@ class ChatCloudflareAIGateway(BaseChatModel):
             base_url=self.base_url,
             default_headers=self.default_headers,
         )
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """``profile`` from the core catalog; an unknown model gets a small, safe default."""
+        return model_profile_dict(self.model)
 
     @property
     def model_name(self) -> str:

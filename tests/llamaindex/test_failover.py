@@ -70,3 +70,9 @@ def test_route_keys_stay_out_of_to_dict(make_llm: Make) -> None:
     assert "gsk-hidden-42" not in repr(llm)
     assert "gsk-hidden-42" not in llm.to_json()
     assert llm.to_dict()["fallbacks"] == [{"provider": "groq", "model": "m"}]
+
+
+def test_metadata_reads_the_core_catalog(make_llm: Make) -> None:
+    metadata = make_llm(model="claude-sonnet-4-20250514").metadata
+    assert metadata.context_window == 200000 and metadata.num_output == 64000
+    assert make_llm(model="o1-mini").metadata.is_function_calling_model is False
