@@ -29,7 +29,7 @@ from .errors import (
     SpendLimitError,
     StreamError,
 )
-from .info import GatewayInfo
+from .info import Attempt, GatewayInfo
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 
@@ -38,6 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncChatStream",
     "AsyncRawStream",
+    "Attempt",
     "ChatStream",
     "ConfigurationError",
     "Gateway",
