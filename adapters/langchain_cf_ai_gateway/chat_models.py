@@ -43,7 +43,7 @@ from pydantic import (
 
 from cf_ai_gateway import failover
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GatewayConfig
+from cf_ai_gateway.config import GatewayConfig, resolve_options
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
@@ -116,6 +116,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """``"chat"`` calls ``chat/completions``; ``"responses"`` calls ``responses``."""
     base_url: str | None = Field(default_factory=from_env("CF_AIG_BASE_URL", default=None))
     """Gateway API root; ``CF_AIG_BASE_URL``, else ``https://gateway.ai.cloudflare.com/v1``."""
+    allow_insecure_http: bool | None = None
+    """Allow a plain ``http://`` ``base_url`` to another machine (None:
+    ``CF_AIG_ALLOW_INSECURE_HTTP``, else refused)."""
     gateway_options: dict[str, Any] | None = None
     """Gateway options (``GatewayOptions`` or a dict of its fields) for every call; options
     passed per call merge over them field by field."""
@@ -215,17 +218,20 @@ class ChatCloudflareAIGateway(BaseChatModel):
             self.timeout, self.max_retries, self.http_client, self.http_async_client
         )
         self._config = self._resolve_config()
+        resolve_options(self.gateway_options)  # CF_AIG_<OPTION> variables are checked now too
 
     def _resolve_config(self) -> GatewayConfig:
+        # Secrets go to the core still wrapped: no frame holds them in plain text.
         return GatewayConfig.resolve(
             account_id=self.account_id,
             gateway_id=self.gateway_id,
             provider=self.provider,
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+            api_key=self.api_key,
+            cf_aig_token=self.cf_aig_token,
             auth_mode=self.auth_mode,
             base_url=self.base_url,
             default_headers=self.default_headers,
+            allow_insecure_http=self.allow_insecure_http,
         )
 
     def _resolve_model_profile(self) -> ModelProfile | None:

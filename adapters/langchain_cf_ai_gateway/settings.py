@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from cf_ai_gateway.checks import check_max_retries
 from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV
 from cf_ai_gateway.errors import ConfigurationError
 from cf_ai_gateway.transport import check_timeout
@@ -86,8 +87,8 @@ def check_http_settings(
 ) -> None:
     """Check the HTTP settings now, although the client that uses them is made on first call."""
     check_timeout(timeout, "timeout")
-    if max_retries is not None and (isinstance(max_retries, bool) or max_retries < 0):
-        raise ConfigurationError("max_retries must be a non-negative integer or None")
+    if max_retries is not None:
+        check_max_retries(max_retries)
     if http_client is not None and not isinstance(http_client, httpx.Client):
         raise ConfigurationError(
             f"http_client must be an httpx.Client; got {type(http_client).__name__}"

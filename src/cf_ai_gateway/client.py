@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from . import failover, jsontext
-from .config import GatewayConfig, check_extra_headers
+from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
+from .config import GatewayConfig, resolve_options
 from .errors import (
     ConfigurationError,
     GatewayError,
@@ -110,19 +111,39 @@ def _json_kind(value: Any) -> str:
     )
 
 
+def _check_messages(messages: Any) -> None:
+    """Refuse messages the wire converters cannot send (before anything is sent)."""
+    if not isinstance(messages, (list, tuple)):
+        raise ConfigurationError(
+            f"messages must be a list of Message, not {type(messages).__name__}"
+        )
+    for index, message in enumerate(messages):
+        content = getattr(message, "content", 0)
+        if content is not None and not isinstance(content, (str, list)):
+            raise ConfigurationError(
+                f"messages[{index}].content must be a string, a list of parts or None, not "
+                f"{type(content).__name__}"
+            )
+
+
 class Gateway:
     """A client for one Cloudflare AI Gateway route.
 
     Unset connection fields are read from the environment (``CF_ACCOUNT_ID``,
     ``CF_AIG_GATEWAY_ID``, ``OPENAI_API_KEY`` or the provider's key variable, ``CF_AIG_TOKEN``,
-    ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``). ``auth_mode`` is inferred from the secrets that are
-    set unless given. ``gateway_options`` apply to every call and merge with per-call options.
-    ``timeout`` is a deadline in seconds for a whole call, retries and their waits included
-    (for a stream: until its headers, then for each wait between events); ``max_retries``
-    counts retries after the first attempt; a stream event larger than ``max_event_size``
-    (16 MiB) is a :class:`~cf_ai_gateway.StreamError`. ``fallbacks`` (models, or
-    ``{"provider", "model", "api_key"}`` routes) are tried in turn when a neutral call fails
-    transiently, or on the error classes of ``fallback_on`` (see :mod:`cf_ai_gateway.failover`).
+    ``CF_AIG_BASE_URL``, ``CF_API_TOKEN``), and so are the gateway options (``CF_AIG_<OPTION>``,
+    under ``gateway_options``, which win field by field). ``auth_mode`` is inferred from the
+    secrets that are set unless given. ``gateway_options`` apply to every call and merge with
+    per-call options. ``timeout`` is a deadline in seconds for a whole call, retries and their
+    waits included (for a stream: until its headers, then for each wait between events);
+    ``max_retries`` counts retries after the first attempt; a stream event larger than
+    ``max_event_size`` (16 MiB) is a :class:`~cf_ai_gateway.StreamError`. A plain ``http://``
+    base URL must point at this machine unless ``allow_insecure_http=True`` (or
+    ``CF_AIG_ALLOW_INSECURE_HTTP=1``). ``config`` is an already resolved
+    :class:`GatewayConfig` (the connection arguments are then not used), and ``environ``
+    replaces ``os.environ``. ``fallbacks`` (models, or ``{"provider", "model", "api_key"}``
+    routes) are tried in turn when a neutral call fails transiently, or on the error classes of
+    ``fallback_on`` (see :mod:`cf_ai_gateway.failover`).
     """
 
     def __init__(
@@ -147,9 +168,15 @@ class Gateway:
         retry_base_delay: float = 0.5,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         config: GatewayConfig | None = None,
+        allow_insecure_http: bool | None = None,
+        environ: Mapping[str, str] | None = None,
         fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
         fallback_on: Any = None,
     ) -> None:
+        if config is not None and not isinstance(config, GatewayConfig):
+            raise ConfigurationError(
+                f"config must be a GatewayConfig, not {type(config).__name__}"
+            )
         self.fallbacks = failover.check_fallbacks(fallbacks)
         self.fallback_on = failover.check_fallback_on(fallback_on)
         self.config = config or GatewayConfig.resolve(
@@ -164,13 +191,15 @@ class Gateway:
             api_base_url=api_base_url,
             surface=surface,
             default_headers=default_headers,
+            allow_insecure_http=allow_insecure_http,
+            environ=environ,
         )
-        self.options = GatewayOptions.coerce(gateway_options)
+        self.options = resolve_options(gateway_options, environ)
         self.transport = Transport(
             self.config,
             timeout=timeout,
-            max_retries=max_retries,
-            retry_base_delay=retry_base_delay,
+            max_retries=check_max_retries(max_retries),
+            retry_base_delay=check_retry_base_delay(retry_base_delay),
             http_client=http_client,
             async_http_client=async_http_client,
             max_event_size=max_event_size,
@@ -180,15 +209,16 @@ class Gateway:
     def from_env(cls, **overrides: Any) -> Gateway:
         """A client configured from the environment, including ``CF_AIG_<OPTION>`` options.
 
-        Keyword arguments override what the environment says; ``gateway_options`` merge over
-        the options read from the environment.
+        The same as ``Gateway(**overrides)``, which reads the same variables: keyword arguments
+        override what the environment says, and ``gateway_options`` merge over the options
+        read from the environment.
         """
-        env_options = GatewayOptions.from_env()
-        overrides["gateway_options"] = env_options.merge(overrides.get("gateway_options"))
         return cls(**overrides)
 
     def __repr__(self) -> str:
-        c = self.config
+        c = getattr(self, "config", None)  # a half-built client (failed __init__) has none
+        if not isinstance(c, GatewayConfig):
+            return "Gateway(<not configured>)"
         return (
             f"Gateway(account_id={c.account_id!r}, gateway_id={c.gateway_id!r}, "
             f"provider={c.provider!r}, auth_mode={c.auth_mode!r}, url={c.provider_base_url!r})"
@@ -208,6 +238,7 @@ class Gateway:
         return headers
 
     def _check_model(self, request: ChatRequest) -> None:
+        _check_messages(getattr(request, "messages", None))
         if not isinstance(request.model, str) or not request.model:
             raise ConfigurationError("model must be a non-empty string")
         prefix, _, name = request.model.partition("/")

@@ -1,32 +1,63 @@
-"""``GatewayConfig``: where requests go and who they say they are.
+"""The one resolver of settings and environment, and ``GatewayConfig``: where requests go.
 
-It resolves the account id, gateway id, provider slug, base URL and secrets from arguments and
-environment variables, infers the auth mode, and checks every id so that no input can change the
-path, the query or the host of the request URL. It builds URLs for the three surfaces: the
-provider-native routes (``{base_url}/{account}/{gateway}/{provider}/{endpoint}``), the compat
-route (``provider="compat"``) and the REST API on ``api.cloudflare.com`` (``surface="rest"``).
+:meth:`GatewayConfig.resolve` fills the account id, gateway id, provider slug, base URL and
+secrets from arguments and environment variables, infers the auth mode, and checks every id so
+that no input can change the path, the query or the host of the request URL;
+:func:`resolve_options` adds the ``CF_AIG_<OPTION>`` gateway options. ``Gateway``, both adapters,
+``load_adapter`` and the CLI all resolve through these two, so a variable means the same thing
+everywhere and a bad value gives the same message. :data:`ENVIRONMENT` lists every variable read.
+The config builds URLs for the three surfaces: the provider-native routes
+(``{base_url}/{account}/{gateway}/{provider}/{endpoint}``), the compat route
+(``provider="compat"``) and the REST API on ``api.cloudflare.com`` (``surface="rest"``).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError
+from .checks import (
+    ID_RULE,
+    PROVIDER_RULE,
+    check_endpoint,
+    check_extra_headers,
+    check_id,
+    check_url_usable,
+    is_loopback_host,
+)
+from .credentials import (
+    AUTH_MODES,
+    AuthMode,
+    Secret,
+    getenv,
+    mask,
+    resolve_auth_mode,
+    secret,
+)
+from .errors import ConfigurationError, MissingCredentialsError, register_secrets
 
-__all__ = ["AUTH_MODES", "DEFAULT_BASE_URL", "GatewayConfig", "Secret"]
+if TYPE_CHECKING:
+    from .options import GatewayOptions
+
+__all__ = [
+    "AUTH_MODES",
+    "DEFAULT_BASE_URL",
+    "ENVIRONMENT",
+    "INSECURE_HTTP_ENV",
+    "GatewayConfig",
+    "Secret",
+    "check_endpoint",
+    "check_extra_headers",
+    "resolve_options",
+]
 
 DEFAULT_BASE_URL = "https://gateway.ai.cloudflare.com/v1"
 DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4"
 DEFAULT_GATEWAY_ID = "default"
 DEFAULT_PROVIDER = "openai"
 
-AuthMode = Literal["authenticated", "unauthenticated", "byok", "rest"]
-AUTH_MODES = ("authenticated", "unauthenticated", "byok", "unified_billing")
 Surface = Literal["gateway", "rest"]
 
 # Provider slug -> the provider's API-key environment variable.
@@ -63,89 +94,52 @@ CUSTOM_PROVIDER_PATH_PREFIX = "v1/"
 WORKERS_AI_MODEL_PREFIXES = ("@cf/", "@hf/")
 MAX_GATEWAY_ID_LENGTH = 64  # the API's gateway_id maxLength
 
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-_PROVIDER_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_ENDPOINT_SEGMENT_RE = re.compile(r"^[A-Za-z0-9@._:-]+$")
+INSECURE_HTTP_ENV = "CF_AIG_ALLOW_INSECURE_HTTP"
+MODEL_ENV = "CF_AIG_MODEL"
+
+# Every environment variable the library reads, with what it sets (the README's table).
+ENVIRONMENT: dict[str, str] = {
+    "CF_ACCOUNT_ID": "account_id",
+    "CLOUDFLARE_ACCOUNT_ID": "account_id (when CF_ACCOUNT_ID is unset)",
+    "CF_AIG_GATEWAY_ID": "gateway_id",
+    "CF_AIG_BASE_URL": "base_url",
+    "CF_AIG_TOKEN": "cf_aig_token",
+    "CF_API_TOKEN": "cf_api_token (and the workers-ai provider key)",
+    "CF_API_BASE_URL": "api_base_url",
+    GENERIC_KEY_ENV: "api_key for providers without a variable of their own",
+    INSECURE_HTTP_ENV: "allow_insecure_http",
+    MODEL_ENV: "the CLI's default model",
+    **{env: f"api_key for provider {slug}" for slug, env in PROVIDER_KEY_ENV.items()},
+}
 
 
-class Secret:
-    """A secret string that never shows itself in ``repr`` or ``str``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get_secret_value(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+def _insecure_http_allowed(value: Any, environ: Mapping[str, str] | None) -> bool:
+    if value is not None:
+        if not isinstance(value, bool):
+            raise ConfigurationError(
+                f"allow_insecure_http must be a bool, not {type(value).__name__}"
+            )
+        return value
+    text = (getenv(environ, INSECURE_HTTP_ENV) or "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(
+        f"allow_insecure_http (environment variable {INSECURE_HTTP_ENV}) must be true or false; "
+        f"got {text[:20]!r}"
+    )
 
 
-def _env(environ: Mapping[str, str], *names: str) -> str | None:
-    for name in names:
-        value = environ.get(name)
-        if value:
-            return value
-    return None
-
-
-def _secret_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    if not isinstance(value, str):
+def _check_https(base: str, arg: str, env_name: str, allowed: bool) -> None:
+    parts = urlsplit(base)
+    if parts.scheme == "http" and not allowed and not is_loopback_host(parts.hostname or ""):
         raise ConfigurationError(
-            f"secrets (api_key, cf_aig_token, cf_api_token) must be strings, not "
-            f"{type(value).__name__}"
+            f"{arg} (environment variable {env_name}) is a plain http:// URL to "
+            f"{parts.hostname!r}, which is not this machine: keys and tokens would cross the "
+            "network unencrypted. Use https://, or opt in with allow_insecure_http=True (or "
+            f"{INSECURE_HTTP_ENV}=1) if the network is trusted"
         )
-    return value or None
-
-
-def _check_secret(value: str | None, arg: str, env_name: str) -> Secret | None:
-    if value is None:
-        return None
-    if value[:7].lower() == "bearer ":
-        raise ConfigurationError(
-            f"{arg} (environment variable {env_name}) starts with 'Bearer ': pass the bare "
-            "key or token; the library adds the 'Bearer ' prefix itself"
-        )
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        raise ConfigurationError(
-            f"{arg} (environment variable {env_name}) contains whitespace or control characters "
-            "(CR/LF would change the request headers); check how it was copied"
-        )
-    if not value.isascii():
-        raise ConfigurationError(
-            f"{arg} (environment variable {env_name}) contains non-ASCII characters"
-        )
-    return Secret(value)
-
-
-def _check_id(value: Any, arg: str, env_name: str | None, pattern: re.Pattern[str]) -> str:
-    where = f" (environment variable {env_name})" if env_name else ""
-    if not isinstance(value, str) or not value:
-        raise ConfigurationError(f"{arg}{where} must be a non-empty string")
-    if not pattern.match(value):
-        raise ConfigurationError(
-            f"{arg}{where} is not a valid id: {value[:80]!r}. Ids may hold letters, digits, "
-            "'-' and '_' only; slashes, '..', '?', '#', whitespace and control characters "
-            "would change the request URL"
-        )
-    return value
 
 
 def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
@@ -194,7 +188,9 @@ def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
         )
     if any(seg in ("..", ".") for seg in path.split("/")):
         raise ConfigurationError(f"{arg} (environment variable {env_name}) must not contain '..'")
-    return f"{parts.scheme}://{parts.netloc}{path}"
+    normalised = f"{parts.scheme}://{parts.netloc}{path}"
+    check_url_usable(normalised, arg, env_name)
+    return normalised
 
 
 @dataclass(frozen=True)
@@ -228,6 +224,12 @@ class GatewayConfig:
                 f"{_path_prefix(self.provider)}"
             )
         object.__setattr__(self, "_prefix", prefix)
+        register_secrets(self, self.secrets())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An unpickled or copied config registers its secrets too (no __post_init__ runs).
+        self.__dict__.update(state)
+        register_secrets(self, self.secrets())
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -245,59 +247,60 @@ class GatewayConfig:
         api_base_url: str | None = None,
         surface: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        allow_insecure_http: bool | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> GatewayConfig:
-        """Fill unset fields from the environment, check everything, infer the auth mode."""
-        env = os.environ if environ is None else environ
+        """Fill unset fields from the environment, check everything, infer the auth mode.
+
+        Secrets may be ``str``, :class:`Secret` or any ``SecretStr``; they stay wrapped from
+        here on. ``environ`` replaces ``os.environ`` (for tests and tools).
+        """
         provider = provider or DEFAULT_PROVIDER
-        _check_id(provider, "provider", None, _PROVIDER_RE)
+        check_id(provider, "provider", None, PROVIDER_RULE)
         key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
 
-        account = account_id or _env(env, "CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
+        account = account_id or getenv(environ, "CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID")
         if not account:
-            raise ConfigurationError(
+            raise MissingCredentialsError(
                 "account_id is required: pass account_id=... or set the CF_ACCOUNT_ID "
                 "(or CLOUDFLARE_ACCOUNT_ID) environment variable"
             )
-        _check_id(account, "account_id", "CF_ACCOUNT_ID", _ID_RE)
-        gateway = gateway_id or _env(env, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
-        _check_id(gateway, "gateway_id", "CF_AIG_GATEWAY_ID", _ID_RE)
+        check_id(account, "account_id", "CF_ACCOUNT_ID", ID_RULE)
+        gateway = gateway_id or getenv(environ, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
+        check_id(gateway, "gateway_id", "CF_AIG_GATEWAY_ID", ID_RULE)
         if len(gateway) > MAX_GATEWAY_ID_LENGTH:
             raise ConfigurationError(
-                f"gateway_id (environment variable CF_AIG_GATEWAY_ID) has {len(gateway)} characters; "
-                f"gateway ids have at most {MAX_GATEWAY_ID_LENGTH}"
+                f"gateway_id (environment variable CF_AIG_GATEWAY_ID) has {len(gateway)} "
+                f"characters; gateway ids have at most {MAX_GATEWAY_ID_LENGTH}"
             )
 
+        insecure_ok = _insecure_http_allowed(allow_insecure_http, environ)
         api_base = _normalise_base_url(
-            api_base_url or _env(env, "CF_API_BASE_URL") or DEFAULT_API_BASE_URL,
+            api_base_url or getenv(environ, "CF_API_BASE_URL") or DEFAULT_API_BASE_URL,
             "api_base_url",
             "CF_API_BASE_URL",
         )
-        raw_base = base_url or _env(env, "CF_AIG_BASE_URL") or DEFAULT_BASE_URL
-        base = _normalise_base_url(raw_base, "base_url", "CF_AIG_BASE_URL")
+        _check_https(api_base, "api_base_url", "CF_API_BASE_URL", insecure_ok)
+        given_base = base_url or getenv(environ, "CF_AIG_BASE_URL")
+        base = _normalise_base_url(given_base or DEFAULT_BASE_URL, "base_url", "CF_AIG_BASE_URL")
+        _check_https(base, "base_url", "CF_AIG_BASE_URL", insecure_ok)
         chosen_surface = surface or _infer_surface(base)
         if chosen_surface not in ("gateway", "rest"):
             raise ConfigurationError(f"surface must be 'gateway' or 'rest'; got {surface!r}")
-        if chosen_surface == "rest" and (base_url or _env(env, "CF_AIG_BASE_URL")):
+        if chosen_surface == "rest" and given_base:
             api_base = base
         elif chosen_surface == "gateway":
             base = _default_v1(base)
 
-        key = _check_secret(
-            _secret_text(api_key) or _env(env, key_env), "api_key", key_env
-        )
-        token = _check_secret(
-            _secret_text(cf_aig_token) or _env(env, "CF_AIG_TOKEN"), "cf_aig_token", "CF_AIG_TOKEN"
-        )
-        api_token = _check_secret(
-            _secret_text(cf_api_token) or _env(env, "CF_API_TOKEN"), "cf_api_token", "CF_API_TOKEN"
-        )
+        key = secret(api_key, "api_key", environ, key_env)
+        token = secret(cf_aig_token, "cf_aig_token", environ, "CF_AIG_TOKEN")
+        api_token = secret(cf_api_token, "cf_api_token", environ, "CF_API_TOKEN")
         headers = check_extra_headers(default_headers, "default_headers")
 
         if chosen_surface == "rest":
             rest_token = api_token or token
             if rest_token is None:
-                raise ConfigurationError(
+                raise MissingCredentialsError(
                     "the REST surface needs a Cloudflare API token: pass cf_api_token=... or set "
                     "the CF_API_TOKEN environment variable"
                 )
@@ -315,7 +318,7 @@ class GatewayConfig:
                 default_headers=headers,
             )
 
-        mode = _resolve_auth_mode(auth_mode, key, token, key_env)
+        mode = resolve_auth_mode(auth_mode, key, token, key_env)
         return cls(
             account_id=account,
             gateway_id=gateway,
@@ -362,7 +365,7 @@ class GatewayConfig:
         """The Cloudflare API URL of this gateway's logs, or of one log entry."""
         url = f"{self.api_base_url}/accounts/{self.account_id}/ai-gateway/gateways/{self.gateway_id}/logs"
         if log_id is not None:
-            url += "/" + _check_id(log_id, "log_id", None, _ID_RE)
+            url += "/" + check_id(log_id, "log_id", None, ID_RULE)
         return url
 
     def secrets(self) -> tuple[str, ...]:
@@ -380,9 +383,9 @@ class GatewayConfig:
             "provider": self.provider,
             "surface": self.surface,
             "auth_mode": self.auth_mode,
-            "api_key": _mask(self.api_key),
-            "cf_aig_token": _mask(self.cf_aig_token),
-            "cf_api_token": _mask(self.cf_api_token),
+            "api_key": mask(self.api_key),
+            "cf_aig_token": mask(self.cf_aig_token),
+            "cf_api_token": mask(self.cf_api_token),
         }
 
 
@@ -390,14 +393,6 @@ def _path_prefix(provider: str) -> str:
     if provider.startswith("custom-"):
         return CUSTOM_PROVIDER_PATH_PREFIX
     return PROVIDER_PATH_PREFIX.get(provider, "")
-
-
-def _mask(secret: Secret | None) -> str | None:
-    if secret is None:
-        return None
-    value = secret.get_secret_value()
-    # Long keys keep their last 4 characters, so users can tell which key is in use.
-    return f"***{value[-4:]}" if len(value) >= 24 else "***"
 
 
 def _infer_surface(base_url: str) -> Surface:
@@ -412,91 +407,12 @@ def _default_v1(base: str) -> str:
     return base
 
 
-def _resolve_auth_mode(
-    requested: str | None, key: Secret | None, token: Secret | None, key_env: str
-) -> AuthMode:
-    if requested is not None and requested not in AUTH_MODES:
-        raise ConfigurationError(
-            f"auth_mode must be one of {', '.join(AUTH_MODES)} (or omitted to infer it); "
-            f"got {requested!r}"
-        )
-    if requested == "unified_billing":
-        requested = "byok"
-    key_hint = f"pass api_key=... or set {key_env}"
-    token_hint = "pass cf_aig_token=... or set CF_AIG_TOKEN"
-    if requested is None:
-        if key and token:
-            return "authenticated"
-        if key:
-            return "unauthenticated"
-        if token:
-            return "byok"
-        raise ConfigurationError(
-            f"no credentials: {key_hint} (provider key), and/or {token_hint} (gateway token "
-            "for an authenticated gateway, stored keys or Unified Billing)"
-        )
-    if requested == "authenticated":
-        if not key or not token:
-            missing = [h for h, s in ((key_hint, key), (token_hint, token)) if not s]
-            raise ConfigurationError(
-                "auth_mode='authenticated' needs a provider key and a gateway token: "
-                + "; ".join(missing)
-            )
-        return "authenticated"
-    if requested == "unauthenticated":
-        if not key:
-            raise ConfigurationError(f"auth_mode='unauthenticated' needs a provider key: {key_hint}")
-        return "unauthenticated"
-    if not token:
-        raise ConfigurationError(
-            f"auth_mode={requested!r} (stored keys / Unified Billing) needs a gateway token: "
-            f"{token_hint}"
-        )
-    return "byok"
+def resolve_options(
+    gateway_options: GatewayOptions | Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> GatewayOptions:
+    """The client's gateway options: ``CF_AIG_<OPTION>`` variables, with ``gateway_options``
+    merged over them field by field (the argument wins)."""
+    from .options import GatewayOptions
 
-
-_FORBIDDEN_HEADERS = frozenset(
-    {"authorization", "cf-aig-authorization", "host", "content-length", "transfer-encoding"}
-)
-
-
-def check_extra_headers(headers: Any, arg: str = "extra_headers") -> dict[str, str]:
-    """Check user-supplied headers: valid names, ASCII values without CR/LF, and none that
-    would replace the auth headers or the request framing."""
-    if headers is None:
-        return {}
-    if not isinstance(headers, Mapping):
-        raise ConfigurationError(f"{arg} must be a dict of header names to values")
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9-]+$", name):
-            raise ConfigurationError(f"{arg} has an invalid header name {name!r}")
-        if name.lower() in _FORBIDDEN_HEADERS:
-            raise ConfigurationError(
-                f"{arg} must not set {name}; pass api_key / cf_aig_token for authentication"
-            )
-        if (
-            not isinstance(value, str)
-            or any(ch in value for ch in "\r\n\x00")
-            or not value.isascii()
-        ):
-            raise ConfigurationError(
-                f"{arg}[{name!r}] must be an ASCII string without CR, LF or NUL"
-            )
-        out[name] = value
-    return out
-
-
-def check_endpoint(endpoint: str) -> str:
-    """Check a provider path such as ``"embeddings"`` or ``"models"``; return it unchanged."""
-    if not isinstance(endpoint, str) or not endpoint or endpoint.startswith("/"):
-        raise ConfigurationError(
-            f"endpoint must be a relative provider path such as 'chat/completions'; got {endpoint!r}"
-        )
-    for segment in endpoint.split("/"):
-        if segment in ("", ".", "..") or not _ENDPOINT_SEGMENT_RE.match(segment):
-            raise ConfigurationError(
-                f"endpoint {endpoint[:80]!r} has an invalid path segment; '..', '?', '#', "
-                "whitespace and control characters are not allowed"
-            )
-    return endpoint
+    return GatewayOptions.from_env(environ).merge(gateway_options)

@@ -2,9 +2,10 @@
 
 :func:`available_adapters` lists every registered adapter (this package's ``langchain``,
 ``llama_index`` and ``openai``, and any third-party package that registers in the same group)
-without importing it. :func:`load_adapter` imports one and returns a configured instance, with
-its configuration read as :meth:`Gateway.from_env` reads it: explicit arguments win, unset ones
-come from the environment, and ``CF_AIG_<OPTION>`` gateway options merge under the given ones.
+without importing it. :func:`load_adapter` imports one and returns a configured instance; every
+built-in adapter resolves its settings through the core's one resolver (``config.py``), so
+explicit arguments win, unset ones come from the environment, and ``CF_AIG_<OPTION>`` gateway
+options merge under the given ones, exactly as for ``Gateway(...)``.
 A missing optional dependency becomes a :class:`ConfigurationError` that names the
 ``pip install`` command to run. An entry point names a class (called with the configuration) or
 an object with a ``from_gateway_config(**config)`` factory, which is preferred when present.
@@ -82,15 +83,6 @@ def _is_dependency_error(name: str, exc: ImportError) -> bool:
     return any(missing == mod or missing.startswith(mod + ".") for mod in builtin[1])
 
 
-def _with_env_options(config: dict[str, Any]) -> dict[str, Any]:
-    from .options import GatewayOptions
-
-    env_options = GatewayOptions.from_env()
-    if env_options.is_empty():
-        return config
-    return {**config, "gateway_options": env_options.merge(config.get("gateway_options"))}
-
-
 def load_adapter(name: str, **config: Any) -> Any:
     """Import adapter ``name`` and return an instance configured from ``config`` and the env.
 
@@ -115,8 +107,6 @@ def load_adapter(name: str, **config: Any) -> Any:
         raise ConfigurationError(
             f"adapter {name!r} is registered as {ep.value}, which does not exist: {exc}"
         ) from exc
-    if _dist_name(ep) in (None, DISTRIBUTION) and name in ADAPTER_EXTRAS:
-        config = _with_env_options(config)
     factory = getattr(target, "from_gateway_config", None)
     try:
         return factory(**config) if callable(factory) else target(**config)

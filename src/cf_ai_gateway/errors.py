@@ -5,12 +5,16 @@ Cloudflare AI Gateway answers its own failures with a JSON envelope that names a
 Cloudflare API uses the plural ``errors`` form, and a provider's own errors pass through unchanged.
 :func:`error_from_response` reads all three, so a gateway 401 (2009) and a provider 401 become
 different exceptions. Every error carries ``status_code``, ``code``, ``log_id`` and
-``retry_after``, pickles, and never holds a secret: bodies are scrubbed before they are kept.
+``retry_after``, pickles, and never holds a secret: every live client registers its configured
+secrets (:func:`register_secrets`), and each error's message and body are scrubbed of them, of
+any cut-off piece of them and of bearer-token shapes when the error is built, wherever that is.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +33,7 @@ __all__ = [
     "GatewayRateLimitError",
     "GatewayTimeoutError",
     "MalformedResponseError",
+    "MissingCredentialsError",
     "PolicyDeniedError",
     "ProviderError",
     "SpendLimitError",
@@ -36,22 +41,135 @@ __all__ = [
     "error_from_response",
     "is_error_reply",
     "scrub",
+    "scrub_value",
 ]
 
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
 )
+# A cut-off piece of a secret this long (a quoted line truncated mid-key) is masked too.
+_FRAGMENT = 8
+# Secrets of every live client, so that an error built anywhere never shows one. Each value
+# is counted once per configuration holding it and forgotten when the last one is collected.
+_REGISTERED: dict[str, int] = {}
+_REGISTRY_LOCK = threading.Lock()
+_MIN_REGISTERED = 6
+_SORTED: tuple[str, ...] = ()  # the registered secrets, longest first (rebuilt on each change)
+_RELEASED: list[tuple[str, ...]] = []  # secrets of collected configurations, not yet forgotten
+
+
+def register_secrets(owner: object, secrets: tuple[str, ...]) -> None:
+    """Scrub ``secrets`` from every error message and body while ``owner`` is alive."""
+    kept = tuple(s for s in secrets if len(s) >= _MIN_REGISTERED)
+    if not kept:
+        return
+    with _REGISTRY_LOCK:
+        _drain_released()
+        for secret in kept:
+            _REGISTERED[secret] = _REGISTERED.get(secret, 0) + 1
+        _rebuild()
+    # The finalizer may run inside any allocation (garbage collection), even while this thread
+    # holds the lock: it only queues the release, which the next registry access applies.
+    weakref.finalize(owner, _RELEASED.append, kept)
+
+
+def _drain_released() -> None:
+    while _RELEASED:
+        for secret in _RELEASED.pop():
+            left = _REGISTERED.get(secret, 0) - 1
+            if left > 0:
+                _REGISTERED[secret] = left
+            else:
+                _REGISTERED.pop(secret, None)
+
+
+def _rebuild() -> None:
+    global _SORTED
+    _SORTED = tuple(sorted(_REGISTERED, key=len, reverse=True))
+
+
+def known_secrets(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The secrets of live clients plus ``extra``, longest first."""
+    if _RELEASED:
+        with _REGISTRY_LOCK:
+            _drain_released()
+            _rebuild()
+    registered = _SORTED
+    if not extra:
+        return registered
+    every = set(registered)
+    every.update(s for s in extra if s and len(s) >= 4)
+    return tuple(sorted(every, key=len, reverse=True))
+
+
+def _mask_secret(text: str, secret: str) -> str:
+    """``text`` with ``secret`` masked, and any cut-off start or end of it of 8+ characters."""
+    if secret in text:
+        text = text.replace(secret, "***")
+    if len(secret) <= _FRAGMENT:
+        return text
+    head, tail = secret[:_FRAGMENT], secret[-_FRAGMENT:]
+    if head in text:  # a prefix of the secret, cut where a message was truncated
+        out, pos = [], 0
+        while (start := text.find(head, pos)) != -1:
+            end = start + _FRAGMENT
+            while (
+                end < len(text) and end - start < len(secret) and text[end] == secret[end - start]
+            ):
+                end += 1
+            out.append(text[pos:start] + "***")
+            pos = end
+        text = "".join(out) + text[pos:]
+    if tail in text:  # a suffix of the secret, cut at the start of a quoted window
+        out, pos = [], 0
+        while (end := text.find(tail, pos)) != -1:
+            start, stop = end, end + _FRAGMENT
+            offset = len(secret) - _FRAGMENT
+            while start > pos and offset > 0 and text[start - 1] == secret[offset - 1]:
+                start -= 1
+                offset -= 1
+            out.append(text[pos:start] + "***")
+            pos = stop
+        text = "".join(out) + text[pos:]
+    return text
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove bearer tokens, ``sk-`` keys and the given secret values from ``text``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
+    """Remove bearer tokens, ``sk-`` keys, the given secret values and those of every live
+    client (with cut-off pieces of them) from ``text``."""
+    for secret in known_secrets(secrets):
+        text = _mask_secret(text, secret)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
     return text
+
+
+def scrub_value(value: Any, secrets: tuple[str, ...] = ()) -> Any:
+    """Parsed JSON (or text) with every string in it scrubbed as :func:`scrub` does.
+
+    Containers are rebuilt without recursion, so a deeply nested body cannot overflow the stack.
+    """
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            container[key] = scrub(item, secrets)
+        elif isinstance(item, list):
+            copy = list(item)
+            container[key] = copy
+            stack.extend((copy, i) for i in range(len(copy)))
+        elif isinstance(item, dict):
+            copy_dict = {scrub(k, secrets) if isinstance(k, str) else k: v for k, v in item.items()}
+            container[key] = copy_dict
+            stack.extend((copy_dict, k) for k in copy_dict)
+    return root[0]
 
 
 class GatewayError(Exception):
@@ -75,6 +193,8 @@ class GatewayError(Exception):
         info: Any = None,
     ) -> None:
         message = scrub(message)
+        if body is not None:
+            body = scrub_value(body)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
@@ -129,6 +249,11 @@ def _rebuild_error(cls: type[GatewayError], message: str, fields: dict[str, Any]
 
 class ConfigurationError(GatewayError, ValueError):
     """Bad configuration or input, raised before anything is sent."""
+
+
+class MissingCredentialsError(ConfigurationError):
+    """The account id, or the key or token the auth mode needs, is set nowhere (neither as an
+    argument nor in the environment)."""
 
 
 class GatewayAuthenticationError(GatewayError):

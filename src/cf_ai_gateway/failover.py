@@ -188,6 +188,7 @@ def plan(gateway: Gateway, model: str, entries: tuple[str | dict[str, Any], ...]
             api_base_url=config.api_base_url,
             surface=config.surface,
             default_headers=config.default_headers,
+            allow_insecure_http=True,  # the same base URL, already checked for the primary
         )
         sibling = Gateway(config=other, gateway_options=gateway.options)
         sibling.transport = gateway.transport.sibling(other)

@@ -13,7 +13,6 @@ errors) and typed errors apply as for every other call.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 
 from . import jsontext
+from .checks import is_finite_number
 from .config import GatewayConfig
 from .errors import (
     ConfigurationError,
@@ -54,7 +54,7 @@ def _check_feedback(value: Any) -> int:
 
 
 def _check_score(value: Any) -> int | float:
-    if not _is_number(value) or not math.isfinite(value) or not MIN_SCORE <= value <= MAX_SCORE:
+    if not is_finite_number(value) or not MIN_SCORE <= value <= MAX_SCORE:
         raise ConfigurationError(
             f"score must be a number from {MIN_SCORE} to {MAX_SCORE}; got {value!r}"
         )
@@ -74,7 +74,7 @@ def _check_metadata(value: Any) -> dict[str, str | int | float | bool]:
             raise ConfigurationError(
                 f"metadata[{key!r}] must be a str, int, float or bool, not {type(item).__name__}"
             )
-        if isinstance(item, float) and not math.isfinite(item):
+        if _is_number(item) and not is_finite_number(item):
             raise ConfigurationError(f"metadata[{key!r}] must be a finite number")
         out[key] = item
     return out

@@ -39,15 +39,26 @@ class Attempt:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+# Request headers that carry credentials; a proxy that reflects them must not make them data.
+_AUTH_HEADERS = frozenset({"cf-aig-authorization", "cf-aig-authorization-token"})
+
+
+def _without_secrets(aig: dict[str, str]) -> dict[str, str]:
+    from .errors import scrub
+
+    return {k: scrub(v) for k, v in aig.items() if k not in _AUTH_HEADERS}
+
+
 @dataclass(frozen=True)
 class GatewayInfo:
     """The ``cf-aig-*`` response headers of one gateway response.
 
-    ``cached`` is True when the gateway served the reply from its cache. ``headers`` holds every
-    ``cf-aig-*`` response header as received, for the ones without a field of their own.
-    ``buffered`` is True when a stream request was answered with one JSON reply (the gateway
-    does this when Guardrails are on) and the stream was rebuilt from it. ``attempts`` lists
-    every try of a call made with fallbacks, the last one included.
+    ``cached`` is True when the gateway served the reply from its cache. ``headers`` holds the
+    ``cf-aig-*`` response headers as received, for the ones without a field of their own; never
+    an auth header a proxy reflected (``cf-aig-authorization``), and no value that holds a
+    configured secret. ``buffered`` is True when a stream request was answered with one JSON
+    reply (the gateway does this when Guardrails are on) and the stream was rebuilt from it.
+    ``attempts`` lists every try of a call made with fallbacks, the last one included.
     """
 
     log_id: str | None = None
@@ -77,6 +88,8 @@ class GatewayInfo:
         """Read the ``cf-aig-*`` headers of a response (an ``httpx.Headers`` or any mapping)."""
         items = headers.multi_items() if hasattr(headers, "multi_items") else headers.items()
         aig = {k.lower(): v for k, v in items if k[:7].lower() == "cf-aig-"}
+        if aig:
+            aig = _without_secrets(aig)
         if not aig:
             return cls(status_code=status_code)
         return cls(

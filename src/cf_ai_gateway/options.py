@@ -10,12 +10,12 @@ Options set on a client and options passed per call merge field by field, and th
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .checks import is_finite_number
 from .errors import ConfigurationError
 
 __all__ = ["BACKOFF_STRATEGIES", "CUSTOM_COST_KEYS", "GatewayOptions"]
@@ -59,7 +59,14 @@ _HEADERS: dict[str, str] = {
 }
 
 _BOOL_FIELDS = frozenset(
-    {"skip_cache", "collect_log", "collect_log_payload", "zdr", "no_wholesale", "no_session_affinity"}
+    {
+        "skip_cache",
+        "collect_log",
+        "collect_log_payload",
+        "zdr",
+        "no_wholesale",
+        "no_session_affinity",
+    }
 )
 _STR_FIELDS = frozenset({"cache_key", "event_id", "byok_alias", "backoff", "session_id", "turn_id"})
 _INT_FIELDS = frozenset({"cache_ttl", "request_timeout_ms", "max_attempts", "retry_delay_ms"})
@@ -83,8 +90,10 @@ def _check_header_text(name: str, value: str) -> None:
         raise _fail(name, "must not be empty")
     if any(ch in value for ch in "\r\n\x00"):
         raise _fail(name, "must not contain CR, LF or NUL characters")
-    if any((ord(ch) < 0x20 and ch != "\t") or ord(ch) == 0x7F for ch in value):
-        raise _fail(name, "must not contain control characters")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise _fail(name, "must not contain control characters (tab included)")
+    if value != value.strip():
+        raise _fail(name, "must not start or end with whitespace")
     if not value.isascii():
         raise _fail(name, "must be ASCII: HTTP header values cannot carry other characters")
     if len(value) > 1024:
@@ -284,7 +293,7 @@ def _encode_metadata(value: Any) -> str:
                 f"value of {key!r} must be a str, int, float or bool, not "
                 f"{type(item).__name__}; the gateway drops all metadata otherwise",
             )
-        if isinstance(item, float) and not math.isfinite(item):
+        if _is_number(item) and not is_finite_number(item):
             raise _fail(name, f"value of {key!r} must be a finite number")
     text = json.dumps(dict(value), separators=(",", ":"), ensure_ascii=True)
     _check_header_text(name, text)
@@ -298,7 +307,7 @@ def _encode_custom_cost(value: Any) -> str:
     for key, item in value.items():
         if key not in CUSTOM_COST_KEYS:
             raise _fail(name, f"has unknown key {key!r}; valid keys: {', '.join(CUSTOM_COST_KEYS)}")
-        if not _is_number(item) or not math.isfinite(item) or item < 0:
+        if not is_finite_number(item) or item < 0:
             raise _fail(name, f"value of {key!r} must be a non-negative number; got {item!r}")
     return json.dumps(dict(value), separators=(",", ":"))
 

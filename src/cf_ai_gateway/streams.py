@@ -285,6 +285,8 @@ def _read_buffered(
             if size > limit:
                 raise _too_large_reply(info, limit)
             parts.append(chunk)
+            if end is not None and time.monotonic() >= end:  # a user's client: checked per read
+                raise _stalled(info, idle_timeout)
     except httpx.TimeoutException as exc:
         raise _stalled(info, idle_timeout) from exc
     except httpx.HTTPError as exc:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from .auth import GatewayAuth
+from .checks import check_timeout_value
 from .config import GatewayConfig
 from .deadline import Deadline, bounded, deadline_client, deadline_seconds
 from .errors import (
@@ -67,7 +68,7 @@ def encode_body(body: Any) -> bytes:
     """Compact JSON bytes of a request body; NaN, infinities and non-JSON values are refused."""
     try:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ConfigurationError(f"the request body is not valid JSON: {exc}") from None
 
 
@@ -75,15 +76,7 @@ def check_timeout(timeout: Any, arg: str = "timeout") -> httpx.Timeout | None:
     """A positive number of seconds, an ``httpx.Timeout``, or None (no timeout)."""
     if timeout is None or isinstance(timeout, httpx.Timeout):
         return timeout
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not 0 < timeout < float("inf")
-    ):
-        raise ConfigurationError(
-            f"{arg} must be a positive number of seconds, an httpx.Timeout or None; got {timeout!r}"
-        )
-    return httpx.Timeout(float(timeout))
+    return httpx.Timeout(check_timeout_value(timeout, arg))
 
 
 class Transport:

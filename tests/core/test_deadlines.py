@@ -161,3 +161,21 @@ def test_unusable_retry_after_is_ignored(make_gateway: Any, server: TestServer) 
         with pytest.raises(GatewayRateLimitError) as err:
             gw.create("chat/completions", {})
         assert err.value.retry_after is None, value
+
+
+def test_deadline_holds_with_the_users_own_http_client(make_gateway: Any, server: TestServer) -> None:
+    """A client passed in keeps its own sockets; the deadline is then checked between reads."""
+    import httpx
+
+    user_client = httpx.Client(timeout=0.5)
+    gw = make_gateway(http_client=user_client, max_retries=2)
+    try:
+        server.queue(trickled_reply())
+        with pytest.raises(GatewayTimeoutError):
+            gw.create("chat/completions", {"model": "m"})
+        server.queue(trickled_reply())  # a buffered JSON answer to a stream request
+        with pytest.raises(GatewayTimeoutError):
+            list(gw.stream("chat/completions", {"model": "m"}))
+        assert len(server.requests) == 2
+    finally:
+        user_client.close()

@@ -84,3 +84,9 @@ def test_curl_with_key_in_request_on_both_gateway_kinds(make_emulator: Callable[
     assert httpx.post(f"{unauthenticated.gateway_url()}/chat/completions", headers=key, json=body).status_code == 200
     refused = httpx.post(f"{authenticated.gateway_url()}/chat/completions", headers=key, json=body)
     assert refused.status_code == 401 and refused.json()["internalCode"] == 2009
+
+
+def test_sdk_with_the_cloudflare_token_is_paid_by_unified_billing_without_stored_keys(emulator: Emulator) -> None:
+    emulator.configure(stored_keys=False, credits=5.0)
+    ask_both_endpoints(sdk(emulator.gateway_url(), str(emulator.token)))
+    assert [(e.authentication, e.byok, e.wholesale) for e in emulator.logs] == [(True, False, True)] * 2

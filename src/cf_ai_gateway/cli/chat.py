@@ -60,7 +60,14 @@ def run_chat(args: argparse.Namespace) -> int:
             if emulator is not None:
                 err(f"[emulator] local AI Gateway emulator at {emulator.base_url}")
             try:
-                info = _stream(gateway, request, args.api) if args.stream else _whole(gateway, request, args.api)
+                info = (
+                    _stream(gateway, request, args.api)
+                    if args.stream
+                    else _whole(gateway, request, args.api)
+                )
+            except ConfigurationError as exc:  # refused here, before anything was sent
+                err(f"error: {exc}")
+                return 2
             except GatewayError as exc:
                 print(file=sys.stdout, flush=True)
                 err(f"error: {exc}")

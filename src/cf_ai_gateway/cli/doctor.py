@@ -16,14 +16,13 @@ from .common import build_gateway, config_hint, err, explain, maybe_emulator, mo
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Run the ``doctor`` command; returns the exit status."""
-    from .. import ConfigurationError, GatewayError, GatewayOptions
+    from .. import ConfigurationError, GatewayError
     from ..wire.types import ChatRequest, Message
 
     out = sys.stdout
     with maybe_emulator(args.emulator) as emulator:
         try:
             gateway = build_gateway(args, emulator, timeout=args.timeout, max_retries=0)
-            options = GatewayOptions.from_env()
         except ConfigurationError as exc:
             out.write("Configuration: not usable\n")
             out.flush()
@@ -33,21 +32,40 @@ def run_doctor(args: argparse.Namespace) -> int:
                 err(hint)
             return 2
         with gateway:
-            described = gateway.config.describe("chat/completions" if args.api == "chat" else "responses")
+            described = gateway.config.describe(
+                "chat/completions" if args.api == "chat" else "responses"
+            )
             out.write("Configuration\n")
-            for label, key in (("URL", "url"), ("account", "account_id"), ("gateway", "gateway_id"),
-                               ("provider", "provider"), ("surface", "surface"), ("auth mode", "auth_mode"),
-                               ("provider key", "api_key"), ("gateway token", "cf_aig_token"),
-                               ("API token", "cf_api_token")):
+            for label, key in (
+                ("URL", "url"),
+                ("account", "account_id"),
+                ("gateway", "gateway_id"),
+                ("provider", "provider"),
+                ("surface", "surface"),
+                ("auth mode", "auth_mode"),
+                ("provider key", "api_key"),
+                ("gateway token", "cf_aig_token"),
+                ("API token", "cf_api_token"),
+            ):
                 out.write(f"  {label + ':':<15}{described.get(key) or '(not set)'}\n")
-            option_values = options.to_dict()
-            shown = ", ".join(f"{k}={v!r}" for k, v in option_values.items()) if option_values else "(none)"
+            option_values = gateway.options.to_dict()  # exactly what every request sends
+            shown = (
+                ", ".join(f"{k}={v!r}" for k, v in option_values.items())
+                if option_values
+                else "(none)"
+            )
             out.write(f"  {'options:':<15}{shown}\n")
             out.write(f"Sending one tiny request to {args.api} with model {model_name(args)}...\n")
             out.flush()
-            request = ChatRequest(model=model_name(args), messages=[Message("user", "ping")], max_tokens=16)
+            request = ChatRequest(
+                model=model_name(args), messages=[Message("user", "ping")], max_tokens=16
+            )
             try:
                 result = gateway.chat(request, api=args.api)
+            except ConfigurationError as exc:  # refused here, before anything was sent
+                out.write(f"Configuration: not usable: {exc}\n")
+                out.flush()
+                return 2
             except GatewayError as exc:
                 out.write(f"FAILED: {exc}\n")
                 out.write(explain(exc, gateway.config) + "\n")

@@ -50,8 +50,9 @@ from .settings import (
     check_base_url,
     check_settings,
     coerce_update,
-    resolve_from_env,
+    secret_or_none,
     secret_value,
+    stored_secret,
     unknown_arguments_message,
     validation_message,
 )
@@ -122,6 +123,11 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         default=None, description="'authenticated', 'unauthenticated' or 'byok'; inferred if unset."
     )
     base_url: str = Field(default=DEFAULT_BASE_URL, description="AI Gateway API root.")
+    allow_insecure_http: bool | None = Field(
+        default=None,
+        description="Allow a plain http:// base_url to another machine "
+        "(None: CF_AIG_ALLOW_INSECURE_HTTP).",
+    )
     gateway_options: dict[str, Any] | None = Field(
         default=None, description="Gateway options (cf-aig-* headers) for every call."
     )
@@ -214,8 +220,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     ) -> None:
         from cf_ai_gateway import GatewayOptions
 
-        provider = provider or "openai"
-        env = resolve_from_env(provider, account_id, gateway_id, api_key, cf_aig_token, base_url)
+        check_base_url(base_url)
         unknown = sorted(set(kwargs) - set(type(self).model_fields))
         if unknown:
             raise ConfigurationError(unknown_arguments_message(unknown))
@@ -230,16 +235,23 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             extra=kwargs,
         )
         options = GatewayOptions.coerce(gateway_options).to_dict() or None
+        # The core resolves the connection and the environment, as for every other client;
+        # secrets stay wrapped (SecretStr) until the auth header is built.
         gateway = Gateway(
+            account_id=account_id,
+            gateway_id=gateway_id,
             provider=provider,
+            api_key=secret_or_none(api_key, "api_key"),
+            cf_aig_token=secret_or_none(cf_aig_token, "cf_aig_token"),
             auth_mode=auth_mode,
+            base_url=base_url,
             gateway_options=options,
             timeout=timeout,
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
+            allow_insecure_http=kwargs.get("allow_insecure_http"),
             fallbacks=kwargs.get("fallbacks"),
             fallback_on=kwargs.get("fallback_on"),
-            **env,
         )
         config = gateway.config
         try:
@@ -249,8 +261,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
                 account_id=config.account_id,
                 gateway_id=config.gateway_id,
                 provider=config.provider,
-                api_key=SecretStr(env["api_key"]) if env["api_key"] else None,
-                cf_aig_token=SecretStr(env["cf_aig_token"]) if env["cf_aig_token"] else None,
+                api_key=secret_or_none(api_key, "api_key") or stored_secret(config.api_key),
+                cf_aig_token=secret_or_none(cf_aig_token, "cf_aig_token")
+                or stored_secret(config.cf_aig_token),
                 auth_mode=auth_mode,
                 base_url=config.base_url,
                 gateway_options=options,
@@ -327,14 +340,15 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             account_id=self.account_id,
             gateway_id=self.gateway_id,
             provider=self.provider,
-            api_key=self.api_key.get_secret_value() if self.api_key else None,
-            cf_aig_token=self.cf_aig_token.get_secret_value() if self.cf_aig_token else None,
+            api_key=self.api_key,
+            cf_aig_token=self.cf_aig_token,
             auth_mode=self.auth_mode,
             base_url=self.base_url,
             gateway_options=self.gateway_options,
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            allow_insecure_http=self.allow_insecure_http,
             fallbacks=self.fallbacks,
             fallback_on=self.fallback_on,
         )

@@ -1,9 +1,10 @@
 """Checks of the LlamaIndex adapter's constructor arguments, before anything is built or sent.
 
 Every bad value raises :class:`cf_ai_gateway.ConfigurationError` naming the argument; messages
-never echo a secret. Connection settings (ids, URLs, auth mode, secrets, gateway options) are
-checked by the core when the client is built; this module checks the model parameters, the type
-of ``base_url`` and the updates given to ``model_copy``.
+never echo a secret. Connection settings (ids, URLs, auth mode, secrets, gateway options and
+their environment variables) are resolved and checked by the core's one resolver when the client
+is built; this module checks the model parameters, the type of ``base_url`` and the updates
+given to ``model_copy``, and keeps secrets wrapped as ``SecretStr``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from llama_index.core.base.llms.generic_utils import get_from_param_or_env
 from llama_index.core.bridge.pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError
-from cf_ai_gateway.config import GENERIC_KEY_ENV, PROVIDER_KEY_ENV, check_extra_headers
+from cf_ai_gateway.checks import check_extra_headers, check_max_retries, check_timeout_value
 
 __all__ = [
     "CONNECTION_FIELDS",
@@ -25,8 +25,9 @@ __all__ = [
     "check_stop",
     "check_timeout",
     "coerce_update",
-    "resolve_from_env",
+    "secret_or_none",
     "secret_value",
+    "stored_secret",
     "unknown_arguments_message",
     "validation_message",
 ]
@@ -42,6 +43,7 @@ CONNECTION_FIELDS = frozenset(
         "cf_aig_token",
         "auth_mode",
         "base_url",
+        "allow_insecure_http",
         "gateway_options",
         "timeout",
         "max_retries",
@@ -68,36 +70,20 @@ def secret_value(value: Any, arg: str) -> str | None:
     raise ConfigurationError(f"{arg} must be a string, not {type(value).__name__}")
 
 
-def resolve_from_env(
-    provider: str,
-    account_id: str | None,
-    gateway_id: str | None,
-    api_key: Any,
-    cf_aig_token: Any,
-    base_url: str | None,
-) -> dict[str, Any]:
-    """Connection values from the arguments, else their environment variables (None if unset).
+def secret_or_none(value: Any, arg: str) -> SecretStr | None:
+    """A secret argument as ``SecretStr`` (None when unset or empty); never unwrapped here."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = SecretStr(value)
+    elif not isinstance(value, SecretStr):
+        value = SecretStr(secret_value(value, arg) or "")
+    return value if value.get_secret_value() else None
 
-    ``account_id``: ``CF_ACCOUNT_ID``, then ``CLOUDFLARE_ACCOUNT_ID``; ``gateway_id``:
-    ``CF_AIG_GATEWAY_ID``; ``api_key``: the provider's key variable (``OPENAI_API_KEY`` for
-    ``openai``); ``cf_aig_token``: ``CF_AIG_TOKEN``; ``base_url``: ``CF_AIG_BASE_URL``.
-    """
-    check_base_url(base_url)
-    account = get_from_param_or_env("account_id", account_id, "CF_ACCOUNT_ID", "")
-    account = account or get_from_param_or_env("account_id", None, "CLOUDFLARE_ACCOUNT_ID", "")
-    key_env = PROVIDER_KEY_ENV.get(provider, GENERIC_KEY_ENV)
-    return {
-        "account_id": account or None,
-        "gateway_id": get_from_param_or_env("gateway_id", gateway_id, "CF_AIG_GATEWAY_ID", "")
-        or None,
-        "api_key": get_from_param_or_env("api_key", secret_value(api_key, "api_key"), key_env, "")
-        or None,
-        "cf_aig_token": get_from_param_or_env(
-            "cf_aig_token", secret_value(cf_aig_token, "cf_aig_token"), "CF_AIG_TOKEN", ""
-        )
-        or None,
-        "base_url": get_from_param_or_env("base_url", base_url, "CF_AIG_BASE_URL", "") or None,
-    }
+
+def stored_secret(secret: Any) -> SecretStr | None:
+    """A resolved core ``Secret`` as the ``SecretStr`` the LLM's fields hold."""
+    return SecretStr(secret.get_secret_value()) if secret else None
 
 
 def check_base_url(value: Any) -> None:
@@ -157,10 +143,7 @@ def _check_http_options(additional_kwargs: Mapping[str, Any]) -> None:
 
 def check_timeout(value: Any) -> None:
     """Refuse a timeout that is not a positive number of seconds (None means the default)."""
-    if value is not None and (not _is_number(value) or value <= 0):
-        raise ConfigurationError(
-            f"timeout must be a number of seconds > 0 or None, not {_describe(value)}"
-        )
+    check_timeout_value(value, "timeout")
 
 
 def check_stop(value: Any) -> None:
@@ -212,9 +195,7 @@ def check_settings(
     if api not in _APIS:
         raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
     check_timeout(timeout)
-    _check_positive_int("max_retries", max_retries, allow_zero=True)
-    if max_retries is None:
-        raise ConfigurationError("max_retries must be an integer >= 0; got None")
+    check_max_retries(max_retries)
     if additional_kwargs is not None and not isinstance(additional_kwargs, Mapping):
         raise ConfigurationError("additional_kwargs must be a dict of extra request-body fields")
     if additional_kwargs:
