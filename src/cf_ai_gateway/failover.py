@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["check_dynamic_route", "check_fallback_on", "check_fallbacks"]
 
 _ENTRY_KEYS = frozenset({"provider", "model", "api_key"})
-_EVENT_HEADER = "cf-aig-event-id"
 # Broad classes: naming one in ``fallback_on`` still skips client errors (400, 401, 403, 404).
 _BROAD: tuple[type[BaseException], ...] = (BaseException, Exception, GatewayError, ProviderError)
 
@@ -196,17 +195,12 @@ def plan(gateway: Gateway, model: str, entries: tuple[str | dict[str, Any], ...]
     return routes
 
 
-def shared_event_headers(
-    gateway: Gateway, options: OptionsLike, extra_headers: Mapping[str, str] | None
-) -> dict[str, str]:
-    """``extra_headers`` with a ``cf-aig-event-id`` for every attempt (a new one if none set)."""
-    headers = dict(extra_headers or {})
-    if any(k.lower() == _EVENT_HEADER for k in headers):
-        return headers
-    if gateway.options.merge(GatewayOptions.coerce(options)).event_id:
-        return headers
-    headers[_EVENT_HEADER] = str(uuid.uuid4())
-    return headers
+def shared_event_options(gateway: Gateway, options: OptionsLike) -> GatewayOptions:
+    """The call's options with an ``event_id`` for every attempt (a new one if none is set)."""
+    call = GatewayOptions.coerce(options)
+    if gateway.options.merge(call).event_id:
+        return call
+    return call.merge({"event_id": str(uuid.uuid4())})
 
 
 def _attempt(route: Route, info: GatewayInfo | None, exc: GatewayError | None) -> Attempt:
@@ -256,7 +250,8 @@ class _Call:
             route.gateway._check_model(dataclasses.replace(request, model=route.model))
             check_dynamic_route(route.gateway.config, endpoint, {"model": route.model})
         self.request = request
-        self.headers = shared_event_headers(gateway, options, extra_headers)
+        self.options = shared_event_options(gateway, options)
+        self.headers = extra_headers
         self.attempts: list[Attempt] = []
         # ``timeout`` is a deadline for the whole call, every try included.
         self.timeout = timeout
@@ -309,9 +304,9 @@ def chat(
             result = route.gateway.chat(
                 routed,
                 api=api,
-                options=options,
                 timeout=call.time_left(),
                 extra_headers=call.headers,
+                options=call.options,
                 fallbacks=(),
             )
         except GatewayError as exc:
@@ -341,9 +336,9 @@ async def achat(
             result = await route.gateway.achat(
                 routed,
                 api=api,
-                options=options,
                 timeout=call.time_left(),
                 extra_headers=call.headers,
+                options=call.options,
                 fallbacks=(),
             )
         except GatewayError as exc:
@@ -441,9 +436,9 @@ class AsyncFailoverChatStream(AsyncChatStream):
             stream = route.gateway.achat_stream(
                 routed,
                 api=self._api,
-                options=self._options,
                 timeout=call.time_left(),
                 extra_headers=call.headers,
+                options=call.options,
                 fallbacks=(),
             )
             head: list[ChatDelta] = []
@@ -516,9 +511,9 @@ def chat_stream(
             stream = route.gateway.chat_stream(
                 routed,
                 api=api,
-                options=options,
                 timeout=call.time_left(),
                 extra_headers=call.headers,
+                options=call.options,
                 fallbacks=(),
             )
             for delta in stream:
