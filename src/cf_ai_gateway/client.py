@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import failover, jsontext
+from . import failover, failover_streams, jsontext
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
 from .config import GatewayConfig, resolve_options
 from .errors import (
@@ -419,7 +419,7 @@ class Gateway:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
-            return failover.chat_stream(
+            return failover_streams.chat_stream(
                 self, request, api=api, options=options, timeout=timeout,
                 extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
             )
@@ -440,7 +440,7 @@ class Gateway:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
-            return failover.achat_stream(
+            return failover_streams.achat_stream(
                 self, request, api=api, options=options, timeout=timeout,
                 extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
             )
