@@ -38,6 +38,8 @@ ENV_VALUES: dict[str, str] = {
     "no_session_affinity": "true",
     "allowed_models": "gpt-4o-mini",
     "allowed_providers": "openai",
+    "otel_trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+    "otel_parent_span_id": "00f067aa0ba902b7",
 }
 
 

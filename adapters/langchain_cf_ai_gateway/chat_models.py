@@ -52,6 +52,7 @@ from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
 from .tools import format_tools, validate_tool_choice
+from .tracing import record_gateway_metadata
 
 __all__ = ["ChatCloudflareAIGateway"]
 
@@ -105,9 +106,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         default_factory=secret_from_env("CF_AIG_TOKEN", default=None)
     )
     """Gateway token (``cf-aig-authorization``); ``CF_AIG_TOKEN`` by default."""
-    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = (
-        None
-    )
+    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = None
     """``authenticated``, ``unauthenticated``, ``byok`` (alias ``unified_billing``), or None
     to infer it from the secrets that are set."""
     provider: str = "openai"
@@ -133,6 +132,9 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
     """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
+    tracing: bool = False
+    """Open an OpenTelemetry span per call (``cf_ai_gateway.otel``; ``otel.instrument()``
+    traces every model instead)."""
     http_client: Any | None = Field(default=None, exclude=True)
     """Optional ``httpx.Client`` to send sync requests with (proxies, custom TLS)."""
     http_async_client: Any | None = Field(default=None, exclude=True)
@@ -290,6 +292,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
             extra["timeout"] = self.timeout
         if self.max_retries is not None:
             extra["max_retries"] = self.max_retries
+        if self.tracing:
+            extra["tracing"] = True
         return Gateway(
             config=self._config or self._resolve_config(),
             gateway_options=self.gateway_options,
@@ -376,6 +380,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> ChatResult:
         request, call = build_request(self, messages, stop, kwargs)
         result = self.gateway.chat(request, api=self.api, **call)
+        record_gateway_metadata(run_manager, result.info)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -390,6 +395,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
     ) -> ChatResult:
         request, call = build_request(self, messages, stop, kwargs)
         result = await self.gateway.achat(request, api=self.api, **call)
+        record_gateway_metadata(run_manager, result.info)
         return ChatResult(
             generations=[ChatGeneration(message=result_to_message(result, request.model))],
             llm_output=llm_output(result, request.model),
@@ -405,6 +411,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         request, call = build_request(self, messages, stop, kwargs)
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         with self.gateway.chat_stream(request, api=self.api, **call) as stream:
+            record_gateway_metadata(run_manager, stream.info)
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             for delta in stream:
                 chunk = delta_to_chunk(delta)
@@ -434,6 +441,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         gateway = self.gateway
         async with gateway.achat_stream(request, api=self.api, **call) as stream:
+            record_gateway_metadata(run_manager, stream.info)
             gateway_info: dict[str, Any] | None = stream.info.to_dict()
             async for delta in stream:
                 chunk = delta_to_chunk(delta)
@@ -534,4 +542,3 @@ class ChatCloudflareAIGateway(BaseChatModel):
         """Close the HTTP clients (they reopen on the next call)."""
         if self._gateway is not None:
             await self._gateway.aclose()
-

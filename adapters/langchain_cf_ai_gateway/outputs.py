@@ -58,9 +58,7 @@ def split_tool_calls(calls: list[ToolCall]) -> tuple[list[LCToolCall], list[Inva
             args = call.parsed_arguments()
         except ValueError as exc:
             invalid.append(
-                invalid_tool_call(
-                    name=call.name, args=call.arguments, id=call.id, error=str(exc)
-                )
+                invalid_tool_call(name=call.name, args=call.arguments, id=call.id, error=str(exc))
             )
         else:
             valid.append(lc_tool_call(name=call.name, args=args, id=call.id))

@@ -121,9 +121,7 @@ def _raise_on_refusal(message: BaseMessage) -> None:
     if refusal:
         raise ModelRefusalError(str(refusal), raw_message=message)
     if message.response_metadata.get("finish_reason") == "content_filter":
-        raise ModelRefusalError(
-            "Model output was stopped by a content filter", raw_message=message
-        )
+        raise ModelRefusalError("Model output was stopped by a content filter", raw_message=message)
 
 
 def _check_refusal(messages: Iterator[BaseMessage]) -> Iterator[BaseMessage]:
@@ -190,9 +188,7 @@ def build_structured_output(
             ls_structured_output_format={"kwargs": {"method": method}, "schema": schema},
             **kwargs,
         )
-        parser = (
-            PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
-        )
+        parser = PydanticOutputParser(pydantic_object=schema) if is_pydantic else JsonOutputParser()
     elif method == "json_schema":
         bind_kwargs: dict[str, Any] = {
             "response_format": openai_response_format(schema, strict=strict),
@@ -214,8 +210,7 @@ def build_structured_output(
         )
     else:
         raise ValueError(
-            "method must be 'json_schema', 'function_calling' or 'json_mode', "
-            f"got {method!r}"
+            f"method must be 'json_schema', 'function_calling' or 'json_mode', got {method!r}"
         )
 
     checked: Runnable[Any, Any] = RunnableGenerator(_check_refusal, _acheck_refusal) | parser

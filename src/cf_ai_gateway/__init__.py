@@ -23,6 +23,8 @@ from .errors import (
     GatewayPaymentRequiredError,
     GatewayRateLimitError,
     GatewayTimeoutError,
+    LogNotFoundError,
+    LogsUnavailableError,
     MalformedResponseError,
     MissingCredentialsError,
     PolicyDeniedError,
@@ -31,6 +33,7 @@ from .errors import (
     StreamError,
 )
 from .info import Attempt, GatewayInfo
+from .logs_query import GatewayLog, LogFilter, LogPage
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
 
@@ -50,11 +53,16 @@ __all__ = [
     "GatewayContentBlockedError",
     "GatewayError",
     "GatewayInfo",
+    "GatewayLog",
     "GatewayNotFoundError",
     "GatewayOptions",
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "LogFilter",
+    "LogNotFoundError",
+    "LogPage",
+    "LogsUnavailableError",
     "MalformedResponseError",
     "MissingCredentialsError",
     "PolicyDeniedError",

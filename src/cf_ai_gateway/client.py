@@ -37,6 +37,8 @@ from .wire.events import api_for_endpoint
 if TYPE_CHECKING:
     import openai
 
+    from .logs import Logs
+
 if TYPE_CHECKING:  # the neutral types load with the first neutral call
     from .wire.types import Api, ChatRequest, ChatResult
 
@@ -83,14 +85,18 @@ def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str,
         # The same refusal as a stream's: bytes that are not UTF-8 are never patched over.
         raise MalformedResponseError(
             "could not parse the gateway's reply: it is not valid UTF-8",
-            status_code=response.status_code, log_id=info.log_id, info=info,
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         ) from None
     try:
         body = jsontext.loads(text) if text else None
     except ValueError as exc:
         raise MalformedResponseError(
-            "the gateway's reply is not valid JSON", status_code=response.status_code,
-            log_id=info.log_id, info=info,
+            "the gateway's reply is not valid JSON",
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         ) from exc
     if is_error_reply(body):
         raise error_from_response(
@@ -100,7 +106,9 @@ def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str,
         what = "empty" if body is None and not content else f"a JSON {_json_kind(body)}"
         raise MalformedResponseError(
             f"the gateway's reply is {what}, not a JSON object",
-            status_code=response.status_code, log_id=info.log_id, info=info,
+            status_code=response.status_code,
+            log_id=info.log_id,
+            info=info,
         )
     return body
 
@@ -141,9 +149,10 @@ class Gateway:
     base URL must point at this machine unless ``allow_insecure_http=True`` (or
     ``CF_AIG_ALLOW_INSECURE_HTTP=1``). ``config`` is an already resolved
     :class:`GatewayConfig` (the connection arguments are then not used), and ``environ``
-    replaces ``os.environ``. ``fallbacks`` (models, or ``{"provider", "model", "api_key"}``
-    routes) are tried in turn when a neutral call fails transiently, or on the error classes of
-    ``fallback_on`` (see :mod:`cf_ai_gateway.failover`).
+    replaces ``os.environ``.
+    ``fallbacks`` (models, or ``{"provider", "model", "api_key"}`` routes) are tried in turn
+    when a neutral call fails transiently, or on the error classes of ``fallback_on`` (see
+    :mod:`cf_ai_gateway.failover`). ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     """
 
     def __init__(
@@ -170,13 +179,12 @@ class Gateway:
         config: GatewayConfig | None = None,
         allow_insecure_http: bool | None = None,
         environ: Mapping[str, str] | None = None,
+        tracing: bool = False,
         fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
         fallback_on: Any = None,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
-            raise ConfigurationError(
-                f"config must be a GatewayConfig, not {type(config).__name__}"
-            )
+            raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
         self.fallbacks = failover.check_fallbacks(fallbacks)
         self.fallback_on = failover.check_fallback_on(fallback_on)
         self.config = config or GatewayConfig.resolve(
@@ -204,6 +212,10 @@ class Gateway:
             async_http_client=async_http_client,
             max_event_size=max_event_size,
         )
+        if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
+            from .otel import trace_gateway
+
+            trace_gateway(self, tracing)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Gateway:
@@ -250,8 +262,13 @@ class Gateway:
 
     # -- raw calls ----------------------------------------------------------------------------
     def create(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """POST ``body`` to ``endpoint`` and return the parsed JSON reply.
 
@@ -272,8 +289,13 @@ class Gateway:
         return RawResponse(body, info, response.status_code, response.headers)
 
     async def acreate(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
         failover.check_dynamic_route(self.config, endpoint, body)
@@ -289,8 +311,13 @@ class Gateway:
         return RawResponse(body, info, response.status_code, response.headers)
 
     def stream(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> RawStream:
         """POST ``body`` with ``stream: true`` and return an iterator of parsed SSE events.
 
@@ -320,8 +347,13 @@ class Gateway:
         )
 
     def astream(
-        self, endpoint: str, body: Any, *, options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        endpoint: str,
+        body: Any,
+        *,
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncRawStream:
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
@@ -351,44 +383,74 @@ class Gateway:
 
     # -- neutral calls ------------------------------------------------------------------------
     def chat(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatResult:
         """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
             return failover.chat(
-                self, request, api=api, options=options, timeout=timeout,
-                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
             )
         wire = _wire(api)
         self._check_model(request)
         raw = self.create(
-            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=False),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return self._result(wire, raw, self.transport.secrets)
 
     async def achat(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
             return await failover.achat(
-                self, request, api=api, options=options, timeout=timeout,
-                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
             )
         wire = _wire(api)
         self._check_model(request)
         raw = await self.acreate(
-            _ENDPOINTS[api], wire.build_body(request, stream=False), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=False),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return self._result(wire, raw, self.transport.secrets)
 
@@ -411,44 +473,74 @@ class Gateway:
         return result
 
     def chat_stream(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatStream:
         """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
             return failover_streams.chat_stream(
-                self, request, api=api, options=options, timeout=timeout,
-                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
             )
         wire = _wire(api)
         self._check_model(request)
         raw = self.stream(
-            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=True),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return ChatStream(raw, wire.StreamHandler())
 
     def achat_stream(
-        self, request: ChatRequest, *, api: Api = "chat", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None, fallback_on: Any = None,
+        self,
+        request: ChatRequest,
+        *,
+        api: Api = "chat",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> AsyncChatStream:
         """Async twin of :meth:`chat_stream`."""
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
             return failover_streams.achat_stream(
-                self, request, api=api, options=options, timeout=timeout,
-                extra_headers=extra_headers, fallbacks=fallbacks, fallback_on=fallback_on,
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
             )
         wire = _wire(api)
         self._check_model(request)
         raw = self.astream(
-            _ENDPOINTS[api], wire.build_body(request, stream=True), options=options,
-            timeout=timeout, extra_headers=extra_headers,
+            _ENDPOINTS[api],
+            wire.build_body(request, stream=True),
+            options=options,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         return AsyncChatStream(raw, wire.StreamHandler())
 
@@ -468,6 +560,13 @@ class Gateway:
         from .openai_client import build_async_openai_client
 
         return build_async_openai_client(self, **kwargs)
+
+    @property
+    def logs(self) -> Logs:
+        """This gateway's logs API: list, get, find, delete and feedback (see :mod:`.logs`)."""
+        from .logs import Logs
+
+        return Logs(self.transport)
 
     def feedback(
         self,
@@ -516,7 +615,10 @@ class Gateway:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -524,6 +626,9 @@ class Gateway:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.aclose()

@@ -32,6 +32,8 @@ __all__ = [
     "GatewayPaymentRequiredError",
     "GatewayRateLimitError",
     "GatewayTimeoutError",
+    "LogNotFoundError",
+    "LogsUnavailableError",
     "MalformedResponseError",
     "MissingCredentialsError",
     "PolicyDeniedError",
@@ -264,6 +266,15 @@ class GatewayAuthenticationError(GatewayError):
 class GatewayNotFoundError(GatewayError):
     """The gateway id does not exist or is not configured (2001), or the route is unknown
     (2008 invalid provider, 7000 no route)."""
+
+
+class LogsUnavailableError(GatewayNotFoundError):
+    """The Cloudflare API has no logs API for this gateway: accounts created on or after
+    2026-09-24 keep AI Gateway logs in Logs powered by Workers Observability, not Legacy Logs."""
+
+
+class LogNotFoundError(GatewayNotFoundError):
+    """No log entry matched (yet): the log id is unknown, or the log was not written in time."""
 
 
 class GatewayRateLimitError(GatewayError):

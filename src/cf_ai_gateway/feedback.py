@@ -19,17 +19,11 @@ from typing import Any
 
 import httpx
 
-from . import jsontext
+from .cfapi import ApiCall, api_headers, read_envelope
 from .checks import is_finite_number
 from .config import GatewayConfig
-from .errors import (
-    ConfigurationError,
-    GatewayError,
-    MalformedResponseError,
-    error_from_response,
-    is_error_reply,
-)
-from .transport import Transport, encode_body
+from .errors import ConfigurationError, GatewayError
+from .transport import Transport
 
 __all__ = ["LOG_NOT_FOUND_DELAY_FACTOR", "FeedbackRequest", "asend_feedback", "send_feedback"]
 
@@ -38,7 +32,6 @@ __all__ = ["LOG_NOT_FOUND_DELAY_FACTOR", "FeedbackRequest", "asend_feedback", "s
 LOG_NOT_FOUND_DELAY_FACTOR = 1.5
 FEEDBACK_VALUES = (-1, 0, 1)
 MIN_SCORE, MAX_SCORE = 0, 100
-_USER_AGENT = "cf-ai-gateway-python/0.1.0"
 
 
 def _is_number(value: Any) -> bool:
@@ -80,10 +73,10 @@ def _check_metadata(value: Any) -> dict[str, str | int | float | bool]:
     return out
 
 
-class FeedbackRequest:
+class FeedbackRequest(ApiCall):
     """A checked feedback PATCH: its URL, JSON body and headers (the token stays out of repr)."""
 
-    __slots__ = ("_headers", "body", "url")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -107,41 +100,16 @@ class FeedbackRequest:
             raise ConfigurationError(
                 f"log_id must be the non-empty cf-aig-log-id of a request; got {log_id!r}"
             )
-        self.url = config.logs_url(log_id)
-        if config.cf_api_token is None:
-            raise ConfigurationError(
-                "feedback needs a Cloudflare API token with AI Gateway Edit permission: pass "
-                "cf_api_token=... or set the CF_API_TOKEN environment variable (the gateway "
-                "token, cf_aig_token / CF_AIG_TOKEN, is not accepted by the Cloudflare API)"
-            )
-        self.body = body
-        self._headers = {
-            "authorization": f"Bearer {config.cf_api_token.get_secret_value()}",
-            "content-type": "application/json",
-            "accept": "application/json",
-            "user-agent": _USER_AGENT,
-        }
-
-    def build(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        return client.build_request("PATCH", self.url, content=encode_body(self.body), headers=self._headers)
+        url = config.logs_url(log_id)
+        super().__init__("PATCH", url, api_headers(config, "feedback"), body=body)
 
     def __repr__(self) -> str:
         return f"FeedbackRequest(url={self.url!r}, body={self.body!r})"
 
 
 def _result(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = jsontext.loads(response.content) if response.content else {}
-    except ValueError as exc:
-        raise MalformedResponseError(
-            "the Cloudflare API's reply is not valid JSON", status_code=response.status_code
-        ) from exc
-    if is_error_reply(body):
-        raise error_from_response(response.status_code, response.headers, response.content)
-    if isinstance(body, dict) and isinstance(body.get("result"), dict):
-        result: dict[str, Any] = body["result"]
-        return result
-    return body if isinstance(body, dict) else {"result": body}
+    result, _ = read_envelope(response)
+    return result if isinstance(result, dict) else {"result": result}
 
 
 def _not_found_delay(transport: Transport, delay: float | None) -> float:

@@ -27,6 +27,7 @@ from .auth import GatewayAuth
 from .errors import ConfigurationError, GatewayError, error_from_response
 from .info import GatewayInfo
 from .options import GatewayOptions
+from .otel_http import attach as trace_http_client
 
 if TYPE_CHECKING:
     import openai
@@ -114,8 +115,10 @@ def recent_gateway_info(client: Any) -> list[GatewayInfo]:
 
 
 def _recent_of(source: Any) -> deque[GatewayInfo] | None:
-    http_client = source if isinstance(source, (httpx.Client, httpx.AsyncClient)) else getattr(
-        source, "_client", None
+    http_client = (
+        source
+        if isinstance(source, (httpx.Client, httpx.AsyncClient))
+        else getattr(source, "_client", None)
     )
     if not isinstance(http_client, (httpx.Client, httpx.AsyncClient)):
         return None
@@ -151,7 +154,10 @@ def gateway_error(exc: BaseException) -> GatewayError:
         content = b""
     info = GatewayInfo.from_headers(response.headers, response.status_code)
     error = error_from_response(
-        response.status_code, response.headers, content, info=info,
+        response.status_code,
+        response.headers,
+        content,
+        info=info,
         secrets=_request_secrets(response),
     )
     error.__cause__ = exc
@@ -215,6 +221,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     else:
         raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
     _record_responses(http_client)
+    trace_http_client(http_client, gateway)
     client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
     return client
 
@@ -227,7 +234,9 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
     auth = GatewayAuth(gateway.config)
     http_client = options.pop("http_client", None)
     if http_client is None:
-        http_client = httpx.AsyncClient(auth=auth, timeout=options["timeout"], follow_redirects=False)
+        http_client = httpx.AsyncClient(
+            auth=auth, timeout=options["timeout"], follow_redirects=False
+        )
     elif isinstance(http_client, httpx.AsyncClient):
         _attach_auth(http_client, auth)
     else:
@@ -235,6 +244,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
             "http_client must be an httpx.AsyncClient for the async OpenAI client"
         )
     _record_responses(http_client)
+    trace_http_client(http_client, gateway)
     client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
     return client
 

@@ -56,7 +56,11 @@ _HEADERS: dict[str, str] = {
     "no_session_affinity": "cf-aig-no-session-affinity",
     "allowed_models": "cf-aig-allowed-models",
     "allowed_providers": "cf-aig-allowed-providers",
+    "otel_trace_id": "cf-aig-otel-trace-id",
+    "otel_parent_span_id": "cf-aig-otel-parent-span-id",
 }
+# OpenTelemetry trace context for the gateway's exported span: lower-case hex of these lengths.
+_HEX_FIELDS = {"otel_trace_id": 32, "otel_parent_span_id": 16}
 
 _BOOL_FIELDS = frozenset(
     {
@@ -68,7 +72,9 @@ _BOOL_FIELDS = frozenset(
         "no_session_affinity",
     }
 )
-_STR_FIELDS = frozenset({"cache_key", "event_id", "byok_alias", "backoff", "session_id", "turn_id"})
+_STR_FIELDS = frozenset(
+    {"cache_key", "event_id", "byok_alias", "backoff", "session_id", "turn_id", *_HEX_FIELDS}
+)
 _INT_FIELDS = frozenset({"cache_ttl", "request_timeout_ms", "max_attempts", "retry_delay_ms"})
 _LIST_FIELDS = frozenset({"allowed_models", "allowed_providers"})
 
@@ -138,6 +144,8 @@ class GatewayOptions:
     no_session_affinity: bool | None = None
     allowed_models: tuple[str, ...] | None = None
     allowed_providers: tuple[str, ...] | None = None
+    otel_trace_id: str | None = None
+    otel_parent_span_id: str | None = None
     _headers: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -176,6 +184,11 @@ class GatewayOptions:
             if not isinstance(value, str):
                 raise _fail(name, f"must be a string, not {type(value).__name__}")
             _check_header_text(name, value)
+            width = _HEX_FIELDS.get(name)
+            if width is not None and (
+                len(value) != width or value.strip("0123456789abcdef") or not value.strip("0")
+            ):
+                raise _fail(name, f"must be {width} lower-case hex characters, not all zero")
             if name == "backoff" and value not in BACKOFF_STRATEGIES:
                 raise _fail(name, f"must be one of {', '.join(BACKOFF_STRATEGIES)}; got {value!r}")
             return value

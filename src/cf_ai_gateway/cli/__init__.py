@@ -1,4 +1,4 @@
-"""The ``cf-ai-gateway`` command: ``chat``, ``emulator`` and ``doctor``.
+"""The ``cf-ai-gateway`` command: ``chat``, ``emulator``, ``doctor`` and ``logs``.
 
 - ``cf-ai-gateway chat "What is Cloudflare?"`` streams an answer through the gateway configured in
   the environment; ``--emulator`` runs a local gateway in-process instead, so it works with no
@@ -7,6 +7,7 @@
   environment to export.
 - ``cf-ai-gateway doctor`` shows the resolved configuration (secrets masked), sends one tiny
   request and explains what the answer means.
+- ``cf-ai-gateway logs list|tail|get|feedback|delete`` reads and manages the gateway's logs.
 
 Only argparse loads at startup; each command imports what it needs when it runs. A bad value
 on the command line is one ``error:`` line and exit status 2, as a configuration error is.
@@ -206,6 +207,10 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=_seconds, default=20.0, help="seconds to wait for the gateway"
     )
     _add_route_arguments(doctor)
+
+    from .logs import add_logs_parser
+
+    add_logs_parser(commands)
     return parser
 
 
@@ -247,6 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .doctor import run_doctor
 
             return run_doctor(args)
+        if args.command == "logs":
+            from .logs import run_logs
+
+            return run_logs(args)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

@@ -45,7 +45,9 @@ class EmulatorApp:
         headers = {k.lower(): v for k, v in request.headers.items()}
         path = request.url.path
         query = dict(request.query_params)
-        self.state.record(RecordedRequest(request.method, path, headers, raw_body, _parse_json(raw_body), query))
+        self.state.record(
+            RecordedRequest(request.method, path, headers, raw_body, _parse_json(raw_body), query)
+        )
         route = match_path(path)
         try:
             if route.surface == "logs":
@@ -56,10 +58,14 @@ class EmulatorApp:
                     return JSONResponse(body, status_code=status)
                 status, body = envelopes.gateway_error(7000)
                 return JSONResponse(body, status_code=status, headers=_identity_headers(headers))
-            return await handle_model_route(self.state, route, request.method, path, headers, raw_body)
+            return await handle_model_route(
+                self.state, route, request.method, path, headers, raw_body
+            )
         except Exception:
             self.errors.append(traceback.format_exc())
-            status, body = envelopes.gateway_error(5000, "Internal error in the AI Gateway emulator", 500)
+            status, body = envelopes.gateway_error(
+                5000, "Internal error in the AI Gateway emulator", 500
+            )
             extra = {} if route.api_root else _identity_headers(headers)
             return JSONResponse(body, status_code=status, headers=extra)
 
@@ -68,7 +74,12 @@ def _identity_headers(headers: dict[str, str]) -> dict[str, str]:
     """Log, request and event id for an answer the gateway gave without a model route."""
     log_id = ids.uuid7()
     event_id = headers.get("cf-aig-event-id", "").strip() or log_id
-    return {"cf-aig-log-id": log_id, "cf-aig-request-id": log_id, "cf-aig-event-id": event_id, "cf-aig-step": "0"}
+    return {
+        "cf-aig-log-id": log_id,
+        "cf-aig-request-id": log_id,
+        "cf-aig-event-id": event_id,
+        "cf-aig-step": "0",
+    }
 
 
 def _parse_json(raw: bytes) -> Any:

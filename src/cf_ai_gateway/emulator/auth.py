@@ -30,13 +30,19 @@ def bearer(value: str | None) -> str | None:
 
 
 def _same(left: str | None, right: str | None) -> bool:
-    return left is not None and right is not None and hmac.compare_digest(left.encode(), right.encode())
+    return (
+        left is not None
+        and right is not None
+        and hmac.compare_digest(left.encode(), right.encode())
+    )
 
 
 def sdk_form(headers: Mapping[str, str], token: str | None) -> bool:
     """Whether the gateway token travels in ``Authorization`` (no ``cf-aig-authorization`` sent)."""
-    return token is not None and "cf-aig-authorization" not in headers and _same(
-        bearer(headers.get("authorization")), token
+    return (
+        token is not None
+        and "cf-aig-authorization" not in headers
+        and _same(bearer(headers.get("authorization")), token)
     )
 
 
@@ -55,7 +61,9 @@ class ProviderCredential:
     key: str | None = None
 
 
-def provider_credential(headers: Mapping[str, str], *, token: str | None, stored_keys: bool) -> ProviderCredential:
+def provider_credential(
+    headers: Mapping[str, str], *, token: str | None, stored_keys: bool
+) -> ProviderCredential:
     """The credential the provider call would use on a gateway with gateway token ``token``."""
     authenticated = token is not None
     key = bearer(headers.get("authorization"))

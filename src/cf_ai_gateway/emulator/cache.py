@@ -46,7 +46,9 @@ def _header(headers: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def parse_cache_directive(headers: Mapping[str, str], gateway_default_ttl: int | None) -> CacheDirective:
+def parse_cache_directive(
+    headers: Mapping[str, str], gateway_default_ttl: int | None
+) -> CacheDirective:
     """Read the cache headers of a request (``headers`` with lower-case names)."""
     skip = (_header(headers, "cf-aig-skip-cache", "cf-skip-cache") or "").lower() == "true"
     key = _header(headers, "cf-aig-cache-key") or None
@@ -67,8 +69,16 @@ def parse_cache_directive(headers: Mapping[str, str], gateway_default_ttl: int |
     return CacheDirective(enabled=enabled, skip=skip, ttl=effective, key=key)
 
 
-def cache_key(scope: str, custom_key: str | None, *, provider: str, endpoint: str, model: str | None,
-              provider_auth: str | None, body: bytes) -> str:
+def cache_key(
+    scope: str,
+    custom_key: str | None,
+    *,
+    provider: str,
+    endpoint: str,
+    model: str | None,
+    provider_auth: str | None,
+    body: bytes,
+) -> str:
     """The lookup key within ``scope`` (account and gateway): the custom key, else the documented parts."""
     digest = hashlib.sha256()
     digest.update(scope.encode() + b"\x00")

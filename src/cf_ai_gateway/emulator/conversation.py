@@ -70,7 +70,9 @@ class ModelRequest:
     tools: list[FunctionSpec] = field(default_factory=list)
     tool_choice: str = "auto"  # "auto" | "none" | "required" | a function name
     parallel_tool_calls: bool = True
-    response_format: dict[str, Any] | None = None  # {"type": "json_schema"|"json_object", "schema"?}
+    response_format: dict[str, Any] | None = (
+        None  # {"type": "json_schema"|"json_object", "schema"?}
+    )
     max_tokens: int | None = None
     stop: list[str] = field(default_factory=list)
     stream: bool = False
@@ -97,14 +99,18 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _content_text(content: Any, where: str, *, responses: bool = False) -> tuple[str, int, int, int]:
+def _content_text(
+    content: Any, where: str, *, responses: bool = False
+) -> tuple[str, int, int, int]:
     """Text, image, file and audio counts of a ``content``; audio is chat-only (no Responses part)."""
     if content is None:
         return "", 0, 0, 0
     if isinstance(content, str):
         return content, 0, 0, 0
     if not isinstance(content, list):
-        raise InvalidRequest(f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type")
+        raise InvalidRequest(
+            f"Invalid type for '{where}': expected a string or an array.", where, "invalid_type"
+        )
     texts: list[str] = []
     images = files = audio = 0
     for index, part in enumerate(content):
@@ -112,7 +118,9 @@ def _content_text(content: Any, where: str, *, responses: bool = False) -> tuple
             texts.append(part)
             continue
         if not isinstance(part, dict):
-            raise InvalidRequest(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+            raise InvalidRequest(
+                f"Invalid type for '{where}': expected an object.", where, "invalid_type"
+            )
         kind = part.get("type")
         if kind in ("text", "input_text", "output_text"):
             texts.append(str(part.get("text", "")))
@@ -126,37 +134,59 @@ def _content_text(content: Any, where: str, *, responses: bool = False) -> tuple
             _check_input_audio(part.get("input_audio"), f"{where}[{index}].input_audio")
             audio += 1
         elif responses:
-            raise InvalidRequest(f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', "
-                                 "'input_file', 'output_text', and 'refusal'.", f"{where}[{index}].type", "invalid_value")
+            raise InvalidRequest(
+                f"Invalid value: '{kind}'. Supported values are: 'input_text', 'input_image', "
+                "'input_file', 'output_text', and 'refusal'.",
+                f"{where}[{index}].type",
+                "invalid_value",
+            )
         else:
-            raise InvalidRequest(f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', "
-                                 "'input_audio', 'refusal', and 'file'.", f"{where}.type", "invalid_value")
+            raise InvalidRequest(
+                f"Invalid value: '{kind}'. Supported values are: 'text', 'image_url', "
+                "'input_audio', 'refusal', and 'file'.",
+                f"{where}.type",
+                "invalid_value",
+            )
     return "\n".join(t for t in texts if t), images, files, audio
 
 
 def _check_input_audio(audio: Any, where: str) -> None:
     """An ``input_audio`` object: base64 ``data`` and a ``format`` of ``wav`` or ``mp3``."""
     if not isinstance(audio, dict):
-        raise InvalidRequest(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
+        raise InvalidRequest(
+            f"Missing required parameter: '{where}'.", where, "missing_required_parameter"
+        )
     for key in ("data", "format"):
         if not isinstance(audio.get(key), str):
-            raise InvalidRequest(f"Missing required parameter: '{where}.{key}'.", f"{where}.{key}",
-                                 "missing_required_parameter")
+            raise InvalidRequest(
+                f"Missing required parameter: '{where}.{key}'.",
+                f"{where}.{key}",
+                "missing_required_parameter",
+            )
     if audio["format"] not in ("wav", "mp3"):
-        raise InvalidRequest(f"Invalid value: '{audio['format']}'. Supported values are: 'wav' and 'mp3'.",
-                             f"{where}.format", "invalid_value")
+        raise InvalidRequest(
+            f"Invalid value: '{audio['format']}'. Supported values are: 'wav' and 'mp3'.",
+            f"{where}.format",
+            "invalid_value",
+        )
 
 
 def _function_spec(name: Any, description: Any, parameters: Any, where: str) -> FunctionSpec:
     if not isinstance(name, str) or not _TOOL_NAME.match(name):
         raise InvalidRequest(
             f"Invalid '{where}.name': string does not match pattern. Expected a string that matches "
-            "the pattern '^[a-zA-Z0-9_-]+$'.", f"{where}.name", "invalid_value")
+            "the pattern '^[a-zA-Z0-9_-]+$'.",
+            f"{where}.name",
+            "invalid_value",
+        )
     if parameters is None:
         parameters = {"type": "object", "properties": {}}
     if not isinstance(parameters, dict):
-        raise InvalidRequest(f"Invalid type for '{where}.parameters': expected an object.", f"{where}.parameters",
-                             "invalid_type")
+        raise InvalidRequest(
+            f"Invalid type for '{where}.parameters': expected an object.",
+            f"{where}.parameters",
+            "invalid_type",
+        )
     return FunctionSpec(name=name, description=str(description or ""), parameters=parameters)
 
 
@@ -166,10 +196,16 @@ def _int_or_none(body: dict[str, Any], *names: str) -> int | None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidRequest(f"Invalid type for '{name}': expected an integer.", name, "invalid_type")
+            raise InvalidRequest(
+                f"Invalid type for '{name}': expected an integer.", name, "invalid_type"
+            )
         if value < 1:
-            raise InvalidRequest(f"Invalid '{name}': integer below minimum value. Expected a value >= 1, "
-                                 f"but got {value} instead.", name, "integer_below_min_value")
+            raise InvalidRequest(
+                f"Invalid '{name}': integer below minimum value. Expected a value >= 1, "
+                f"but got {value} instead.",
+                name,
+                "integer_below_min_value",
+            )
         return value
     return None
 
@@ -178,11 +214,16 @@ def _check_tool_choice(choice: str, tools: list[FunctionSpec]) -> None:
     if choice in ("auto", "none"):
         return
     if not tools:
-        raise InvalidRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' "
-                             "are specified.", "tool_choice")
+        raise InvalidRequest(
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' "
+            "are specified.",
+            "tool_choice",
+        )
     if choice != "required" and choice not in {t.name for t in tools}:
-        raise InvalidRequest(f"Invalid value for 'tool_choice': function '{choice}' not found in 'tools'.",
-                             "tool_choice")
+        raise InvalidRequest(
+            f"Invalid value for 'tool_choice': function '{choice}' not found in 'tools'.",
+            "tool_choice",
+        )
 
 
 def _require_json_word(turns: list[Turn], message: str, param: str) -> None:
@@ -200,23 +241,35 @@ def read_chat_request(body: dict[str, Any]) -> ModelRequest:
         raise InvalidRequest("you must provide a model parameter", None)
     messages = body.get("messages")
     if messages is None:
-        raise InvalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter")
+        raise InvalidRequest(
+            "Missing required parameter: 'messages'.", "messages", "missing_required_parameter"
+        )
     if not isinstance(messages, list) or not messages:
-        raise InvalidRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got "
-                             "an empty array instead.", "messages", "empty_array")
+        raise InvalidRequest(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, but got "
+            "an empty array instead.",
+            "messages",
+            "empty_array",
+        )
     turns = _chat_turns(messages)
     tools = _chat_tools(body)
     tool_choice = _chat_tool_choice(body)
     _check_tool_choice(tool_choice, tools)
     response_format = _chat_response_format(body.get("response_format"))
     if response_format and response_format["type"] == "json_object":
-        _require_json_word(turns, "'messages' must contain the word 'json' in some form, to use "
-                           "'response_format' of type 'json_object'.", "messages")
+        _require_json_word(
+            turns,
+            "'messages' must contain the word 'json' in some form, to use "
+            "'response_format' of type 'json_object'.",
+            "messages",
+        )
     stream = bool(body.get("stream"))
     stream_options = body.get("stream_options")
     if stream_options is not None and not stream:
-        raise InvalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                             "stream_options")
+        raise InvalidRequest(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            "stream_options",
+        )
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else [s for s in (stop or []) if isinstance(s, str)]
     choices = body.get("n") or 1
@@ -231,7 +284,9 @@ def read_chat_request(body: dict[str, Any]) -> ModelRequest:
         max_tokens=_int_or_none(body, "max_completion_tokens", "max_tokens"),
         stop=stops[:4],
         stream=stream,
-        include_usage=bool(isinstance(stream_options, dict) and stream_options.get("include_usage")),
+        include_usage=bool(
+            isinstance(stream_options, dict) and stream_options.get("include_usage")
+        ),
         reasoning_effort=body.get("reasoning_effort"),
         choices=choices if isinstance(choices, int) and choices > 0 else 1,
         body=body,
@@ -244,34 +299,54 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
         if not isinstance(message, dict):
-            raise InvalidRequest(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+            raise InvalidRequest(
+                f"Invalid type for '{where}': expected an object.", where, "invalid_type"
+            )
         role = message.get("role")
         if role in ("system", "developer"):
             text, *_ = _content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("system", text))
         elif role == "user":
             text, images, files, audio = _content_text(message.get("content"), f"{where}.content")
-            turns.append(Turn("user", text, images=images, files=files, audio=audio, name=message.get("name")))
+            turns.append(
+                Turn(
+                    "user", text, images=images, files=files, audio=audio, name=message.get("name")
+                )
+            )
         elif role == "assistant":
             text, *_ = _content_text(message.get("content"), f"{where}.content")
             calls = []
             for call in message.get("tool_calls") or []:
                 if not isinstance(call, dict):
-                    raise InvalidRequest(f"Invalid type for '{where}.tool_calls': expected an object.",
-                                         f"{where}.tool_calls", "invalid_type")
-                function: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else {}
+                    raise InvalidRequest(
+                        f"Invalid type for '{where}.tool_calls': expected an object.",
+                        f"{where}.tool_calls",
+                        "invalid_type",
+                    )
+                function: dict[str, Any] = (
+                    call["function"] if isinstance(call.get("function"), dict) else {}
+                )
                 call_id = str(call.get("id", ""))
-                calls.append(CallRecord(call_id, str(function.get("name", "")), str(function.get("arguments", ""))))
+                calls.append(
+                    CallRecord(
+                        call_id, str(function.get("name", "")), str(function.get("arguments", ""))
+                    )
+                )
                 open_calls[call_id] = index
             legacy = message.get("function_call")
             if isinstance(legacy, dict):
-                calls.append(CallRecord("", str(legacy.get("name", "")), str(legacy.get("arguments", ""))))
+                calls.append(
+                    CallRecord("", str(legacy.get("name", "")), str(legacy.get("arguments", "")))
+                )
             turns.append(Turn("assistant", text, tool_calls=calls))
         elif role == "tool":
             call_id = str(message.get("tool_call_id"))
             if call_id not in open_calls:
-                raise InvalidRequest("Invalid parameter: messages with role 'tool' must be a response to a "
-                                     "preceeding message with 'tool_calls'.", f"{where}.role")
+                raise InvalidRequest(
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceeding message with 'tool_calls'.",
+                    f"{where}.role",
+                )
             del open_calls[call_id]
             text, *_ = _content_text(message.get("content"), f"{where}.content")
             name = _call_name(turns, call_id)
@@ -280,8 +355,12 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
             text, *_ = _content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("tool", text, name=message.get("name")))
         else:
-            raise InvalidRequest(f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
-                                 "'function', 'tool', and 'developer'.", f"{where}.role", "invalid_value")
+            raise InvalidRequest(
+                f"Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', "
+                "'function', 'tool', and 'developer'.",
+                f"{where}.role",
+                "invalid_value",
+            )
         if role != "tool" and role != "assistant" and open_calls:
             _raise_unanswered(open_calls)
     if open_calls:
@@ -292,9 +371,12 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
 def _raise_unanswered(open_calls: dict[str, int]) -> None:
     first = min(open_calls.values())
     ids = ", ".join(sorted(open_calls))
-    raise InvalidRequest("An assistant message with 'tool_calls' must be followed by tool messages responding "
-                         f"to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
-                         f"{ids}", f"messages.[{first}].role")
+    raise InvalidRequest(
+        "An assistant message with 'tool_calls' must be followed by tool messages responding "
+        f"to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+        f"{ids}",
+        f"messages.[{first}].role",
+    )
 
 
 def _call_name(turns: list[Turn], call_id: str | None) -> str | None:
@@ -312,14 +394,29 @@ def _chat_tools(body: dict[str, Any]) -> list[FunctionSpec]:
             continue
         function = tool.get("function")
         if not isinstance(function, dict):
-            raise InvalidRequest(f"Missing required parameter: 'tools[{index}].function'.", f"tools[{index}].function",
-                                 "missing_required_parameter")
-        tools.append(_function_spec(function.get("name"), function.get("description"), function.get("parameters"),
-                                    f"tools[{index}].function"))
+            raise InvalidRequest(
+                f"Missing required parameter: 'tools[{index}].function'.",
+                f"tools[{index}].function",
+                "missing_required_parameter",
+            )
+        tools.append(
+            _function_spec(
+                function.get("name"),
+                function.get("description"),
+                function.get("parameters"),
+                f"tools[{index}].function",
+            )
+        )
     for index, function in enumerate(body.get("functions") or []):
         if isinstance(function, dict):
-            tools.append(_function_spec(function.get("name"), function.get("description"),
-                                        function.get("parameters"), f"functions[{index}]"))
+            tools.append(
+                _function_spec(
+                    function.get("name"),
+                    function.get("description"),
+                    function.get("parameters"),
+                    f"functions[{index}]",
+                )
+            )
     return tools
 
 
@@ -329,8 +426,11 @@ def _chat_tool_choice(body: dict[str, Any]) -> str:
         return "auto"
     if isinstance(choice, str):
         if choice not in ("auto", "none", "required"):
-            raise InvalidRequest(f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
-                                 "tool_choice", "invalid_value")
+            raise InvalidRequest(
+                f"Invalid value: '{choice}'. Supported values are: 'none', 'auto', and 'required'.",
+                "tool_choice",
+                "invalid_value",
+            )
         return choice
     if isinstance(choice, dict):
         function = choice.get("function")
@@ -348,14 +448,28 @@ def _chat_response_format(value: Any) -> dict[str, Any] | None:
     if value["type"] == "json_schema":
         spec = value.get("json_schema")
         if not isinstance(spec, dict):
-            raise InvalidRequest("Missing required parameter: 'response_format.json_schema'.",
-                                 "response_format.json_schema", "missing_required_parameter")
+            raise InvalidRequest(
+                "Missing required parameter: 'response_format.json_schema'.",
+                "response_format.json_schema",
+                "missing_required_parameter",
+            )
         if not spec.get("name"):
-            raise InvalidRequest("Missing required parameter: 'response_format.json_schema.name'.",
-                                 "response_format.json_schema.name", "missing_required_parameter")
-        return {"type": "json_schema", "name": spec["name"], "schema": spec.get("schema") or {"type": "object"}}
-    raise InvalidRequest(f"Invalid value: '{value['type']}'. Supported values are: 'json_object', "
-                         "'json_schema', and 'text'.", "response_format.type", "invalid_value")
+            raise InvalidRequest(
+                "Missing required parameter: 'response_format.json_schema.name'.",
+                "response_format.json_schema.name",
+                "missing_required_parameter",
+            )
+        return {
+            "type": "json_schema",
+            "name": spec["name"],
+            "schema": spec.get("schema") or {"type": "object"},
+        }
+    raise InvalidRequest(
+        f"Invalid value: '{value['type']}'. Supported values are: 'json_object', "
+        "'json_schema', and 'text'.",
+        "response_format.type",
+        "invalid_value",
+    )
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -365,7 +479,9 @@ def read_responses_request(body: dict[str, Any], history: list[Turn] | None = No
     """Read a ``responses`` body; ``history`` holds the turns of ``previous_response_id``."""
     model = body.get("model")
     if not isinstance(model, str) or not model:
-        raise InvalidRequest("Missing required parameter: 'model'.", "model", "missing_required_parameter")
+        raise InvalidRequest(
+            "Missing required parameter: 'model'.", "model", "missing_required_parameter"
+        )
     turns: list[Turn] = list(history or [])
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
@@ -376,8 +492,12 @@ def read_responses_request(body: dict[str, Any], history: list[Turn] | None = No
     _check_tool_choice(tool_choice, tools)
     response_format = _responses_format(as_dict(body.get("text")).get("format"))
     if response_format and response_format["type"] == "json_object":
-        _require_json_word(turns, "Response input messages must contain the word 'json' in some form to use "
-                           "'text.format' of type 'json_object'.", "input")
+        _require_json_word(
+            turns,
+            "Response input messages must contain the word 'json' in some form to use "
+            "'text.format' of type 'json_object'.",
+            "input",
+        )
     reasoning = as_dict(body.get("reasoning"))
     return ModelRequest(
         endpoint="responses",
@@ -400,30 +520,46 @@ def read_responses_request(body: dict[str, Any], history: list[Turn] | None = No
 
 def _responses_turns(value: Any, earlier: list[Turn]) -> list[Turn]:
     if value is None:
-        raise InvalidRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter")
+        raise InvalidRequest(
+            "Missing required parameter: 'input'.", "input", "missing_required_parameter"
+        )
     if isinstance(value, str):
         return [Turn("user", value)]
     if not isinstance(value, list):
-        raise InvalidRequest("Invalid type for 'input': expected a string or an array.", "input", "invalid_type")
+        raise InvalidRequest(
+            "Invalid type for 'input': expected a string or an array.", "input", "invalid_type"
+        )
     turns: list[Turn] = []
     known_calls = {call.id: call.name for turn in earlier for call in turn.tool_calls}
     for index, item in enumerate(value):
         where = f"input[{index}]"
         if not isinstance(item, dict):
-            raise InvalidRequest(f"Invalid type for '{where}': expected an object.", where, "invalid_type")
+            raise InvalidRequest(
+                f"Invalid type for '{where}': expected an object.", where, "invalid_type"
+            )
         kind = item.get("type", "message")
         if kind == "message":
             role = item.get("role")
-            text, images, files, _ = _content_text(item.get("content"), f"{where}.content", responses=True)
+            text, images, files, _ = _content_text(
+                item.get("content"), f"{where}.content", responses=True
+            )
             if role in ("system", "developer"):
                 turns.append(Turn("system", text))
             elif role in ("user", "assistant"):
                 turns.append(Turn(role, text, images=images, files=files))
             else:
-                raise InvalidRequest(f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', "
-                                     "'developer', and 'user'.", f"{where}.role", "invalid_value")
+                raise InvalidRequest(
+                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', "
+                    "'developer', and 'user'.",
+                    f"{where}.role",
+                    "invalid_value",
+                )
         elif kind == "function_call":
-            call = CallRecord(str(item.get("call_id", "")), str(item.get("name", "")), str(item.get("arguments", "")))
+            call = CallRecord(
+                str(item.get("call_id", "")),
+                str(item.get("name", "")),
+                str(item.get("arguments", "")),
+            )
             known_calls[call.id] = call.name
             if turns and turns[-1].role == "assistant" and not turns[-1].text:
                 turns[-1].tool_calls.append(call)
@@ -432,11 +568,23 @@ def _responses_turns(value: Any, earlier: list[Turn]) -> list[Turn]:
         elif kind == "function_call_output":
             call_id = str(item.get("call_id", ""))
             if call_id not in known_calls:
-                raise InvalidRequest(f"No tool call found for function call output with call_id {call_id}.", "input")
+                raise InvalidRequest(
+                    f"No tool call found for function call output with call_id {call_id}.", "input"
+                )
             output = item.get("output")
-            text = output if isinstance(output, str) else _content_text(output, f"{where}.output", responses=True)[0]
+            text = (
+                output
+                if isinstance(output, str)
+                else _content_text(output, f"{where}.output", responses=True)[0]
+            )
             turns.append(Turn("tool", text, tool_call_id=call_id, name=known_calls[call_id]))
-        elif kind in ("reasoning", "item_reference", "web_search_call", "file_search_call", "computer_call"):
+        elif kind in (
+            "reasoning",
+            "item_reference",
+            "web_search_call",
+            "file_search_call",
+            "computer_call",
+        ):
             continue
         else:
             raise InvalidRequest(f"Invalid value: '{kind}'.", f"{where}.type", "invalid_value")
@@ -447,8 +595,14 @@ def _responses_tools(body: dict[str, Any]) -> list[FunctionSpec]:
     tools: list[FunctionSpec] = []
     for index, tool in enumerate(body.get("tools") or []):
         if isinstance(tool, dict) and tool.get("type") == "function":
-            tools.append(_function_spec(tool.get("name"), tool.get("description"), tool.get("parameters"),
-                                        f"tools[{index}]"))
+            tools.append(
+                _function_spec(
+                    tool.get("name"),
+                    tool.get("description"),
+                    tool.get("parameters"),
+                    f"tools[{index}]",
+                )
+            )
     return tools
 
 
@@ -457,8 +611,11 @@ def _responses_tool_choice(value: Any, tools: list[FunctionSpec]) -> tuple[str, 
         return "auto", tools
     if isinstance(value, str):
         if value not in ("auto", "none", "required"):
-            raise InvalidRequest(f"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'.",
-                                 "tool_choice", "invalid_value")
+            raise InvalidRequest(
+                f"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'.",
+                "tool_choice",
+                "invalid_value",
+            )
         return value, tools
     if isinstance(value, dict):
         if value.get("type") == "function" and isinstance(value.get("name"), str):
@@ -478,14 +635,24 @@ def _responses_format(value: Any) -> dict[str, Any] | None:
         return {"type": "json_object"}
     if value["type"] == "json_schema":
         if not value.get("name"):
-            raise InvalidRequest("Missing required parameter: 'text.format.name'.", "text.format.name",
-                                 "missing_required_parameter")
+            raise InvalidRequest(
+                "Missing required parameter: 'text.format.name'.",
+                "text.format.name",
+                "missing_required_parameter",
+            )
         if not isinstance(value.get("schema"), dict):
-            raise InvalidRequest("Missing required parameter: 'text.format.schema'.", "text.format.schema",
-                                 "missing_required_parameter")
+            raise InvalidRequest(
+                "Missing required parameter: 'text.format.schema'.",
+                "text.format.schema",
+                "missing_required_parameter",
+            )
         return {"type": "json_schema", "name": value["name"], "schema": value["schema"]}
-    raise InvalidRequest(f"Invalid value: '{value['type']}'. Supported values are: 'text', 'json_object', and "
-                         "'json_schema'.", "text.format.type", "invalid_value")
+    raise InvalidRequest(
+        f"Invalid value: '{value['type']}'. Supported values are: 'text', 'json_object', and "
+        "'json_schema'.",
+        "text.format.type",
+        "invalid_value",
+    )
 
 
 def tool_output_summary(turn: Turn) -> str:
@@ -495,4 +662,8 @@ def tool_output_summary(turn: Turn) -> str:
         value = json.loads(text)
     except ValueError:
         return text
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": ")) if not isinstance(value, str) else value
+    return (
+        json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+        if not isinstance(value, str)
+        else value
+    )

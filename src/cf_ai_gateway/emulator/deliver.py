@@ -26,25 +26,52 @@ SSE_TYPE = "text/event-stream; charset=utf-8"
 
 
 def _faulty(fault: Fault | None) -> bool:
-    return fault is not None and (fault.garbage or fault.cut_after is not None or fault.event_delay > 0)
+    return fault is not None and (
+        fault.garbage or fault.cut_after is not None or fault.event_delay > 0
+    )
 
 
-def json_delivery(ex: Exchange, body: dict[str, Any], fault: Fault | None, outcome: Outcome,
-                  extra: dict[str, str] | None = None, status: int = 200) -> Response:
+def json_delivery(
+    ex: Exchange,
+    body: dict[str, Any],
+    fault: Fault | None,
+    outcome: Outcome,
+    extra: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
     """A JSON answer, cut or garbled when the fault says so."""
     if not _faulty(fault):
         return ex.answer(status, body, cache_status="MISS", outcome=outcome, extra=extra)
     assert fault is not None
-    ex.write_log(Outcome(502 if fault.garbage or fault.cut_after is not None else status, None, outcome.model,
-                         outcome.tokens_in, outcome.tokens_out))
-    return DeliveryResponse(single_body(json_bytes(body)), status=status, media_type=JSON_TYPE,
-                            headers={**ex.identity_headers("MISS"), **(extra or {})},
-                            piece_delay=fault.event_delay, cut_after=fault.cut_after, abort=fault.abort,
-                            garbage=fault.garbage)
+    ex.write_log(
+        Outcome(
+            502 if fault.garbage or fault.cut_after is not None else status,
+            None,
+            outcome.model,
+            outcome.tokens_in,
+            outcome.tokens_out,
+        )
+    )
+    return DeliveryResponse(
+        single_body(json_bytes(body)),
+        status=status,
+        media_type=JSON_TYPE,
+        headers={**ex.identity_headers("MISS"), **(extra or {})},
+        piece_delay=fault.event_delay,
+        cut_after=fault.cut_after,
+        abort=fault.abort,
+        garbage=fault.garbage,
+    )
 
 
-def _sse_delivery(ex: Exchange, events: Iterator[bytes], fault: Fault | None, outcome: Outcome,
-                  status: int = 200, extra: dict[str, str] | None = None) -> Response:
+def _sse_delivery(
+    ex: Exchange,
+    events: Iterator[bytes],
+    fault: Fault | None,
+    outcome: Outcome,
+    status: int = 200,
+    extra: dict[str, str] | None = None,
+) -> Response:
     """A streamed answer; its log entry is completed when the stream ends."""
     sent: list[bytes] = []
     entry = ex.write_log(outcome)
@@ -64,7 +91,10 @@ def _sse_delivery(ex: Exchange, events: Iterator[bytes], fault: Fault | None, ou
             entry.success = False
 
     return DeliveryResponse(
-        tee(), status=status, media_type=SSE_TYPE, headers={**ex.identity_headers("MISS"), **(extra or {})},
+        tee(),
+        status=status,
+        media_type=SSE_TYPE,
+        headers={**ex.identity_headers("MISS"), **(extra or {})},
         piece_delay=fault.event_delay if fault else 0.0,
         cut_after=fault.cut_after if fault else None,
         abort=fault.abort if fault else True,
@@ -79,18 +109,28 @@ def deliver_reply(ex: Exchange, reply: Reply, fault: Fault | None) -> Response:
     if reply.error is not None:
         spec = reply.error if isinstance(reply.error, dict) else {"code": reply.error}
         message = spec.get("message")
-        status, body = envelopes.gateway_error(int(spec["code"]), str(message) if message is not None else None,
-                                               spec.get("status") or reply.status)
+        status, body = envelopes.gateway_error(
+            int(spec["code"]),
+            str(message) if message is not None else None,
+            spec.get("status") or reply.status,
+        )
         return ex.answer(status, body, extra=extra)
     if reply.sse is not None:
-        events = [_sse_piece(item) for item in reply.sse] if isinstance(reply.sse, list) else [reply.sse.encode()]
+        events = (
+            [_sse_piece(item) for item in reply.sse]
+            if isinstance(reply.sse, list)
+            else [reply.sse.encode()]
+        )
         outcome = Outcome(reply.status or 200, None, ex.model, stream=True)
-        return _sse_delivery(ex, iter(events), fault, outcome, status=reply.status or 200, extra=extra)
+        return _sse_delivery(
+            ex, iter(events), fault, outcome, status=reply.status or 200, extra=extra
+        )
     status = reply.status or 200
     usage = reply.json.get("usage") if isinstance(reply.json, dict) else None
     tokens_in, tokens_out = _usage_tokens(usage)
-    outcome = Outcome(status, reply.json, ex.model, tokens_in, tokens_out,
-                      cache_read_tokens=_cached_tokens(usage))
+    outcome = Outcome(
+        status, reply.json, ex.model, tokens_in, tokens_out, cache_read_tokens=_cached_tokens(usage)
+    )
     if isinstance(reply.json, dict):
         return json_delivery(ex, reply.json, fault, outcome, extra=extra, status=status)
     return ex.answer(status, reply.json, cache_status="MISS", outcome=outcome, extra=extra)
@@ -100,7 +140,11 @@ def _sse_piece(item: Any) -> bytes:
     if isinstance(item, bytes):
         return item
     if isinstance(item, dict):
-        return encode_event(item) if isinstance(item.get("type"), str) and "." in item["type"] else encode_data(item)
+        return (
+            encode_event(item)
+            if isinstance(item.get("type"), str) and "." in item["type"]
+            else encode_data(item)
+        )
     return encode_data(str(item))
 
 
@@ -109,20 +153,35 @@ def _usage_tokens(usage: Any) -> tuple[int, int]:
         return 0, 0
     tokens_in = usage.get("prompt_tokens", usage.get("input_tokens", 0))
     tokens_out = usage.get("completion_tokens", usage.get("output_tokens", 0))
-    return (tokens_in if isinstance(tokens_in, int) else 0, tokens_out if isinstance(tokens_out, int) else 0)
+    return (
+        tokens_in if isinstance(tokens_in, int) else 0,
+        tokens_out if isinstance(tokens_out, int) else 0,
+    )
 
 
 def _cached_tokens(usage: Any) -> int:
-    details = usage.get("prompt_tokens_details", usage.get("input_tokens_details")) if isinstance(usage, dict) else None
+    details = (
+        usage.get("prompt_tokens_details", usage.get("input_tokens_details"))
+        if isinstance(usage, dict)
+        else None
+    )
     cached = details.get("cached_tokens") if isinstance(details, dict) else None
     return cached if isinstance(cached, int) and not isinstance(cached, bool) and cached >= 0 else 0
 
 
-def deliver_model_output(ex: Exchange, request: ModelRequest, output: ModelOutput,
-                         fault: Fault | None) -> tuple[Response, dict[str, Any] | None]:
+def deliver_model_output(
+    ex: Exchange, request: ModelRequest, output: ModelOutput, fault: Fault | None
+) -> tuple[Response, dict[str, Any] | None]:
     """The model's answer for the request's endpoint; returns the answer and the JSON body (if any)."""
-    outcome = Outcome(200, None, request.model, output.prompt_tokens, output.completion_tokens, stream=request.stream,
-                      cache_read_tokens=output.cached_tokens)
+    outcome = Outcome(
+        200,
+        None,
+        request.model,
+        output.prompt_tokens,
+        output.completion_tokens,
+        stream=request.stream,
+        cache_read_tokens=output.cached_tokens,
+    )
     if request.endpoint == "chat/completions":
         if request.stream:
             return _sse_delivery(ex, chat_stream(request, output), fault, outcome), None
@@ -142,4 +201,3 @@ def deliver_model_output(ex: Exchange, request: ModelRequest, output: ModelOutpu
 def _assistant_turn(output: ModelOutput) -> Turn:
     calls = [CallRecord(c.id, c.name, c.arguments) for c in output.tool_calls]
     return Turn("assistant", output.text or "", tool_calls=calls)
-

@@ -44,8 +44,11 @@ def embeddings_body(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     elif isinstance(raw, list) and raw and all(isinstance(i, list) for i in raw):
         inputs = [" ".join(str(t) for t in item) for item in raw]
     else:
-        raise InvalidRequest("'$.input' is invalid. Please check the API reference: "
-                             "https://platform.openai.com/docs/api-reference.", "input")
+        raise InvalidRequest(
+            "'$.input' is invalid. Please check the API reference: "
+            "https://platform.openai.com/docs/api-reference.",
+            "input",
+        )
     dimensions = body.get("dimensions") or DEFAULT_DIMENSIONS
     if not isinstance(dimensions, int) or dimensions < 1 or dimensions > 4096:
         raise InvalidRequest("Invalid 'dimensions'.", "dimensions")
@@ -55,7 +58,15 @@ def embeddings_body(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     for index, text in enumerate(inputs):
         vector = _vector(text, dimensions)
         tokens += max(1, len(text.split()))
-        encoded: Any = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode() if as_base64 else vector
+        encoded: Any = (
+            base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
+            if as_base64
+            else vector
+        )
         data.append({"object": "embedding", "index": index, "embedding": encoded})
-    return {"object": "list", "data": data, "model": model,
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, tokens
+    return {
+        "object": "list",
+        "data": data,
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }, tokens

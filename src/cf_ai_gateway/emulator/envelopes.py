@@ -42,7 +42,9 @@ REQUEST_TIMEOUT_MESSAGE = "Request timed out waiting for the provider (cf-aig-re
 _MINIMAL_ENVELOPE_CODES = frozenset({2001})
 
 
-def gateway_error(code: int, message: str | None = None, status: int | None = None) -> tuple[int, dict[str, Any]]:
+def gateway_error(
+    code: int, message: str | None = None, status: int | None = None
+) -> tuple[int, dict[str, Any]]:
     """The gateway's own error envelope for ``code`` (``error`` singular), with its HTTP status."""
     default_status, default_message = GATEWAY_CODES.get(code, (500, "Internal gateway error"))
     if code == REQUEST_TIMEOUT_CODE:
@@ -57,14 +59,24 @@ def gateway_error(code: int, message: str | None = None, status: int | None = No
     }
     if code not in _MINIMAL_ENVELOPE_CODES:
         body.update(
-            {"name": "AiGatewayError", "httpCode": http_status, "internalCode": code, "message": text}
+            {
+                "name": "AiGatewayError",
+                "httpCode": http_status,
+                "internalCode": code,
+                "message": text,
+            }
         )
     return http_status, body
 
 
 def api_error(code: int, message: str, status: int) -> tuple[int, dict[str, Any]]:
     """The Cloudflare API error envelope (``errors`` plural), as the REST surface answers."""
-    return status, {"result": None, "success": False, "errors": [{"code": code, "message": message}], "messages": []}
+    return status, {
+        "result": None,
+        "success": False,
+        "errors": [{"code": code, "message": message}],
+        "messages": [],
+    }
 
 
 def api_auth_error() -> tuple[int, dict[str, Any]]:
@@ -81,7 +93,11 @@ def api_success(result: Any, result_info: dict[str, Any] | None = None) -> dict[
 
 
 def openai_error(
-    message: str, *, type_: str = "invalid_request_error", param: str | None = None, code: str | None = None
+    message: str,
+    *,
+    type_: str = "invalid_request_error",
+    param: str | None = None,
+    code: str | None = None,
 ) -> dict[str, Any]:
     """An OpenAI-shaped error body, as a provider error passed through by the gateway."""
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
@@ -112,10 +128,22 @@ _PROVIDER_STATUS_MESSAGES: dict[int, tuple[str, str, str | None]] = {
     400: ("Bad request.", "invalid_request_error", None),
     401: ("Invalid authentication.", "invalid_request_error", "invalid_api_key"),
     403: ("You are not allowed to access this resource.", "invalid_request_error", None),
-    404: ("The model does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
+    404: (
+        "The model does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
     408: ("Request timed out.", "server_error", None),
-    429: ("Rate limit reached for requests. Please try again shortly.", "requests", "rate_limit_exceeded"),
-    500: ("The server had an error while processing your request. Sorry about that!", "server_error", None),
+    429: (
+        "Rate limit reached for requests. Please try again shortly.",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    500: (
+        "The server had an error while processing your request. Sorry about that!",
+        "server_error",
+        None,
+    ),
     502: ("Bad gateway.", "server_error", None),
     503: ("The engine is currently overloaded, please try again later.", "server_error", None),
     504: ("Gateway timeout.", "server_error", None),
@@ -125,6 +153,11 @@ _PROVIDER_STATUS_MESSAGES: dict[int, tuple[str, str, str | None]] = {
 def provider_error(status: int, message: str | None = None) -> dict[str, Any]:
     """An OpenAI-shaped error body for ``status``, as a passed-through provider failure."""
     default_message, type_, code = _PROVIDER_STATUS_MESSAGES.get(
-        status, (f"Provider error (HTTP {status}).", "server_error" if status >= 500 else "invalid_request_error", None)
+        status,
+        (
+            f"Provider error (HTTP {status}).",
+            "server_error" if status >= 500 else "invalid_request_error",
+            None,
+        ),
     )
     return openai_error(message or default_message, type_=type_, code=code)

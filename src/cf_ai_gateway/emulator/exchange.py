@@ -85,21 +85,37 @@ class Exchange:
     # -- headers --
 
     def identity_headers(self, cache_status: str | None = None) -> dict[str, str]:
-        headers = {"cf-aig-log-id": self.log_id, "cf-aig-request-id": self.log_id, "cf-aig-step": str(self.step),
-                   "cf-aig-event-id": self.event_id, **self.feature_headers}
+        headers = {
+            "cf-aig-log-id": self.log_id,
+            "cf-aig-request-id": self.log_id,
+            "cf-aig-step": str(self.step),
+            "cf-aig-event-id": self.event_id,
+            **self.feature_headers,
+        }
         if cache_status:
             headers["cf-aig-cache-status"] = cache_status
         return headers
 
     # -- answers --
 
-    def answer(self, status: int, body: Any, *, cache_status: str | None = None, extra: dict[str, str] | None = None,
-               outcome: Outcome | None = None, log: bool = True) -> Response:
+    def answer(
+        self,
+        status: int,
+        body: Any,
+        *,
+        cache_status: str | None = None,
+        extra: dict[str, str] | None = None,
+        outcome: Outcome | None = None,
+        log: bool = True,
+    ) -> Response:
         """A JSON (or raw bytes) answer with the identity headers, logged unless ``log`` is False."""
         content = body if isinstance(body, bytes) else json_bytes(body)
         headers = {**self.identity_headers(cache_status), **(extra or {})}
         if log:
-            self.write_log(outcome or Outcome(status, body if not isinstance(body, bytes) else None, self.model))
+            self.write_log(
+                outcome
+                or Outcome(status, body if not isinstance(body, bytes) else None, self.model)
+            )
         return Response(content, status_code=status, headers=headers, media_type=JSON_TYPE)
 
     # -- logging --
@@ -140,8 +156,11 @@ class Exchange:
             stream=outcome.stream,
             authentication=self.authenticated,
             byok=self.byok,
-            request_headers={k: v for k, v in self.headers.items() if k.startswith("cf-aig-")
-                             and k != "cf-aig-authorization"},
+            request_headers={
+                k: v
+                for k, v in self.headers.items()
+                if k.startswith("cf-aig-") and k != "cf-aig-authorization"
+            },
             request_body=self.body if with_payload else None,
             response_body=outcome.body if with_payload else None,
             payload_collected=with_payload,
@@ -152,6 +171,10 @@ class Exchange:
             dlp_action=_dlp_action(self.feature_headers.get("cf-aig-dlp")),
         )
         self.state.logs.add(entry)
+        if settings.otel_exporter is not None:
+            from .otel import export_gateway_span
+
+            export_gateway_span(settings.otel_exporter, entry, self.headers)
         return entry
 
     @property
@@ -191,7 +214,12 @@ class Exchange:
             if _is_rate(read_rate) and _is_rate(write_rate):
                 read, write = outcome.cache_read_tokens, outcome.cache_write_tokens
                 uncached = max(0, tokens_in - read - write)
-                total = uncached * price_in + read * read_rate + write * write_rate + tokens_out * price_out
+                total = (
+                    uncached * price_in
+                    + read * read_rate
+                    + write * write_rate
+                    + tokens_out * price_out
+                )
                 return round(total, 12), True
         return round(tokens_in * price_in + tokens_out * price_out, 12), bool(custom)
 
@@ -207,4 +235,9 @@ def _dlp_action(report: str | None) -> str | None:
 
 
 def _is_rate(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )

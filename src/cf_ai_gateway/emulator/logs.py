@@ -111,8 +111,12 @@ class LogEntry:
             "request_type": self.request_type,
             "request_content_type": "application/json",
             "response_content_type": "text/event-stream" if self.stream else "application/json",
-            "request_size": len(json.dumps(self.request_body)) if self.request_body is not None else 0,
-            "response_size": len(json.dumps(self.response_body)) if self.response_body is not None else 0,
+            "request_size": len(json.dumps(self.request_body))
+            if self.request_body is not None
+            else 0,
+            "response_size": len(json.dumps(self.response_body))
+            if self.response_body is not None
+            else 0,
             "request_head": json.dumps(self.request_body)[:256] if self.payload_collected else "",
             "request_head_complete": self.payload_collected,
             "response_head": json.dumps(self.response_body)[:256] if self.payload_collected else "",
@@ -189,9 +193,29 @@ class LogStore:
 _BOOL_PARAMS = ("success", "cached")
 # The filter keys and operators the logs API documents (list; DELETE takes the same but user_agent).
 FILTER_KEYS = (
-    "id", "created_at", "request_content_type", "response_content_type", "request_type", "success", "cached",
-    "provider", "model", "model_type", "cost", "tokens", "tokens_in", "tokens_out", "duration", "feedback",
-    "event_id", "metadata.key", "metadata.value", "authentication", "wholesale", "compatibilityMode", "dlp_action",
+    "id",
+    "created_at",
+    "request_content_type",
+    "response_content_type",
+    "request_type",
+    "success",
+    "cached",
+    "provider",
+    "model",
+    "model_type",
+    "cost",
+    "tokens",
+    "tokens_in",
+    "tokens_out",
+    "duration",
+    "feedback",
+    "event_id",
+    "metadata.key",
+    "metadata.value",
+    "authentication",
+    "wholesale",
+    "compatibilityMode",
+    "dlp_action",
     "user_agent",
 )
 DELETE_FILTER_KEYS = tuple(key for key in FILTER_KEYS if key != "user_agent")
@@ -241,11 +265,26 @@ def _compare(actual: Any, operator: str, expected: Any) -> bool:
     return str(actual) == str(expected)
 
 
+def _epoch(value: Any) -> Any:
+    """An ISO 8601 ``created_at`` filter value as epoch seconds (other values unchanged)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return moment.timestamp()
+
+
 def _matches_filter(entry: LogEntry, item: Mapping[str, Any]) -> bool:
     key = str(item.get("key", ""))
     operator = str(item.get("operator", "eq"))
     expected = item.get("value", [])
     expected_values = expected if isinstance(expected, list) else [expected]
+    if key == "created_at":
+        expected_values = [_epoch(value) for value in expected_values]
     actual_values = _field_value(entry, key)
     if operator == "neq":
         return all(_compare(a, "neq", e) for a in actual_values for e in expected_values)
@@ -269,10 +308,14 @@ def parse_filters(raw: str | None, keys: tuple[str, ...] = FILTER_KEYS) -> list[
     for item in filters:
         key = item.get("key")
         if key not in keys:
-            raise FilterError(f"Invalid enum value for filters[].key: {str(key)[:80]!r}. "
-                              f"Expected one of: {', '.join(keys)}")
+            raise FilterError(
+                f"Invalid enum value for filters[].key: {str(key)[:80]!r}. "
+                f"Expected one of: {', '.join(keys)}"
+            )
         if item.get("operator", "eq") not in FILTER_OPERATORS:
-            raise FilterError(f"Invalid enum value for filters[].operator. Expected one of: {', '.join(FILTER_OPERATORS)}")
+            raise FilterError(
+                f"Invalid enum value for filters[].operator. Expected one of: {', '.join(FILTER_OPERATORS)}"
+            )
     return filters
 
 
@@ -301,7 +344,9 @@ def statistics(entries: list[LogEntry]) -> dict[str, float]:
     return stats
 
 
-def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[list[LogEntry], dict[str, Any]]:
+def select_logs(
+    entries: list[LogEntry], params: Mapping[str, str]
+) -> tuple[list[LogEntry], dict[str, Any]]:
     """Filter, order and page ``entries`` by the logs-API query ``params``."""
     selected = list(entries)
     for name in _BOOL_PARAMS:
@@ -318,7 +363,9 @@ def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[lis
     if "search" in params:
         needle = params["search"].lower()
         selected = [
-            e for e in selected if needle in json.dumps([e.request_body, e.response_body, e.model]).lower()
+            e
+            for e in selected
+            if needle in json.dumps([e.request_body, e.response_body, e.model]).lower()
         ]
     selected = apply_filters(selected, parse_filters(params.get("filters")))
     descending = params.get("direction", params.get("order_by_direction", "desc")).lower() != "asc"
@@ -333,6 +380,11 @@ def select_logs(entries: list[LogEntry], params: Mapping[str, str]) -> tuple[lis
         raise FilterError("page and per_page must be integers") from exc
     start = (page - 1) * per_page
     page_entries = selected[start : start + per_page]
-    info: dict[str, Any] = {"page": page, "per_page": per_page, "count": len(page_entries),
-                            "total_count": len(selected), **statistics(selected)}
+    info: dict[str, Any] = {
+        "page": page,
+        "per_page": per_page,
+        "count": len(page_entries),
+        "total_count": len(selected),
+        **statistics(selected),
+    }
     return page_entries, info

@@ -37,18 +37,32 @@ def _json(status_and_body: tuple[int, dict[str, Any]]) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, headers: dict[str, str],
-                    query: dict[str, str], raw_body: bytes) -> Response:
+def handle_logs_api(
+    state: EmulatorState,
+    route: RouteMatch,
+    method: str,
+    headers: dict[str, str],
+    query: dict[str, str],
+    raw_body: bytes,
+) -> Response:
     """Answer one logs-API request."""
     settings = state.settings
+    if not settings.logs_api:  # an account on Logs powered by Workers Observability
+        return _json(envelopes.api_error(7000, "No route for that URI", 404))
     if settings.api_token is not None and not api_token_ok(headers, (settings.api_token,)):
         return _json(envelopes.api_auth_error())
     if route.log_id is None:
         if method == "DELETE":
             return _delete(state, route, query)
         if method != "GET":
-            return _json(envelopes.api_error(7001, f"{method} not supported for requested URI", 405))
-        entries = [e for e in state.logs.snapshot() if e.account_id == route.account and e.gateway_id == route.gateway]
+            return _json(
+                envelopes.api_error(7001, f"{method} not supported for requested URI", 405)
+            )
+        entries = [
+            e
+            for e in state.logs.snapshot()
+            if e.account_id == route.account and e.gateway_id == route.gateway
+        ]
         try:
             selected, info = select_logs(entries, query)
         except FilterError as exc:
@@ -59,7 +73,9 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
         return _json(envelopes.api_error(LOG_NOT_FOUND_CODE, "Log not found", 404))
     if route.log_part is not None:
         if method != "GET":
-            return _json(envelopes.api_error(7001, f"{method} not supported for requested URI", 405))
+            return _json(
+                envelopes.api_error(7001, f"{method} not supported for requested URI", 405)
+            )
         payload = entry.request_body if route.log_part == "request" else entry.response_body
         return JSONResponse(envelopes.api_success(payload))
     if method == "GET":
@@ -71,15 +87,23 @@ def handle_logs_api(state: EmulatorState, route: RouteMatch, method: str, header
 
 def _delete(state: EmulatorState, route: RouteMatch, query: dict[str, str]) -> Response:
     """``DELETE …/logs``: remove the entries the filters match (ordered, at most ``limit``)."""
-    entries = [e for e in state.logs.snapshot() if e.account_id == route.account and e.gateway_id == route.gateway]
+    entries = [
+        e
+        for e in state.logs.snapshot()
+        if e.account_id == route.account and e.gateway_id == route.gateway
+    ]
     try:
         selected = apply_filters(entries, parse_filters(query.get("filters"), DELETE_FILTER_KEYS))
         order_by = query.get("order_by", "created_at")
         if order_by not in DELETE_ORDER_BY:
-            raise FilterError(f"Invalid enum value for order_by. Expected one of: {', '.join(DELETE_ORDER_BY)}")
+            raise FilterError(
+                f"Invalid enum value for order_by. Expected one of: {', '.join(DELETE_ORDER_BY)}"
+            )
         direction = query.get("order_by_direction", "asc").lower()
         if direction not in ("asc", "desc"):
-            raise FilterError("Invalid enum value for order_by_direction. Expected one of: asc, desc")
+            raise FilterError(
+                "Invalid enum value for order_by_direction. Expected one of: asc, desc"
+            )
         limit = int(query["limit"]) if "limit" in query else None
         if limit is not None and limit < 1:
             raise FilterError("limit must be a positive integer")
@@ -92,7 +116,9 @@ def _delete(state: EmulatorState, route: RouteMatch, query: dict[str, str]) -> R
 
 
 def _order_value(entry: LogEntry, order_by: str) -> Any:
-    value = {"duration": entry.duration_ms, "model_type": entry.request_type}.get(order_by, getattr(entry, order_by, None))
+    value = {"duration": entry.duration_ms, "model_type": entry.request_type}.get(
+        order_by, getattr(entry, order_by, None)
+    )
     return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))
 
 
@@ -120,18 +146,33 @@ def _check_patch(body: dict[str, Any]) -> str | None:
     if unknown:
         return f"Unrecognized key(s) in object: {', '.join(sorted(unknown))}"
     feedback = body.get("feedback")
-    if "feedback" in body and feedback is not None and (
-        isinstance(feedback, bool) or not isinstance(feedback, (int, float)) or feedback not in (-1, 0, 1)
+    if (
+        "feedback" in body
+        and feedback is not None
+        and (
+            isinstance(feedback, bool)
+            or not isinstance(feedback, (int, float))
+            or feedback not in (-1, 0, 1)
+        )
     ):
         return "Invalid enum value for feedback: expected -1, 0 or 1"
     score = body.get("score")
-    if "score" in body and score is not None and (
-        isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 100
+    if (
+        "score" in body
+        and score is not None
+        and (
+            isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 100
+        )
     ):
         return "score must be a number between 0 and 100"
     metadata = body.get("metadata")
-    if "metadata" in body and metadata is not None and (
-        not isinstance(metadata, dict) or not all(isinstance(v, (str, int, float, bool)) for v in metadata.values())
+    if (
+        "metadata" in body
+        and metadata is not None
+        and (
+            not isinstance(metadata, dict)
+            or not all(isinstance(v, (str, int, float, bool)) for v in metadata.values())
+        )
     ):
         return "metadata must be an object of string, number or boolean values"
     return None

@@ -37,7 +37,9 @@ from .text_analysis import (
 
 _PIECE = re.compile(r"\s*\S+")
 # Words that make a multi-tool request a sequence (each call needs the previous result).
-_SEQUENTIAL = re.compile(r"\b(then|after that|afterwards|next|the result|its result|that result)\b", re.I)
+_SEQUENTIAL = re.compile(
+    r"\b(then|after that|afterwards|next|the result|its result|that result)\b", re.I
+)
 _REASONING_TOKENS = {"minimal": 0, "none": 0, "low": 16, "medium": 32, "high": 64, "xhigh": 96}
 
 
@@ -136,7 +138,9 @@ class DeterministicModel:
             topic = _shorten(last.text if last else "", 120)
             output.reasoning_summary = f"**Reading the request**\n\nThe user asked: {topic}"
         if output.tool_calls:
-            output.completion_tokens = sum(3 + max(1, len(c.arguments) // 4) for c in output.tool_calls)
+            output.completion_tokens = sum(
+                3 + max(1, len(c.arguments) // 4) for c in output.tool_calls
+            )
         else:
             output.completion_tokens = len(output.text_pieces())
         output.completion_tokens += output.reasoning_tokens
@@ -149,10 +153,15 @@ class DeterministicModel:
             return self._limited(react_reply(request.turns), request)
         planned = self._plan_tool_calls(request)
         if planned:
-            calls = [ToolCallOut(ids.tool_call_id(), tool.name, _json(args)) for tool, args in planned]
+            calls = [
+                ToolCallOut(ids.tool_call_id(), tool.name, _json(args)) for tool, args in planned
+            ]
             forced = request.tool_choice not in ("auto", "required", "none")
-            return ModelOutput(tool_calls=calls, finish_reason="stop" if forced else "tool_calls",
-                               forced_function=forced)
+            return ModelOutput(
+                tool_calls=calls,
+                finish_reason="stop" if forced else "tool_calls",
+                forced_function=forced,
+            )
         if request.response_format is not None:
             return self._limited(_json(self._structured_value(request)), request, apply_stop=False)
         instructed = _schema_instructions(request)
@@ -193,8 +202,12 @@ class DeterministicModel:
         if not chosen:
             return []
         outputs = [n for turn in current if turn.role == "tool" for n in numbers_in(turn.text)]
-        used = [n for turn in current for call in turn.tool_calls for n in numbers_in(call.arguments)]
-        values = PromptValues(prompt, leading_numbers=outputs[-1:] if has_results else [], used_numbers=used)
+        used = [
+            n for turn in current for call in turn.tool_calls for n in numbers_in(call.arguments)
+        ]
+        values = PromptValues(
+            prompt, leading_numbers=outputs[-1:] if has_results else [], used_numbers=used
+        )
         return [(tool, generate(tool.parameters, values)) for tool in chosen]
 
     def _structured_value(self, request: ModelRequest) -> Any:
@@ -207,7 +220,11 @@ class DeterministicModel:
         schema = _schema_in_prompt(request.turns)
         if schema is not None:
             return generate(schema, values)
-        keys = [p for p in phrases_in(prompt) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) and p[0].islower()]
+        keys = [
+            p
+            for p in phrases_in(prompt)
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p) and p[0].islower()
+        ]
         if keys:
             return {key: generate({"type": "string"}, values, name=key) for key in keys}
         return {"answer": self._text_answer(request)}
@@ -218,7 +235,9 @@ class DeterministicModel:
         last_user = request.last_user_turn()
         prompt = (last_user.text if last_user else "").strip()
         if results:
-            parts = [f"The {t.name or 'tool'} tool returned {tool_output_summary(t)}." for t in results]
+            parts = [
+                f"The {t.name or 'tool'} tool returned {tool_output_summary(t)}." for t in results
+            ]
             text = " ".join(parts) + f" So the answer is {tool_output_summary(results[-1])}."
         else:
             text = echo_answer(prompt, last_user)

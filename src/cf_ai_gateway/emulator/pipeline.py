@@ -53,10 +53,12 @@ from .routing import Candidate
 from .scripting import Fault
 from .state import EmulatorState
 
-_BAD_JSON = ("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
-             "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. "
-             "If you have trouble figuring out how to fix this, please contact us through our help center at "
-             "help.openai.com.)")
+_BAD_JSON = (
+    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your "
+    "HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. "
+    "If you have trouble figuring out how to fix this, please contact us through our help center at "
+    "help.openai.com.)"
+)
 
 
 def _gateway_id(route: RouteMatch, headers: dict[str, str]) -> str:
@@ -65,8 +67,14 @@ def _gateway_id(route: RouteMatch, headers: dict[str, str]) -> str:
     return route.gateway
 
 
-async def handle_model_route(state: EmulatorState, route: RouteMatch, method: str, path: str,
-                             headers: dict[str, str], raw_body: bytes) -> Response:
+async def handle_model_route(
+    state: EmulatorState,
+    route: RouteMatch,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    raw_body: bytes,
+) -> Response:
     """Answer one request to a gateway model route."""
     gateway = _gateway_id(route, headers)
     provider = route.provider if route.surface == "native" else route.surface
@@ -74,10 +82,15 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
     rest = route.surface == "rest"
     settings = state.settings
 
-    def gateway_error(code: int, message: str | None = None, status: int | None = None, log: bool = True) -> Response:
+    def gateway_error(
+        code: int, message: str | None = None, status: int | None = None, log: bool = True
+    ) -> Response:
         if rest:
-            status_code, body = envelopes.api_error(code, message or envelopes.GATEWAY_CODES.get(code, (0, ""))[1],
-                                                    status or envelopes.GATEWAY_CODES.get(code, (400, ""))[0])
+            status_code, body = envelopes.api_error(
+                code,
+                message or envelopes.GATEWAY_CODES.get(code, (0, ""))[1],
+                status or envelopes.GATEWAY_CODES.get(code, (400, ""))[0],
+            )
         else:
             status_code, body = envelopes.gateway_error(code, message, status)
         return ex.answer(status_code, body, log=log)
@@ -111,7 +124,9 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
         return _invalid(ex, rest, InvalidRequest(_BAD_JSON))
     ex.body = body
     ex.model = body.get("model") if isinstance(body.get("model"), str) else None
-    ex.request_type = {"responses": "responses", "embeddings": "embeddings"}.get(route.endpoint, "chat")
+    ex.request_type = {"responses": "responses", "embeddings": "embeddings"}.get(
+        route.endpoint, "chat"
+    )
     model_error = _model_name_error(route, ex)
     if model_error is not None:
         return model_error
@@ -131,13 +146,30 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
     # The cache: a hit is served before the rate limit and the provider.
     directive = parse_cache_directive(headers, settings.cache_ttl)
     cacheable = directive.enabled and not directive.skip and not stream
-    key = cache_key(f"{route.account}/{gateway}", directive.key, provider=ex.provider, endpoint=route.endpoint,
-                    model=ex.model, provider_auth=headers.get("authorization"), body=raw_body) if cacheable else ""
+    key = (
+        cache_key(
+            f"{route.account}/{gateway}",
+            directive.key,
+            provider=ex.provider,
+            endpoint=route.endpoint,
+            model=ex.model,
+            provider_auth=headers.get("authorization"),
+            body=raw_body,
+        )
+        if cacheable
+        else ""
+    )
     if cacheable:
         hit = state.cache.get(key, state.clock.now())
         if hit is not None:
-            outcome = Outcome(hit.status, json.loads(hit.body), hit.model, hit.extra.get("tokens_in", 0),
-                              hit.extra.get("tokens_out", 0), cached=True)
+            outcome = Outcome(
+                hit.status,
+                json.loads(hit.body),
+                hit.model,
+                hit.extra.get("tokens_in", 0),
+                hit.extra.get("tokens_out", 0),
+                cached=True,
+            )
             return ex.answer(hit.status, hit.body, cache_status="HIT", outcome=outcome)
 
     refused = apply_policies(ex)
@@ -171,16 +203,25 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
             ex.provider, ex.model = candidate.provider, candidate.bare_model
             ex.feature_headers.update(candidate.headers or {})
             if candidate.headers is None:
-                ex.feature_headers.update({"cf-aig-model": candidate.bare_model, "cf-aig-provider": candidate.provider})
+                ex.feature_headers.update(
+                    {"cf-aig-model": candidate.bare_model, "cf-aig-provider": candidate.provider}
+                )
             if request is not None:
                 request.model = candidate.bare_model
         policy = retry_policy(headers, settings)
         if candidate is not None and candidate.retries is not None:
-            policy = RetryPolicy(1 + max(0, min(4, int(candidate.retries))), policy.delay_ms, policy.backoff)
+            policy = RetryPolicy(
+                1 + max(0, min(4, int(candidate.retries))), policy.delay_ms, policy.backoff
+            )
         first_attempt = ex.attempts
         upstream_model = candidate.model if candidate is not None else ex.model
-        fault, failure = await run_attempts(ex, endpoint, upstream_model, policy,
-                                            candidate.timeout_ms if candidate is not None else None)
+        fault, failure = await run_attempts(
+            ex,
+            endpoint,
+            upstream_model,
+            policy,
+            candidate.timeout_ms if candidate is not None else None,
+        )
         ex.step = index if candidate is not None else ex.attempts - 1 - first_attempt
         if failure is None:
             if candidate is not None and candidate.on_success is not None:
@@ -190,23 +231,44 @@ async def handle_model_route(state: EmulatorState, route: RouteMatch, method: st
             break
     if failure is None:  # a dynamic route that leads to no model for this request
         message = "The dynamic route has no model for this request"
-        return ex.answer(*(envelopes.api_error(2019, message, 400) if rest else envelopes.gateway_error(2019, message)))
+        return ex.answer(
+            *(
+                envelopes.api_error(2019, message, 400)
+                if rest
+                else envelopes.gateway_error(2019, message)
+            )
+        )
     failure = rest_credential_failure(ex, failure)
-    return ex.answer(failure.status, failure.body, cache_status=failure.cache_status, extra=failure.extra)
+    return ex.answer(
+        failure.status, failure.body, cache_status=failure.cache_status, extra=failure.extra
+    )
 
 
-def _candidates(ex: Exchange, request: ModelRequest | None) -> Response | Iterator[Candidate | None]:
+def _candidates(
+    ex: Exchange, request: ModelRequest | None
+) -> Response | Iterator[Candidate | None]:
     """The upstream models to try in order; ``None`` stands for the request's own model."""
     model = ex.model or ""
     if ex.route.surface in ("compat", "rest") and model.startswith("dynamic/"):
         return routing.plan(ex, model.split("/", 1)[1])
-    if ex.route.surface in ("compat", "rest") and model == autorouter.AUTO_MODEL and request is not None:
+    if (
+        ex.route.surface in ("compat", "rest")
+        and model == autorouter.AUTO_MODEL
+        and request is not None
+    ):
         return autorouter.plan(ex, request)
     return iter([None])
 
 
-async def _serve(ex: Exchange, request: ModelRequest | None, body: dict[str, Any], fault: Fault | None,
-                 cacheable: bool, key: str, ttl: int) -> Response:
+async def _serve(
+    ex: Exchange,
+    request: ModelRequest | None,
+    body: dict[str, Any],
+    fault: Fault | None,
+    cacheable: bool,
+    key: str,
+    ttl: int,
+) -> Response:
     """The upstream answered: a queued reply, the embeddings, or the model's answer."""
     state, endpoint = ex.state, ex.route.endpoint
     reply = state.scripts.take_reply(endpoint)
@@ -223,7 +285,9 @@ async def _serve(ex: Exchange, request: ModelRequest | None, body: dict[str, Any
     if reply is not None:
         output = scripted_output(request, reply.text, reply.tool_calls, seen)
     else:
-        output = DeterministicModel(state.settings.stream_chunks).respond(request, prompt_seen_before=seen)
+        output = DeterministicModel(state.settings.stream_chunks).respond(
+            request, prompt_seen_before=seen
+        )
     refused = guardrails.check_response(ex, output_text(output), request.stream)
     if refused is not None:
         return refused
@@ -231,8 +295,17 @@ async def _serve(ex: Exchange, request: ModelRequest | None, body: dict[str, Any
         request.stream = False  # guardrails buffer the answer and send it as one JSON body
     response, reply_body = deliver_model_output(ex, request, output, fault)
     if not request.stream and reply_body is not None:
-        _store(state, cacheable, key, ttl, reply_body, request.model, output.prompt_tokens,
-               output.completion_tokens, fault)
+        _store(
+            state,
+            cacheable,
+            key,
+            ttl,
+            reply_body,
+            request.model,
+            output.prompt_tokens,
+            output.completion_tokens,
+            fault,
+        )
     return response
 
 
@@ -241,10 +314,17 @@ def _routing_error(route: RouteMatch) -> tuple[int, str | None] | None:
         if not is_known_provider(route.provider):
             return 2008, None
         if route.provider in OTHER_PROVIDERS:
-            return 7000, f"No route for that URI (the emulator does not speak the {route.provider} API)"
-        if route.endpoint not in MODEL_ENDPOINTS or (route.provider == "workers-ai" and route.endpoint == "responses"):
+            return (
+                7000,
+                f"No route for that URI (the emulator does not speak the {route.provider} API)",
+            )
+        if route.endpoint not in MODEL_ENDPOINTS or (
+            route.provider == "workers-ai" and route.endpoint == "responses"
+        ):
             return 7000, None
-    elif route.endpoint not in MODEL_ENDPOINTS or (route.surface == "rest" and route.endpoint == "embeddings"):
+    elif route.endpoint not in MODEL_ENDPOINTS or (
+        route.surface == "rest" and route.endpoint == "embeddings"
+    ):
         return 7000, None
     return None
 
@@ -262,8 +342,13 @@ def _model_name_error(route: RouteMatch, ex: Exchange) -> Response | None:
         if model and model.startswith("@cf/"):
             ex.provider = "workers-ai"
             if not ex.headers.get("cf-aig-gateway-id", "").strip():
-                return ex.answer(*envelopes.api_error(
-                    7003, "Workers AI models (@cf/...) on the REST API require the cf-aig-gateway-id header", 400))
+                return ex.answer(
+                    *envelopes.api_error(
+                        7003,
+                        "Workers AI models (@cf/...) on the REST API require the cf-aig-gateway-id header",
+                        400,
+                    )
+                )
         elif model and "/" in model:
             ex.provider = model.split("/", 1)[0]
         else:
@@ -284,31 +369,65 @@ def _history(state: EmulatorState, body: dict[str, Any]) -> list[Turn] | None:
         return None
     turns = state.stored_response(str(previous))
     if turns is None:
-        raise InvalidRequest(f"Previous response with id '{previous}' not found.", "previous_response_id",
-                             "previous_response_not_found")
+        raise InvalidRequest(
+            f"Previous response with id '{previous}' not found.",
+            "previous_response_id",
+            "previous_response_not_found",
+        )
     return turns
 
 
-def _store(state: EmulatorState, cacheable: bool, key: str, ttl: int, body: dict[str, Any], model: str | None,
-           tokens_in: int, tokens_out: int, fault: Fault | None) -> None:
+def _store(
+    state: EmulatorState,
+    cacheable: bool,
+    key: str,
+    ttl: int,
+    body: dict[str, Any],
+    model: str | None,
+    tokens_in: int,
+    tokens_out: int,
+    fault: Fault | None,
+) -> None:
     if not cacheable or (fault is not None and (fault.garbage or fault.cut_after is not None)):
         return
-    state.cache.put(key, CachedReply(200, json_bytes(body), "application/json", state.clock.now() + ttl, model,
-                                     {"tokens_in": tokens_in, "tokens_out": tokens_out}))
+    state.cache.put(
+        key,
+        CachedReply(
+            200,
+            json_bytes(body),
+            "application/json",
+            state.clock.now() + ttl,
+            model,
+            {"tokens_in": tokens_in, "tokens_out": tokens_out},
+        ),
+    )
 
 
-def scripted_output(request: ModelRequest, text: str | None, tool_calls: list[dict[str, Any]] | None,
-                    seen: bool) -> ModelOutput:
+def scripted_output(
+    request: ModelRequest, text: str | None, tool_calls: list[dict[str, Any]] | None, seen: bool
+) -> ModelOutput:
     """A queued text / tool-call reply as model output, with usage counted like the model's."""
     calls = []
     for call in tool_calls or []:
         arguments = call.get("arguments", {})
-        text_arguments = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-        calls.append(ToolCallOut(str(call.get("id") or ids.tool_call_id()), str(call["name"]), text_arguments))
-    output = ModelOutput(text=None if calls else (text or ""), tool_calls=calls,
-                         finish_reason="tool_calls" if calls else "stop")
+        text_arguments = (
+            arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+        )
+        calls.append(
+            ToolCallOut(
+                str(call.get("id") or ids.tool_call_id()), str(call["name"]), text_arguments
+            )
+        )
+    output = ModelOutput(
+        text=None if calls else (text or ""),
+        tool_calls=calls,
+        finish_reason="tool_calls" if calls else "stop",
+    )
     output.prompt_tokens = prompt_tokens(request)
     output.cached_tokens = output.prompt_tokens if seen else 0
-    output.completion_tokens = (sum(3 + max(1, len(c.arguments) // 4) for c in calls) if calls
-                                else len(split_pieces(output.text or "")))
+    output.completion_tokens = (
+        sum(3 + max(1, len(c.arguments) // 4) for c in calls)
+        if calls
+        else len(split_pieces(output.text or ""))
+    )
     return output

@@ -41,7 +41,12 @@ def chat_usage(output: ModelOutput, request: ModelRequest) -> dict[str, Any]:
 
 def chat_body(request: ModelRequest, output: ModelOutput) -> dict[str, Any]:
     """The non-streamed ``chat.completion`` object."""
-    message: dict[str, Any] = {"role": "assistant", "content": output.text, "refusal": None, "annotations": []}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": output.text,
+        "refusal": None,
+        "annotations": [],
+    }
     if output.tool_calls:
         message["content"] = None
         message["tool_calls"] = [
@@ -49,7 +54,12 @@ def chat_body(request: ModelRequest, output: ModelOutput) -> dict[str, Any]:
             for c in output.tool_calls
         ]
     choices = [
-        {"index": index, "message": message, "logprobs": None, "finish_reason": output.finish_reason}
+        {
+            "index": index,
+            "message": message,
+            "logprobs": None,
+            "finish_reason": output.finish_reason,
+        }
         for index in range(request.choices)
     ]
     return {
@@ -66,7 +76,11 @@ def chat_body(request: ModelRequest, output: ModelOutput) -> dict[str, Any]:
 
 def encode_data(payload: dict[str, Any] | str) -> bytes:
     """One ``data:`` SSE event."""
-    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    data = (
+        payload
+        if isinstance(payload, str)
+        else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    )
     return f"data: {data}\n\n".encode()
 
 
@@ -84,7 +98,9 @@ def chat_stream(request: ModelRequest, output: ModelOutput) -> Iterator[bytes]:
             "model": request.model,
             "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": [{"index": choice_index, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": [
+                {"index": choice_index, "delta": delta, "logprobs": None, "finish_reason": finish}
+            ],
         }
         if with_usage:
             payload["usage"] = None
@@ -93,29 +109,46 @@ def chat_stream(request: ModelRequest, output: ModelOutput) -> Iterator[bytes]:
     for index in range(request.choices):
         if output.tool_calls:
             for position, call in enumerate(output.tool_calls):
-                header = {"index": position, "id": call.id, "type": "function",
-                          "function": {"name": call.name, "arguments": ""}}
+                header = {
+                    "index": position,
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": ""},
+                }
                 if position == 0:
-                    yield chunk(index, {"role": "assistant", "content": None, "tool_calls": [header], "refusal": None})
+                    yield chunk(
+                        index,
+                        {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [header],
+                            "refusal": None,
+                        },
+                    )
                 else:
                     yield chunk(index, {"tool_calls": [header]})
                 for start in range(0, len(call.arguments), _ARGUMENT_PIECE):
                     piece = call.arguments[start : start + _ARGUMENT_PIECE]
-                    yield chunk(index, {"tool_calls": [{"index": position, "function": {"arguments": piece}}]})
+                    yield chunk(
+                        index,
+                        {"tool_calls": [{"index": position, "function": {"arguments": piece}}]},
+                    )
         else:
             yield chunk(index, {"role": "assistant", "content": "", "refusal": None})
             for piece in output.text_pieces():
                 yield chunk(index, {"content": piece})
         yield chunk(index, {}, output.finish_reason)
     if with_usage:
-        yield encode_data({
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": [],
-            "usage": chat_usage(output, request),
-        })
+        yield encode_data(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": request.model,
+                "service_tier": "default",
+                "system_fingerprint": SYSTEM_FINGERPRINT,
+                "choices": [],
+                "usage": chat_usage(output, request),
+            }
+        )
     yield encode_data("[DONE]")

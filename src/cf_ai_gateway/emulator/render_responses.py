@@ -43,26 +43,51 @@ class ResponseDraft:
         self.incomplete = output.finish_reason == "length"
         self.items: list[dict[str, Any]] = []
         if output.reasoning_tokens:
-            summary = [{"type": "summary_text", "text": output.reasoning_summary}] if output.reasoning_summary else []
-            self.items.append({"id": ids.reasoning_item_id(), "type": "reasoning", "summary": summary})
+            summary = (
+                [{"type": "summary_text", "text": output.reasoning_summary}]
+                if output.reasoning_summary
+                else []
+            )
+            self.items.append(
+                {"id": ids.reasoning_item_id(), "type": "reasoning", "summary": summary}
+            )
         if output.tool_calls:
             for call in output.tool_calls:
-                self.items.append({"id": ids.function_item_id(), "type": "function_call", "status": "completed",
-                                   "arguments": call.arguments, "call_id": call.id, "name": call.name})
+                self.items.append(
+                    {
+                        "id": ids.function_item_id(),
+                        "type": "function_call",
+                        "status": "completed",
+                        "arguments": call.arguments,
+                        "call_id": call.id,
+                        "name": call.name,
+                    }
+                )
         else:
-            self.items.append({
-                "id": ids.message_item_id(),
-                "type": "message",
-                "status": "incomplete" if self.incomplete else "completed",
-                "content": [{"type": "output_text", "annotations": [], "logprobs": [], "text": output.text or ""}],
-                "role": "assistant",
-            })
+            self.items.append(
+                {
+                    "id": ids.message_item_id(),
+                    "type": "message",
+                    "status": "incomplete" if self.incomplete else "completed",
+                    "content": [
+                        {
+                            "type": "output_text",
+                            "annotations": [],
+                            "logprobs": [],
+                            "text": output.text or "",
+                        }
+                    ],
+                    "role": "assistant",
+                }
+            )
 
     @property
     def status(self) -> str:
         return "incomplete" if self.incomplete else "completed"
 
-    def envelope(self, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None) -> dict[str, Any]:
+    def envelope(
+        self, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None
+    ) -> dict[str, Any]:
         body = self.request.body
         text_format: dict[str, Any] = {"type": "text"}
         requested_text = body.get("text")
@@ -76,7 +101,9 @@ class ResponseDraft:
             "status": status,
             "background": False,
             "error": None,
-            "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
+            "incomplete_details": {"reason": "max_output_tokens"}
+            if status == "incomplete"
+            else None,
             "instructions": body.get("instructions"),
             "max_output_tokens": body.get("max_output_tokens"),
             "max_tool_calls": None,
@@ -125,41 +152,105 @@ def responses_stream(draft: ResponseDraft) -> Iterator[bytes]:
     for index, item in enumerate(draft.items):
         kind = item["type"]
         if kind == "reasoning":
-            yield event("response.output_item.added", output_index=index,
-                        item={"id": item["id"], "type": "reasoning", "summary": []})
+            yield event(
+                "response.output_item.added",
+                output_index=index,
+                item={"id": item["id"], "type": "reasoning", "summary": []},
+            )
             for s_index, part in enumerate(item["summary"]):
-                yield event("response.reasoning_summary_part.added", item_id=item["id"], output_index=index,
-                            summary_index=s_index, part={"type": "summary_text", "text": ""})
+                yield event(
+                    "response.reasoning_summary_part.added",
+                    item_id=item["id"],
+                    output_index=index,
+                    summary_index=s_index,
+                    part={"type": "summary_text", "text": ""},
+                )
                 for piece in split_pieces(part["text"]):
-                    yield event("response.reasoning_summary_text.delta", item_id=item["id"], output_index=index,
-                                summary_index=s_index, delta=piece)
-                yield event("response.reasoning_summary_text.done", item_id=item["id"], output_index=index,
-                            summary_index=s_index, text=part["text"])
-                yield event("response.reasoning_summary_part.done", item_id=item["id"], output_index=index,
-                            summary_index=s_index, part=part)
+                    yield event(
+                        "response.reasoning_summary_text.delta",
+                        item_id=item["id"],
+                        output_index=index,
+                        summary_index=s_index,
+                        delta=piece,
+                    )
+                yield event(
+                    "response.reasoning_summary_text.done",
+                    item_id=item["id"],
+                    output_index=index,
+                    summary_index=s_index,
+                    text=part["text"],
+                )
+                yield event(
+                    "response.reasoning_summary_part.done",
+                    item_id=item["id"],
+                    output_index=index,
+                    summary_index=s_index,
+                    part=part,
+                )
         elif kind == "function_call":
-            yield event("response.output_item.added", output_index=index,
-                        item={**item, "status": "in_progress", "arguments": ""})
+            yield event(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress", "arguments": ""},
+            )
             arguments = item["arguments"]
             for start in range(0, len(arguments), _ARGUMENT_PIECE):
-                yield event("response.function_call_arguments.delta", item_id=item["id"], output_index=index,
-                            delta=arguments[start : start + _ARGUMENT_PIECE])
-            yield event("response.function_call_arguments.done", item_id=item["id"], output_index=index,
-                        arguments=arguments)
+                yield event(
+                    "response.function_call_arguments.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    delta=arguments[start : start + _ARGUMENT_PIECE],
+                )
+            yield event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index,
+                arguments=arguments,
+            )
         else:
             part = item["content"][0]
-            yield event("response.output_item.added", output_index=index,
-                        item={"id": item["id"], "type": "message", "status": "in_progress", "content": [],
-                              "role": "assistant"})
-            yield event("response.content_part.added", item_id=item["id"], output_index=index, content_index=0,
-                        part={"type": "output_text", "annotations": [], "logprobs": [], "text": ""})
+            yield event(
+                "response.output_item.added",
+                output_index=index,
+                item={
+                    "id": item["id"],
+                    "type": "message",
+                    "status": "in_progress",
+                    "content": [],
+                    "role": "assistant",
+                },
+            )
+            yield event(
+                "response.content_part.added",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                part={"type": "output_text", "annotations": [], "logprobs": [], "text": ""},
+            )
             for piece in draft.output.text_pieces():
-                yield event("response.output_text.delta", item_id=item["id"], output_index=index, content_index=0,
-                            delta=piece, logprobs=[])
-            yield event("response.output_text.done", item_id=item["id"], output_index=index, content_index=0,
-                        text=part["text"], logprobs=[])
-            yield event("response.content_part.done", item_id=item["id"], output_index=index, content_index=0,
-                        part=part)
+                yield event(
+                    "response.output_text.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    content_index=0,
+                    delta=piece,
+                    logprobs=[],
+                )
+            yield event(
+                "response.output_text.done",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                text=part["text"],
+                logprobs=[],
+            )
+            yield event(
+                "response.content_part.done",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                part=part,
+            )
         yield event("response.output_item.done", output_index=index, item=item)
     terminal = "response.incomplete" if draft.incomplete else "response.completed"
     yield event(terminal, response=draft.body())

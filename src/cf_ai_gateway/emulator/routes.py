@@ -11,21 +11,66 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Provider slugs that speak the OpenAI wire format on their gateway routes.
-OPENAI_WIRE_PROVIDERS = frozenset({
-    "openai", "groq", "mistral", "deepseek", "grok", "workers-ai", "openrouter", "perplexity-ai", "cerebras",
-    "baseten", "fireworks", "alibaba", "minimax",
-})
+OPENAI_WIRE_PROVIDERS = frozenset(
+    {
+        "openai",
+        "groq",
+        "mistral",
+        "deepseek",
+        "grok",
+        "workers-ai",
+        "openrouter",
+        "perplexity-ai",
+        "cerebras",
+        "baseten",
+        "fireworks",
+        "alibaba",
+        "minimax",
+    }
+)
 # Real providers whose native (non-OpenAI) APIs the emulator does not speak.
-OTHER_PROVIDERS = frozenset({
-    "anthropic", "azure-openai", "google-ai-studio", "google-vertex-ai", "aws-bedrock", "cohere", "huggingface",
-    "replicate", "parallel", "cartesia", "elevenlabs", "deepgram", "fal", "ideogram", "adobe-firefly",
-})
+OTHER_PROVIDERS = frozenset(
+    {
+        "anthropic",
+        "azure-openai",
+        "google-ai-studio",
+        "google-vertex-ai",
+        "aws-bedrock",
+        "cohere",
+        "huggingface",
+        "replicate",
+        "parallel",
+        "cartesia",
+        "elevenlabs",
+        "deepgram",
+        "fal",
+        "ideogram",
+        "adobe-firefly",
+    }
+)
 # Prefixes the Unified API accepts in ``model``.
-COMPAT_PREFIXES = frozenset({
-    "openai", "anthropic", "groq", "mistral", "cohere", "perplexity", "perplexity-ai", "workers-ai",
-    "google-ai-studio", "google-vertex-ai", "grok", "deepseek", "cerebras", "baseten", "parallel", "openrouter",
-    "dynamic", "cloudflare",
-})
+COMPAT_PREFIXES = frozenset(
+    {
+        "openai",
+        "anthropic",
+        "groq",
+        "mistral",
+        "cohere",
+        "perplexity",
+        "perplexity-ai",
+        "workers-ai",
+        "google-ai-studio",
+        "google-vertex-ai",
+        "grok",
+        "deepseek",
+        "cerebras",
+        "baseten",
+        "parallel",
+        "openrouter",
+        "dynamic",
+        "cloudflare",
+    }
+)
 MODEL_ENDPOINTS = ("chat/completions", "responses", "embeddings")
 
 
@@ -75,7 +120,9 @@ def match_path(path: str) -> RouteMatch:
             return RouteMatch("native", account, gateway, provider, "", raw)
         if is_custom_provider(provider):
             # Everything after custom-{slug}/ is the upstream's own path (custom-providers page).
-            endpoint = next((e for e in MODEL_ENDPOINTS if raw == e or raw.endswith("/" + e)), _endpoint(rest))
+            endpoint = next(
+                (e for e in MODEL_ENDPOINTS if raw == e or raw.endswith("/" + e)), _endpoint(rest)
+            )
             return RouteMatch("native", account, gateway, provider, endpoint, raw)
         return RouteMatch("native", account, gateway, provider, _endpoint(rest), raw)
     if parts[:3] == ["client", "v4", "accounts"] and len(parts) >= 5:
@@ -86,8 +133,12 @@ def match_path(path: str) -> RouteMatch:
         if parts[4:6] == ["ai-gateway", "gateways"] and len(parts) >= 8 and parts[7] == "logs":
             log_id = parts[8] if len(parts) > 8 else None
             log_part = parts[9] if len(parts) > 9 else None
-            if len(parts) > 10 or (log_part is not None and log_part not in ("request", "response")):
+            if len(parts) > 10 or (
+                log_part is not None and log_part not in ("request", "response")
+            ):
                 return RouteMatch("unknown", account, api_root=True)
-            return RouteMatch("logs", account, parts[6], log_id=log_id, log_part=log_part, api_root=True)
+            return RouteMatch(
+                "logs", account, parts[6], log_id=log_id, log_part=log_part, api_root=True
+            )
         return RouteMatch("unknown", account, api_root=True)
     return RouteMatch("unknown", api_root=parts[:2] == ["client", "v4"])

@@ -19,8 +19,24 @@ from .regex_examples import example_for_pattern
 from .text_analysis import numbers_in, phrases_in
 
 _MAX_DEPTH = 8
-_WHOLE_TEXT_NAMES = frozenset({"query", "input", "text", "question", "prompt", "q", "search", "message", "content",
-                               "topic", "request", "instruction", "sentence", "statement"})
+_WHOLE_TEXT_NAMES = frozenset(
+    {
+        "query",
+        "input",
+        "text",
+        "question",
+        "prompt",
+        "q",
+        "search",
+        "message",
+        "content",
+        "topic",
+        "request",
+        "instruction",
+        "sentence",
+        "statement",
+    }
+)
 _FORMAT_EXAMPLES = {
     "date": "2024-01-01",
     "date-time": "2024-01-01T00:00:00Z",
@@ -38,8 +54,12 @@ _FORMAT_EXAMPLES = {
 class PromptValues:
     """The numbers and phrases of a prompt, handed out in order as schema slots ask for them."""
 
-    def __init__(self, text: str, leading_numbers: list[int | float] | None = None,
-                 used_numbers: list[int | float] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        leading_numbers: list[int | float] | None = None,
+        used_numbers: list[int | float] | None = None,
+    ) -> None:
         self.text = text.strip()
         numbers = list(leading_numbers or []) + numbers_in(text)
         for used in used_numbers or []:
@@ -83,7 +103,10 @@ class _Generator:
             return {}
         seen = 0
         while "$ref" in schema and seen < 32:
-            schema = {**self._lookup(schema["$ref"]), **{k: v for k, v in schema.items() if k != "$ref"}}
+            schema = {
+                **self._lookup(schema["$ref"]),
+                **{k: v for k, v in schema.items() if k != "$ref"},
+            }
             seen += 1
         if "allOf" in schema:
             merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
@@ -93,7 +116,9 @@ class _Generator:
                     if key == "properties":
                         merged["properties"] = {**merged.get("properties", {}), **item}
                     elif key == "required":
-                        merged["required"] = list(dict.fromkeys([*merged.get("required", []), *item]))
+                        merged["required"] = list(
+                            dict.fromkeys([*merged.get("required", []), *item])
+                        )
                     else:
                         merged.setdefault(key, item)
             schema = merged
@@ -157,8 +182,11 @@ class _Generator:
     def enum(self, options: list[Any]) -> Any:
         lowered = self.values.text.lower()
         for option in options:
-            if isinstance(option, str) and option and re.search(r"(?<!\w)" + re.escape(option.lower()) + r"(?!\w)",
-                                                                lowered):
+            if (
+                isinstance(option, str)
+                and option
+                and re.search(r"(?<!\w)" + re.escape(option.lower()) + r"(?!\w)", lowered)
+            ):
                 return option
         for option in options:
             if option is not None:
@@ -168,7 +196,9 @@ class _Generator:
     # -- containers --
 
     def object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
-        properties: dict[str, Any] = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+        properties: dict[str, Any] = (
+            schema["properties"] if isinstance(schema.get("properties"), dict) else {}
+        )
         required = [r for r in schema.get("required") or [] if isinstance(r, str)]
         result: dict[str, Any] = {}
         order = list(dict.fromkeys([*required, *properties]))
@@ -181,7 +211,9 @@ class _Generator:
         index = 0
         while len(result) < minimum and extra is not False:
             index += 1
-            result[f"key{index}"] = self.value(extra if isinstance(extra, dict) else {}, "value", depth + 1)
+            result[f"key{index}"] = self.value(
+                extra if isinstance(extra, dict) else {}, "value", depth + 1
+            )
         return result
 
     def array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
@@ -224,8 +256,11 @@ class _Generator:
                 return False
             if high is not None and (value > high or (high_open and value == high)):
                 return False
-            return not (isinstance(step, (int, float)) and step > 0
-                        and not math.isclose(value / step, round(value / step)))
+            return not (
+                isinstance(step, (int, float))
+                and step > 0
+                and not math.isclose(value / step, round(value / step))
+            )
 
         taken = self.values.take_number(fits)
         if taken is not None:
@@ -254,7 +289,9 @@ class _Generator:
                     return False
             return not fmt or fmt not in _FORMAT_EXAMPLES
 
-        if fmt in _FORMAT_EXAMPLES and (not isinstance(pattern, str) or _safe_search(pattern, _FORMAT_EXAMPLES[fmt])):
+        if fmt in _FORMAT_EXAMPLES and (
+            not isinstance(pattern, str) or _safe_search(pattern, _FORMAT_EXAMPLES[fmt])
+        ):
             return _FORMAT_EXAMPLES[fmt]
         candidates: list[str] = []
         taken = self.values.take_phrase(fits)
@@ -274,7 +311,9 @@ class _Generator:
         for candidate in candidates:
             if fits(candidate):
                 return candidate
-        fitted = (candidates[0] * (min_length // max(len(candidates[0]), 1) + 1))[: max(min_length, 1)]
+        fitted = (candidates[0] * (min_length // max(len(candidates[0]), 1) + 1))[
+            : max(min_length, 1)
+        ]
         if isinstance(max_length, int):
             fitted = fitted[:max_length]
         return fitted
@@ -300,11 +339,16 @@ def _bound(schema: dict[str, Any], inclusive: str, exclusive: str) -> tuple[floa
     if isinstance(value, (int, float)):
         return float(value), True
     bound = schema.get(inclusive)
-    return (float(bound), False) if isinstance(bound, (int, float)) and not isinstance(bound, bool) else (None, False)
+    return (
+        (float(bound), False)
+        if isinstance(bound, (int, float)) and not isinstance(bound, bool)
+        else (None, False)
+    )
 
 
-def _number_candidates(low: float | None, low_open: bool, high: float | None, high_open: bool,
-                       step: Any, integer: bool) -> list[float]:
+def _number_candidates(
+    low: float | None, low_open: bool, high: float | None, high_open: bool, step: Any, integer: bool
+) -> list[float]:
     candidates: list[float] = [1.0, 0.0]
     if low is not None:
         candidates += [low, math.floor(low) + 1, low + 0.5, low + 1]

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-GARBAGE_BYTES = b"\x00\xff<html>upstream garbage {\"unterminated"
+GARBAGE_BYTES = b'\x00\xff<html>upstream garbage {"unterminated'
 
 
 @dataclass

@@ -66,6 +66,11 @@ class Emulator:
             400, code 2040.
         collect_logs: the gateway's log setting (``cf-aig-collect-log`` overrides it per request).
         stream_chunks: make every text answer exactly this many words (one stream delta each).
+        logs_api: False emulates an account on Logs powered by Workers Observability (created on
+            or after 2026-09-24): the logs API answers 404, code 7000, for every logs URL.
+        otel_exporter: where the gateway exports its own span per logged request: an OTLP/HTTP
+            JSON collector URL, an OpenTelemetry SDK ``SpanExporter``, or a callable receiving a
+            :class:`~cf_ai_gateway.emulator.otel.GatewaySpan` (see :mod:`.otel`).
         max_entries: the size of each store (recorded requests, logs, cache, stored responses);
             the oldest entries are evicted first.
         account_id: the account id that :meth:`env` and :attr:`gateway_url` use (any is accepted).
@@ -95,6 +100,8 @@ class Emulator:
         stored_key_aliases: Iterable[str] = ("default",),
         collect_logs: bool = True,
         stream_chunks: int | None = None,
+        logs_api: bool = True,
+        otel_exporter: Any = None,
         max_entries: int = DEFAULT_MAX_ENTRIES,
         account_id: str = DEFAULT_ACCOUNT_ID,
         host: str = "127.0.0.1",
@@ -104,11 +111,22 @@ class Emulator:
         **features: Any,
     ) -> None:
         settings = EmulatorSettings().replace(
-            authenticated=authenticated, token=token, api_token=api_token, api_key=api_key,
+            authenticated=authenticated,
+            token=token,
+            api_token=api_token,
+            api_key=api_key,
             gateways=frozenset(gateways) if gateways is not None else None,
-            rate_limit=rate_limit, rate_limit_window=rate_limit_window, cache_ttl=cache_ttl,
-            stored_keys=stored_keys, stored_key_aliases=tuple(stored_key_aliases), collect_logs=collect_logs,
-            stream_chunks=stream_chunks, max_entries=max_entries, **features,
+            rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
+            cache_ttl=cache_ttl,
+            stored_keys=stored_keys,
+            stored_key_aliases=tuple(stored_key_aliases),
+            collect_logs=collect_logs,
+            stream_chunks=stream_chunks,
+            max_entries=max_entries,
+            logs_api=logs_api,
+            otel_exporter=otel_exporter,
+            **features,
         )
         self._state = EmulatorState(settings, account_id, clock)
         self._app = EmulatorApp(self._state)
@@ -141,8 +159,16 @@ class Emulator:
     def _make_server(self) -> uvicorn.Server:
         install_log_filter()
         config = uvicorn.Config(
-            self._app.asgi, log_config=None, log_level=self._log_level, access_log=False, lifespan="off",
-            loop="asyncio", http="h11", ws="none", timeout_graceful_shutdown=1, timeout_keep_alive=5,
+            self._app.asgi,
+            log_config=None,
+            log_level=self._log_level,
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=5,
         )
         return uvicorn.Server(config)
 
@@ -153,8 +179,12 @@ class Emulator:
         self._socket = self._bind()
         self._port = self._socket.getsockname()[1]
         self._server = self._make_server()
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
-                                        name=f"cf-ai-gateway-emulator:{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"cf-ai-gateway-emulator:{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -200,15 +230,23 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     async def __aenter__(self) -> Emulator:
         return await asyncio.to_thread(self.start)
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await asyncio.to_thread(self.stop)
 
     # -- addresses --
@@ -301,9 +339,19 @@ class Emulator:
 
     # -- steering --
 
-    def script(self, json: Any = None, *, sse: str | list[Any] | None = None, error: int | dict[str, Any] | None = None,
-               text: str | None = None, tool_calls: list[dict[str, Any]] | None = None, status: int | None = None,
-               headers: dict[str, str] | None = None, endpoint: str | None = None, times: int | None = 1) -> Reply:
+    def script(
+        self,
+        json: Any = None,
+        *,
+        sse: str | list[Any] | None = None,
+        error: int | dict[str, Any] | None = None,
+        text: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        endpoint: str | None = None,
+        times: int | None = 1,
+    ) -> Reply:
         """Queue an exact reply for the next ``times`` model requests (None: until reset).
 
         Give one of: ``json`` (a body, sent with ``status``), ``sse`` (raw SSE text, or a list of
@@ -312,19 +360,43 @@ class Emulator:
         are rendered for the endpoint, streamed or not. ``endpoint`` limits the reply to
         ``"chat/completions"``, ``"responses"`` or ``"embeddings"``.
         """
-        given = [v for v in (json, sse, error) if v is not None] + ([True] if text is not None or tool_calls else [])
+        given = [v for v in (json, sse, error) if v is not None] + (
+            [True] if text is not None or tool_calls else []
+        )
         if len(given) != 1:
             raise ValueError("script() takes exactly one of json, sse, error, or text/tool_calls")
-        reply = Reply(json=json, sse=sse, error=error, text=text, tool_calls=tool_calls, status=status,
-                      headers=dict(headers or {}), endpoint=endpoint, times=times)
+        reply = Reply(
+            json=json,
+            sse=sse,
+            error=error,
+            text=text,
+            tool_calls=tool_calls,
+            status=status,
+            headers=dict(headers or {}),
+            endpoint=endpoint,
+            times=times,
+        )
         self._state.scripts.add_reply(reply)
         return reply
 
-    def fault(self, status: int | None = None, *, code: int | None = None, message: str | None = None,
-              body: Any = None, retry_after: float | None = None, headers: dict[str, str] | None = None,
-              delay: float = 0.0, event_delay: float = 0.0, cut_after: int | None = None, abort: bool = True,
-              garbage: bool = False, endpoint: str | None = None, times: int | None = 1,
-              model: str | None = None) -> Fault:
+    def fault(
+        self,
+        status: int | None = None,
+        *,
+        code: int | None = None,
+        message: str | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        event_delay: float = 0.0,
+        cut_after: int | None = None,
+        abort: bool = True,
+        garbage: bool = False,
+        endpoint: str | None = None,
+        times: int | None = 1,
+        model: str | None = None,
+    ) -> Fault:
         """Inject a fault into the next ``times`` model requests (None: until reset).
 
         ``status`` answers an error (with ``code``: the gateway's envelope for that code; without:
@@ -341,9 +413,22 @@ class Emulator:
         """
         if code is not None and status is None:
             status = _status_for_code(code)
-        fault = Fault(status=status, code=code, message=message, body=body, retry_after=retry_after,
-                      headers=dict(headers or {}), delay=delay, event_delay=event_delay, cut_after=cut_after,
-                      abort=abort, garbage=garbage, endpoint=endpoint, times=times, model=model)
+        fault = Fault(
+            status=status,
+            code=code,
+            message=message,
+            body=body,
+            retry_after=retry_after,
+            headers=dict(headers or {}),
+            delay=delay,
+            event_delay=event_delay,
+            cut_after=cut_after,
+            abort=abort,
+            garbage=garbage,
+            endpoint=endpoint,
+            times=times,
+            model=model,
+        )
         self._state.scripts.add_fault(fault)
         return fault
 

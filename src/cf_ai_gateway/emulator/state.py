@@ -51,6 +51,8 @@ class EmulatorSettings:
     stored_key_aliases: tuple[str, ...] = ("default",)
     collect_logs: bool = True
     stream_chunks: int | None = None
+    logs_api: bool = True
+    otel_exporter: Any = None
     max_entries: int = DEFAULT_MAX_ENTRIES
     # Gateway features (see docs/emulator.md, "Gateway features").
     retry_max_attempts: int = 1
@@ -76,7 +78,9 @@ class EmulatorSettings:
             authenticated = bool(changes.pop("authenticated"))
             if not authenticated:
                 if changes.get("token") is not None:
-                    raise ValueError("an unauthenticated gateway has no token: drop token= or authenticated=False")
+                    raise ValueError(
+                        "an unauthenticated gateway has no token: drop token= or authenticated=False"
+                    )
                 changes["token"] = None
             elif changes.get("token") is None:
                 changes["token"] = self.token or generate_gateway_token()
@@ -136,7 +140,9 @@ class RateLimiter:
 class EmulatorState:
     """The live state of one emulator."""
 
-    def __init__(self, settings: EmulatorSettings, account_id: str, clock: Callable[[], float] | None) -> None:
+    def __init__(
+        self, settings: EmulatorSettings, account_id: str, clock: Callable[[], float] | None
+    ) -> None:
         self._initial = settings
         self.settings = settings
         self.account_id = account_id

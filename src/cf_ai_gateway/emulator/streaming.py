@@ -55,7 +55,11 @@ class DeliveryResponse(Response):
         self.pieces: Iterator[bytes] = iter(pieces)
         self.status_code = status
         self.background = None
-        self.delivery_headers = {"content-type": media_type, "cache-control": "no-cache", **(headers or {})}
+        self.delivery_headers = {
+            "content-type": media_type,
+            "cache-control": "no-cache",
+            **(headers or {}),
+        }
         self.piece_delay = piece_delay
         self.cut_after = cut_after
         self.abort = abort
@@ -63,8 +67,13 @@ class DeliveryResponse(Response):
         self.on_finish = on_finish
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.delivery_headers.items()]
-        await send({"type": "http.response.start", "status": self.status_code, "headers": raw_headers})
+        raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in self.delivery_headers.items()
+        ]
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": raw_headers}
+        )
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
         outcome = "complete"
@@ -73,7 +82,9 @@ class DeliveryResponse(Response):
 
         async def flush() -> None:
             if batch:
-                await send({"type": "http.response.body", "body": b"".join(batch), "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": b"".join(batch), "more_body": True}
+                )
                 batch.clear()
                 await asyncio.sleep(0)  # notice a disconnect soon; let other requests run
 
@@ -114,9 +125,8 @@ async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
             gone.set()
             return
 
+
 def single_body(body: bytes) -> list[bytes]:
     """A JSON body as delivery pieces (two halves, so a cut after one piece truncates it)."""
     middle = max(1, len(body) // 2)
     return [body[:middle], body[middle:]] if len(body) > 1 else [body]
-
-

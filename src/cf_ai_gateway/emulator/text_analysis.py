@@ -15,16 +15,181 @@ import re
 from collections.abc import Iterable
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
-_QUOTED = re.compile(r"(?:(?<=^)|(?<=[\s(\[:,=]))(['\"\u201c\u2018\u300c\u300e])(.+?)(['\"\u201d\u2019\u300d\u300f])(?=$|[\s).,;:!?\]])")
-_PROPER = re.compile(r"[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*(?:,\s*[A-Z]{2}\b)?")
+_QUOTED = re.compile(
+    r"(?:(?<=^)|(?<=[\s(\[:,=]))(['\"\u201c\u2018\u300c\u300e])(.+?)(['\"\u201d\u2019\u300d\u300f])(?=$|[\s).,;:!?\]])"
+)
+_PROPER = re.compile(
+    r"[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*(?:,\s*[A-Z]{2}\b)?"
+)
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
-_EXPRESSION = re.compile(r"[-+]?\(?\s*\d+(?:\.\d+)?(?:\s*(?:\*\*|[-+*/^x\u00d7\u00f7%])\s*\(?\s*\d+(?:\.\d+)?\s*\)?)+")
+_EXPRESSION = re.compile(
+    r"[-+]?\(?\s*\d+(?:\.\d+)?(?:\s*(?:\*\*|[-+*/^x\u00d7\u00f7%])\s*\(?\s*\d+(?:\.\d+)?\s*\)?)+"
+)
 
 STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "could", "did", "do", "does", "for", "from", "get", "give", "had", "has", "have", "hello", "hi", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "please", "say", "set", "should", "so", "some", "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "us", "use", "using", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "call", "tool", "tools", "function", "run", "make", "show", "find", "return", "write", "create", "generate", "answer", "question", "value", "result"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "get",
+        "give",
+        "had",
+        "has",
+        "have",
+        "hello",
+        "hi",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "please",
+        "say",
+        "set",
+        "should",
+        "so",
+        "some",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "us",
+        "use",
+        "using",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "call",
+        "tool",
+        "tools",
+        "function",
+        "run",
+        "make",
+        "show",
+        "find",
+        "return",
+        "write",
+        "create",
+        "generate",
+        "answer",
+        "question",
+        "value",
+        "result",
+    ]
 )
 _SENTENCE_STARTERS = frozenset(
-    ["What", "How", "Who", "Where", "When", "Why", "Which", "Tell", "Give", "Please", "Use", "Using", "Call", "Extract", "Create", "Return", "Write", "Get", "Find", "Is", "Are", "Can", "Could", "Would", "Do", "Does", "The", "A", "An", "In", "On", "At", "For", "Hello", "Hi", "Say", "Generate", "Make", "List", "Show", "Explain", "Describe", "Summarize", "Translate", "Compute", "Calculate", "Add", "Multiply", "Apply", "Answer", "Invoke", "Run", "Search", "Look", "I", "JSON", "Then", "And", "Now", "Let", "If", "It", "This", "That", "Yes", "No", "OK", "Okay"]
+    [
+        "What",
+        "How",
+        "Who",
+        "Where",
+        "When",
+        "Why",
+        "Which",
+        "Tell",
+        "Give",
+        "Please",
+        "Use",
+        "Using",
+        "Call",
+        "Extract",
+        "Create",
+        "Return",
+        "Write",
+        "Get",
+        "Find",
+        "Is",
+        "Are",
+        "Can",
+        "Could",
+        "Would",
+        "Do",
+        "Does",
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "For",
+        "Hello",
+        "Hi",
+        "Say",
+        "Generate",
+        "Make",
+        "List",
+        "Show",
+        "Explain",
+        "Describe",
+        "Summarize",
+        "Translate",
+        "Compute",
+        "Calculate",
+        "Add",
+        "Multiply",
+        "Apply",
+        "Answer",
+        "Invoke",
+        "Run",
+        "Search",
+        "Look",
+        "I",
+        "JSON",
+        "Then",
+        "And",
+        "Now",
+        "Let",
+        "If",
+        "It",
+        "This",
+        "That",
+        "Yes",
+        "No",
+        "OK",
+        "Okay",
+    ]
 )
 _OPERATOR_WORDS: dict[str, frozenset[str]] = {
     "add": frozenset({"+", "plus", "sum", "add", "adding", "addition", "total"}),
@@ -34,11 +199,26 @@ _OPERATOR_WORDS: dict[str, frozenset[str]] = {
     "power": frozenset({"^", "**", "power", "squared", "cubed"}),
 }
 _TOOL_WORD_ALIASES: dict[str, str] = {
-    "add": "add", "adder": "add", "addition": "add", "sum": "add", "plus": "add",
-    "multiply": "multiply", "multiplier": "multiply", "mul": "multiply", "product": "multiply", "times": "multiply",
-    "subtract": "subtract", "sub": "subtract", "minus": "subtract", "difference": "subtract",
-    "divide": "divide", "div": "divide", "quotient": "divide",
-    "power": "power", "pow": "power", "exponent": "power",
+    "add": "add",
+    "adder": "add",
+    "addition": "add",
+    "sum": "add",
+    "plus": "add",
+    "multiply": "multiply",
+    "multiplier": "multiply",
+    "mul": "multiply",
+    "product": "multiply",
+    "times": "multiply",
+    "subtract": "subtract",
+    "sub": "subtract",
+    "minus": "subtract",
+    "difference": "subtract",
+    "divide": "divide",
+    "div": "divide",
+    "quotient": "divide",
+    "power": "power",
+    "pow": "power",
+    "exponent": "power",
 }
 
 
@@ -96,8 +276,12 @@ def key_words(text: str, limit: int = 8) -> list[str]:
 # --- arithmetic ------------------------------------------------------------------------------
 
 _BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.Pow: operator.pow, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.Mod: operator.mod,
 }
 
 
@@ -162,7 +346,11 @@ def tool_hinted(text: str, names: Iterable[str]) -> str | None:
         score = 0
         for word in _tool_words(name):
             canonical = _TOOL_WORD_ALIASES.get(word)
-            if (canonical and (_OPERATOR_WORDS[canonical] & (prompt_words | symbols))) or (len(word) >= 3 and word not in STOP_WORDS and (word in prompt_words or word.rstrip("s") in stems)):
+            if (canonical and (_OPERATOR_WORDS[canonical] & (prompt_words | symbols))) or (
+                len(word) >= 3
+                and word not in STOP_WORDS
+                and (word in prompt_words or word.rstrip("s") in stems)
+            ):
                 score += 2
         if score and (best is None or score > best[0]):
             best = (score, name)

@@ -145,15 +145,14 @@ class FunctionTool:
 
     name: str
     description: str | None = None
-    parameters: dict[str, Any] = field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
     strict: bool | None = None
 
 
 # A tool is a FunctionTool or a raw endpoint-native dict (built-in tools such as
 # ``{"type": "web_search"}`` pass through unchanged).
 Tool = FunctionTool | dict[str, Any]
+
 
 @dataclass(slots=True)
 class BuiltInToolChoice:

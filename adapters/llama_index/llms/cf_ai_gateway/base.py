@@ -170,6 +170,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     max_retries: int = Field(
         default=2, description="Retries after the first attempt (in the core)."
     )
+    tracing: bool = Field(
+        default=False, description="Open an OpenTelemetry span per call (cf_ai_gateway.otel)."
+    )
     context_window: int | None = Field(default=None, description="Context window override.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request-body fields for every call."
@@ -250,6 +253,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
             allow_insecure_http=kwargs.get("allow_insecure_http"),
+            tracing=kwargs.get("tracing", False),
             fallbacks=kwargs.get("fallbacks"),
             fallback_on=kwargs.get("fallback_on"),
         )
@@ -349,6 +353,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             max_retries=self.max_retries,
             default_headers=self.default_headers,
             allow_insecure_http=self.allow_insecure_http,
+            tracing=self.tracing,
             fallbacks=self.fallbacks,
             fallback_on=self.fallback_on,
         )

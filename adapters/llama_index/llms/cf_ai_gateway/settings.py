@@ -48,6 +48,7 @@ CONNECTION_FIELDS = frozenset(
         "timeout",
         "max_retries",
         "default_headers",
+        "tracing",
         "fallbacks",
         "fallback_on",
     }

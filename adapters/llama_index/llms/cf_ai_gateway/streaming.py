@@ -68,9 +68,7 @@ class StreamState:
 
     __slots__ = ("content", "finish", "gateway", "logprobs", "reasoning", "tool_calls", "usage")
 
-    def __init__(
-        self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]]
-    ) -> None:
+    def __init__(self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]]) -> None:
         self.gateway = gateway
         self.tool_calls = tool_calls
         self.content = ""
@@ -133,9 +131,7 @@ class ChatStreamState(StreamState):
 
     __slots__ = ("call_blocks", "call_dicts", "reasoning_items", "refusal")
 
-    def __init__(
-        self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]]
-    ) -> None:
+    def __init__(self, gateway: dict[str, Any], tool_calls: Callable[[], list[ToolCall]]) -> None:
         super().__init__(gateway, tool_calls)
         self.refusal = ""
         self.call_blocks: list[ToolCallBlock] = []
