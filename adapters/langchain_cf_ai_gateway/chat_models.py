@@ -22,6 +22,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -30,13 +31,23 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from cf_ai_gateway import failover
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import GatewayConfig, resolve_options
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
+from .profiles import model_profile_dict
 from .request import build_request, check_reasoning, options_dict
 from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
@@ -112,6 +123,11 @@ class ChatCloudflareAIGateway(BaseChatModel):
     passed per call merge over them field by field."""
     default_headers: dict[str, str] | None = None
     """Extra HTTP headers for every request (never auth headers)."""
+    fallbacks: list[Any] | None = None
+    """Models (``"gpt-4o-mini"``) or routes (``{"provider", "model", "api_key"}``) tried in
+    turn when a call fails transiently; also per call (``invoke(..., fallbacks=[...])``)."""
+    fallback_on: Any = Field(default=None, exclude=True)
+    """Error classes that move a call to its next fallback (default: the transient ones)."""
     timeout: float | None = Field(default=None, alias="request_timeout")
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
@@ -187,6 +203,17 @@ class ChatCloudflareAIGateway(BaseChatModel):
         # Resolve and check the connection settings now; the HTTP client stays lazy.
         self._check_settings()
 
+    @field_validator("fallbacks", mode="after")
+    @classmethod
+    def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
+        # Keys given in entries are kept as masked secrets, never as plain text.
+        return None if value is None else list(failover.check_fallbacks(value))
+
+    @field_validator("fallback_on", mode="after")
+    @classmethod
+    def _check_fallback_on(cls, value: Any) -> Any:
+        return failover.check_fallback_on(value) or None
+
     def _check_settings(self) -> None:
         check_reasoning(self.reasoning)
         check_http_settings(
@@ -208,6 +235,10 @@ class ChatCloudflareAIGateway(BaseChatModel):
             default_headers=self.default_headers,
             allow_insecure_http=self.allow_insecure_http,
         )
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        """``profile`` from the core catalog; an unknown model gets a small, safe default."""
+        return model_profile_dict(self.model)
 
     @property
     def model_name(self) -> str:
@@ -268,6 +299,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
             gateway_options=self.gateway_options,
             http_client=self.http_client,
             async_http_client=self.http_async_client,
+            fallbacks=self.fallbacks,
+            fallback_on=self.fallback_on,
             **extra,
         )
 

@@ -32,7 +32,7 @@ from .errors import (
     SpendLimitError,
     StreamError,
 )
-from .info import GatewayInfo
+from .info import Attempt, GatewayInfo
 from .logs_query import GatewayLog, LogFilter, LogPage
 from .options import GatewayOptions
 from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
@@ -43,6 +43,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncChatStream",
     "AsyncRawStream",
+    "Attempt",
     "ChatStream",
     "ConfigurationError",
     "EmbeddingResult",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import jsontext
+from . import failover, failover_streams, jsontext
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
 from .config import GatewayConfig, resolve_options
 from .errors import (
@@ -152,7 +152,9 @@ class Gateway:
     ``CF_AIG_ALLOW_INSECURE_HTTP=1``). ``config`` is an already resolved
     :class:`GatewayConfig` (the connection arguments are then not used), and ``environ``
     replaces ``os.environ``.
-    ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
+    ``fallbacks`` (models, or ``{"provider", "model", "api_key"}`` routes) are tried in turn
+    when a neutral call fails transiently, or on the error classes of ``fallback_on`` (see
+    :mod:`cf_ai_gateway.failover`). ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     """
 
     def __init__(
@@ -180,9 +182,13 @@ class Gateway:
         allow_insecure_http: bool | None = None,
         environ: Mapping[str, str] | None = None,
         tracing: bool = False,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
             raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
+        self.fallbacks = failover.check_fallbacks(fallbacks)
+        self.fallback_on = failover.check_fallback_on(fallback_on)
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
             gateway_id=gateway_id,
@@ -272,6 +278,7 @@ class Gateway:
         error status would; an empty, non-JSON or non-object body raises
         :class:`~cf_ai_gateway.MalformedResponseError`.
         """
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.client
@@ -293,6 +300,7 @@ class Gateway:
         extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.aclient
@@ -322,6 +330,7 @@ class Gateway:
         """
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         transport = self.transport
@@ -351,6 +360,7 @@ class Gateway:
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
+        failover.check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
 
@@ -382,8 +392,23 @@ class Gateway:
         options: OptionsLike = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatResult:
         """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover.chat(
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.create(
@@ -403,8 +428,23 @@ class Gateway:
         options: OptionsLike = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatResult:
         """Async twin of :meth:`chat`."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return await failover.achat(
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = await self.acreate(
@@ -442,8 +482,23 @@ class Gateway:
         options: OptionsLike = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> ChatStream:
         """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover_streams.chat_stream(
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.stream(
@@ -463,8 +518,23 @@ class Gateway:
         options: OptionsLike = None,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
+        fallback_on: Any = None,
     ) -> AsyncChatStream:
         """Async twin of :meth:`chat_stream`."""
+        if fallbacks is None:
+            fallbacks = self.fallbacks
+        if fallbacks:
+            return failover_streams.achat_stream(
+                self,
+                request,
+                api=api,
+                options=options,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                fallbacks=fallbacks,
+                fallback_on=fallback_on,
+            )
         wire = _wire(api)
         self._check_model(request)
         raw = self.astream(

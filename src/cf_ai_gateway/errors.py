@@ -349,7 +349,26 @@ class GatewayConnectionError(GatewayError):
 
 
 class StreamError(GatewayError):
-    """A stream broke off before its terminal event, carried an error event, or did not parse."""
+    """A stream broke off before its terminal event, carried an error event, or did not parse.
+
+    ``partial_text`` is the text already delivered when a stream with fallbacks failed after
+    its first content delta (the answer is never spliced with another model's); else None.
+    """
+
+    partial_text: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        _rebuild, (cls, message, fields) = super().__reduce__()
+        return (_rebuild_stream_error, (cls, message, fields, self.partial_text))
+
+
+def _rebuild_stream_error(
+    cls: type[StreamError], message: str, fields: dict[str, Any], partial_text: str | None
+) -> GatewayError:
+    error = _rebuild_error(cls, message, fields)
+    if partial_text is not None:
+        error.partial_text = partial_text  # type: ignore[attr-defined]
+    return error
 
 
 class MalformedResponseError(StreamError):

@@ -17,7 +17,27 @@ from typing import Any
 
 from .jsontext import loads, shallow
 
-__all__ = ["GatewayInfo"]
+__all__ = ["Attempt", "GatewayInfo"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a call with fallbacks: which route, and how it ended.
+
+    ``status`` is the HTTP status (None when no response came), ``code`` the gateway's error
+    code, ``error`` the error class name (None for the attempt that answered).
+    """
+
+    provider: str | None
+    model: str | None
+    status: int | None = None
+    code: int | None = None
+    log_id: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
 
 # Request headers that carry credentials; a proxy that reflects them must not make them data.
 _AUTH_HEADERS = frozenset({"cf-aig-authorization", "cf-aig-authorization-token"})
@@ -38,6 +58,7 @@ class GatewayInfo:
     an auth header a proxy reflected (``cf-aig-authorization``), and no value that holds a
     configured secret. ``buffered`` is True when a stream request was answered with one JSON
     reply (the gateway does this when Guardrails are on) and the stream was rebuilt from it.
+    ``attempts`` lists every try of a call made with fallbacks, the last one included.
     """
 
     log_id: str | None = None
@@ -54,6 +75,7 @@ class GatewayInfo:
     status_code: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     buffered: bool = False
+    attempts: tuple[Attempt, ...] = ()
 
     @property
     def cached(self) -> bool:
@@ -107,6 +129,8 @@ class GatewayInfo:
                 out[name] = value
         if self.buffered:
             out["buffered"] = True
+        if self.attempts:
+            out["attempts"] = [attempt.to_dict() for attempt in self.attempts]
         return out
 
 

@@ -137,6 +137,21 @@ class Transport:
         self._signed_json = {**self._json_headers, **dict(signed)}
         self._signed_sse = {**self._sse_headers, **dict(signed)}
 
+    def sibling(self, config: GatewayConfig) -> Transport:
+        """A transport for another provider route of the same gateway, on this one's clients."""
+        other = Transport(
+            config,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            retry_base_delay=self.retry_base_delay,
+            http_client=self.client,
+            async_http_client=self._user_aclient,
+            max_event_size=self.max_event_size,
+        )
+        # The per-loop async clients are shared too: closing this transport closes them.
+        other._aclients = self._aclients
+        return other
+
     # -- clients ------------------------------------------------------------------------------
     def _new_client_kwargs(self) -> dict[str, Any]:
         if self._ssl_context is None:

@@ -46,3 +46,10 @@ def test_pydantic_ai_example() -> None:
     assert "tool answer: The get_weather tool returned 21 degrees Celsius and sunny in Lisbon" in out
     assert "sunny in Oslo" in out
     assert "structured: name=" in out
+
+
+def test_fallbacks_example() -> None:
+    out = run_example("fallbacks.py")
+    assert "tried gpt-4o: 503 ProviderError" in out
+    assert "tried gpt-4o-mini: 200 answered" in out
+    assert "tried: gpt-4o -> gpt-4o-mini" in out

@@ -186,7 +186,8 @@ def test_changing_a_connection_field_rebuilds_the_client() -> None:
         ("gpt-5", 400000, 128000),
         ("ft:gpt-4o-mini:org::abc", 128000, 16384),
         ("openai/gpt-4o", 128000, 16384),
-        ("llama-3.1-8b-instant", 3900, 256),
+        ("llama-3.1-8b-instant", 131072, 8192),
+        ("a-model-nobody-knows", 3900, 256),
     ],
 )
 def test_metadata(model: str, window: int, output: int) -> None:

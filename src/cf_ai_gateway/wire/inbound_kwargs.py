@@ -41,7 +41,15 @@ __all__ = ["HTTP_OPTIONS", "TOKEN_LIMIT_ALIASES", "CallOptions", "RequestBuilder
 
 TOKEN_LIMIT_ALIASES = frozenset({"max_tokens", "max_completion_tokens", "max_output_tokens"})
 HTTP_OPTIONS = frozenset(
-    {"gateway_options", "timeout", "request_timeout", "extra_headers", "extra_query"}
+    {
+        "gateway_options",
+        "timeout",
+        "request_timeout",
+        "extra_headers",
+        "extra_query",
+        "fallbacks",
+        "fallback_on",
+    }
 )
 # Fields the call itself decides, never taken from keyword arguments.
 _CALL_DECIDES = frozenset({"messages", "stream"})
@@ -51,19 +59,27 @@ _READ_FIELDS = frozenset({"tools", "tool_choice", "response_format", "stop", "ex
 
 @dataclass(slots=True)
 class CallOptions:
-    """What a call sends besides its body: gateway options, a timeout and extra headers."""
+    """What a call sends besides its body: gateway options, a timeout, extra headers and
+    the call's fallbacks (``fallbacks``, ``fallback_on``; see :mod:`cf_ai_gateway.failover`)."""
 
     options: Any = None
     timeout: Any = None
     extra_headers: dict[str, str] | None = None
+    fallbacks: Any = None
+    fallback_on: Any = None
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`Gateway.chat <cf_ai_gateway.Gateway.chat>` and kin."""
-        return {
+        kwargs = {
             "options": self.options,
             "timeout": self.timeout,
             "extra_headers": self.extra_headers,
         }
+        if self.fallbacks is not None:
+            kwargs["fallbacks"] = self.fallbacks
+        if self.fallback_on is not None:
+            kwargs["fallback_on"] = self.fallback_on
+        return kwargs
 
 
 class RequestBuilder:
@@ -138,6 +154,13 @@ class RequestBuilder:
             self.call.extra_headers = {**kept, **headers}
         elif key == "gateway_options":
             self.call.options = value
+        elif key in ("fallbacks", "fallback_on"):
+            from cf_ai_gateway import failover
+
+            if key == "fallbacks":
+                self.call.fallbacks = failover.check_fallbacks(value)
+            else:
+                self.call.fallback_on = failover.check_fallback_on(value)
         else:  # timeout / request_timeout
             from cf_ai_gateway.transport import check_timeout
 

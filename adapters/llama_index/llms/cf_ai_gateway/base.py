@@ -24,12 +24,19 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
+from llama_index.core.bridge.pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
-from cf_ai_gateway import ConfigurationError, Gateway
+from cf_ai_gateway import ConfigurationError, Gateway, failover
 from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 from cf_ai_gateway.wire.types import ChatRequest
@@ -127,6 +134,14 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers for every request."
     )
+    fallbacks: list[Any] | None = Field(
+        default=None,
+        description="Models or {'provider', 'model', 'api_key'} routes tried in turn when a "
+        "call fails transiently.",
+    )
+    fallback_on: Any = Field(
+        default=None, exclude=True, description="Error classes that move a call to a fallback."
+    )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     top_p: float | None = Field(default=None, description="Nucleus sampling mass.")
     max_tokens: int | None = Field(default=None, description="Maximum tokens to generate.")
@@ -165,6 +180,27 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     _gateway: Gateway | None = PrivateAttr(default=None)
     _metadata_cache: tuple[Any, LLMMetadata, dict[str, Any]] | None = PrivateAttr(default=None)
+
+    @field_validator("fallbacks", mode="after")
+    @classmethod
+    def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
+        # Keys given in entries are kept as masked secrets, never as plain text.
+        return None if value is None else list(failover.check_fallbacks(value))
+
+    @field_validator("fallback_on", mode="after")
+    @classmethod
+    def _check_fallback_on(cls, value: Any) -> Any:
+        return failover.check_fallback_on(value) or None
+
+    @field_serializer("fallbacks")
+    def _dump_fallbacks(self, value: list[Any] | None) -> list[Any] | None:
+        # A route's own key stays out of to_dict()/to_json(): it is read from the environment.
+        if value is None:
+            return None
+        return [
+            {k: v for k, v in entry.items() if k != "api_key"} if isinstance(entry, dict) else entry
+            for entry in value
+        ]
 
     def __init__(
         self,
@@ -218,6 +254,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             default_headers=kwargs.get("default_headers"),
             allow_insecure_http=kwargs.get("allow_insecure_http"),
             tracing=kwargs.get("tracing", False),
+            fallbacks=kwargs.get("fallbacks"),
+            fallback_on=kwargs.get("fallback_on"),
         )
         config = gateway.config
         try:
@@ -316,6 +354,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             default_headers=self.default_headers,
             allow_insecure_http=self.allow_insecure_http,
             tracing=self.tracing,
+            fallbacks=self.fallbacks,
+            fallback_on=self.fallback_on,
         )
 
     @property

@@ -1,77 +1,27 @@
-"""Context windows and output limits of known OpenAI models, for ``LLMMetadata``.
+"""``LLMMetadata`` from the core model catalog (:mod:`cf_ai_gateway.profiles`).
 
-LlamaIndex sizes prompts, memories and chunking from ``context_window`` and ``num_output``. The
-gateway routes to many providers, so a model that is not in this table gets LlamaIndex's own
-conservative defaults (which a user can override with the ``context_window`` field). Dated
-snapshots (``gpt-4o-2024-08-06``), fine-tunes (``ft:gpt-4o-mini:org::id``) and compat-style
-names (``openai/gpt-4o``) resolve to their base model by longest prefix.
+LlamaIndex sizes prompts, memories and chunking from ``context_window`` and ``num_output``. A
+model that is not in the catalog gets LlamaIndex's own conservative defaults (which a user can
+override with the ``context_window`` field). Dated snapshots, fine-tunes and provider-prefixed
+names (``openai/gpt-4o``) resolve to their base model, as the catalog does.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from llama_index.core.base.llms.types import LLMMetadata, MessageRole
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 
+from cf_ai_gateway.profiles import model_profile
+
 __all__ = ["llm_metadata", "model_limits", "resolve_limits"]
 
-# Base model name -> (context window, maximum output tokens). Longest matching prefix wins.
-_KNOWN_MODELS: dict[str, tuple[int, int]] = {
-    "gpt-3.5-turbo": (16385, 4096),
-    "gpt-3.5-turbo-instruct": (4096, 4096),
-    "gpt-4": (8192, 8192),
-    "gpt-4-32k": (32768, 8192),
-    "gpt-4-turbo": (128000, 4096),
-    "gpt-4-1106": (128000, 4096),
-    "gpt-4-0125": (128000, 4096),
-    "gpt-4o": (128000, 16384),
-    "gpt-4o-2024-05-13": (128000, 4096),
-    "gpt-4o-mini": (128000, 16384),
-    "chatgpt-4o": (128000, 16384),
-    "gpt-4.1": (1047576, 32768),
-    "gpt-4.5": (128000, 16384),
-    "o1": (200000, 100000),
-    "o1-mini": (128000, 65536),
-    "o1-preview": (128000, 32768),
-    "o3": (200000, 100000),
-    "o3-mini": (200000, 100000),
-    "o4-mini": (200000, 100000),
-    "gpt-5": (400000, 128000),
-    "gpt-5-chat": (128000, 16384),
-    "gpt-5.1-chat": (128000, 16384),
-    "gpt-5.2-chat": (128000, 16384),
-    "gpt-5.4": (1050000, 128000),
-    "gpt-5.4-mini": (400000, 128000),
-    "gpt-5.4-nano": (400000, 128000),
-    "gpt-5.4-chat": (128000, 16384),
-    "gpt-5.5": (1050000, 128000),
-}
 
-
-def _base_name(model: str) -> str:
-    name = model.strip().lower()
-    if name.startswith("ft:"):
-        name = name.split(":")[1]
-    elif ":ft-" in name:
-        name = name.split(":")[0]
-    if name.startswith("openai/"):
-        name = name[len("openai/") :]
-    return name
-
-
-@lru_cache(maxsize=256)
 def model_limits(model: str) -> tuple[int, int] | None:
-    """``(context_window, max_output_tokens)`` of a known OpenAI model, else None."""
-    name = _base_name(model)
-    best: str | None = None
-    for prefix in _KNOWN_MODELS:
-        if (name == prefix or name.startswith(prefix + "-") or name.startswith(prefix + ".")) and (
-            best is None or len(prefix) > len(best)
-        ):
-            best = prefix
-    return _KNOWN_MODELS[best] if best is not None else None
+    """``(context_window, max_output_tokens)`` of a model in the core catalog, else None."""
+    profile = model_profile(model)
+    return (profile.context_window, profile.max_output_tokens) if profile else None
 
 
 def resolve_limits(
@@ -93,8 +43,14 @@ def llm_metadata(
         context_window=window,
         num_output=num_output,
         is_chat_model=True,
-        is_function_calling_model=True,
+        is_function_calling_model=_tool_calling(model),
         model_name=model,
         system_role=MessageRole.SYSTEM,
     )
     return metadata, {"class_name": class_name, **metadata.model_dump()}
+
+
+def _tool_calling(model: str) -> bool:
+    """Whether the model calls tools; an unknown model is assumed to (OpenAI-wire providers do)."""
+    profile = model_profile(model)
+    return profile.tool_calling if profile else True

@@ -49,6 +49,8 @@ CONNECTION_FIELDS = frozenset(
         "max_retries",
         "default_headers",
         "tracing",
+        "fallbacks",
+        "fallback_on",
     }
 )
 SECRET_FIELDS = frozenset({"api_key", "cf_aig_token"})
