@@ -548,10 +548,18 @@ class Gateway:
 
     # -- embeddings ---------------------------------------------------------------------------
     def embed(
-        self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
-        batch_size: int | None = None, max_concurrency: int | None = None,
-        cache: str | None = None, encoding_format: str = "float", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        inputs: Sequence[str],
+        *,
+        model: str,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+        max_concurrency: int | None = None,
+        cache: str | None = None,
+        encoding_format: str = "float",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> EmbeddingResult:
         """Embed ``inputs`` (a list of non-empty strings) with ``model``; vectors in input order.
 
@@ -566,8 +574,16 @@ class Gateway:
         before anything is sent.
         """
         plan = self._embedding_plan(
-            inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
-            options, timeout, extra_headers,
+            inputs,
+            model,
+            dimensions,
+            batch_size,
+            max_concurrency,
+            cache,
+            encoding_format,
+            options,
+            timeout,
+            extra_headers,
         )
         client = self.transport.client
         batches = plan.batches
@@ -590,17 +606,33 @@ class Gateway:
         return plan.result([future.result() for future in futures])
 
     async def aembed(
-        self, inputs: Sequence[str], *, model: str, dimensions: int | None = None,
-        batch_size: int | None = None, max_concurrency: int | None = None,
-        cache: str | None = None, encoding_format: str = "float", options: OptionsLike = None,
-        timeout: float | None = None, extra_headers: Mapping[str, str] | None = None,
+        self,
+        inputs: Sequence[str],
+        *,
+        model: str,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+        max_concurrency: int | None = None,
+        cache: str | None = None,
+        encoding_format: str = "float",
+        options: OptionsLike = None,
+        timeout: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> EmbeddingResult:
         """Async twin of :meth:`embed`: batches run as tasks, ``max_concurrency`` at once."""
         import asyncio
 
         plan = self._embedding_plan(
-            inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
-            options, timeout, extra_headers,
+            inputs,
+            model,
+            dimensions,
+            batch_size,
+            max_concurrency,
+            cache,
+            encoding_format,
+            options,
+            timeout,
+            extra_headers,
         )
         client = self.transport.aclient
         count = len(plan.batches)
@@ -626,15 +658,31 @@ class Gateway:
         return plan.result([task.result() for task in tasks])
 
     def _embedding_plan(
-        self, inputs: Any, model: Any, dimensions: Any, batch_size: Any, max_concurrency: Any,
-        cache: Any, encoding_format: Any, options: OptionsLike, timeout: Any,
+        self,
+        inputs: Any,
+        model: Any,
+        dimensions: Any,
+        batch_size: Any,
+        max_concurrency: Any,
+        cache: Any,
+        encoding_format: Any,
+        options: OptionsLike,
+        timeout: Any,
         extra_headers: Mapping[str, str] | None,
     ) -> EmbeddingPlan:
         from .embedding_plan import EmbeddingPlan
 
         return EmbeddingPlan.build(
-            self, inputs, model, dimensions, batch_size, max_concurrency, cache, encoding_format,
-            self._headers(options, extra_headers), timeout,
+            self,
+            inputs,
+            model,
+            dimensions,
+            batch_size,
+            max_concurrency,
+            cache,
+            encoding_format,
+            self._headers(options, extra_headers),
+            timeout,
         )
 
     def _embed_batch(self, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:
