@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import failover, failover_streams, jsontext
+from . import failover, jsontext
+from .chat_calls import ChatCalls
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
 from .config import GatewayConfig, resolve_options
+from .embedding_calls import EmbeddingCalls
 from .errors import (
     ConfigurationError,
-    GatewayError,
     MalformedResponseError,
     error_from_response,
     is_error_reply,
@@ -30,24 +31,21 @@ from .errors import (
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .sse import DEFAULT_MAX_EVENT_SIZE
-from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream, failed_error
+from .streams import AsyncRawStream, RawStream
 from .transport import Transport
 from .wire.events import api_for_endpoint
 
 if TYPE_CHECKING:
     import openai
 
-    from .embedding_plan import EmbeddingPlan
     from .logs import Logs
 
 if TYPE_CHECKING:  # the neutral types load with the first neutral call
-    from .wire.embeddings import EmbeddingResult
-    from .wire.types import Api, ChatRequest, ChatResult
+    from .wire.types import ChatRequest
 
 __all__ = ["Gateway", "RawResponse"]
 
 OptionsLike = GatewayOptions | Mapping[str, Any] | None
-_ENDPOINTS: dict[str, str] = {"chat": "chat/completions", "responses": "responses"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,18 +56,6 @@ class RawResponse:
     info: GatewayInfo
     status_code: int
     headers: Mapping[str, str]
-
-
-def _wire(api: str) -> ModuleType:
-    if api == "chat":
-        from .wire import chat
-
-        return chat
-    if api == "responses":
-        from .wire import responses
-
-        return responses
-    raise ConfigurationError(f"api must be 'chat' or 'responses'; got {api!r}")
 
 
 def _parse_json(response: httpx.Response, info: GatewayInfo, secrets: tuple[str, ...]) -> Any:
@@ -136,7 +122,7 @@ def _check_messages(messages: Any) -> None:
             )
 
 
-class Gateway:
+class Gateway(ChatCalls, EmbeddingCalls):
     """A client for one Cloudflare AI Gateway route.
 
     Unset connection fields are read from the environment (``CF_ACCOUNT_ID``,
@@ -382,326 +368,6 @@ class Gateway:
             max_event_size=transport.max_event_size,
             api=api_for_endpoint(endpoint),
         )
-
-    # -- neutral calls ------------------------------------------------------------------------
-    def chat(
-        self,
-        request: ChatRequest,
-        *,
-        api: Api = "chat",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
-        fallback_on: Any = None,
-    ) -> ChatResult:
-        """One model call on ``chat/completions`` (``api="chat"``) or ``responses``."""
-        if fallbacks is None:
-            fallbacks = self.fallbacks
-        if fallbacks:
-            return failover.chat(
-                self,
-                request,
-                api=api,
-                options=options,
-                timeout=timeout,
-                extra_headers=extra_headers,
-                fallbacks=fallbacks,
-                fallback_on=fallback_on,
-            )
-        wire = _wire(api)
-        self._check_model(request)
-        raw = self.create(
-            _ENDPOINTS[api],
-            wire.build_body(request, stream=False),
-            options=options,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-        return self._result(wire, raw, self.transport.secrets)
-
-    async def achat(
-        self,
-        request: ChatRequest,
-        *,
-        api: Api = "chat",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
-        fallback_on: Any = None,
-    ) -> ChatResult:
-        """Async twin of :meth:`chat`."""
-        if fallbacks is None:
-            fallbacks = self.fallbacks
-        if fallbacks:
-            return await failover.achat(
-                self,
-                request,
-                api=api,
-                options=options,
-                timeout=timeout,
-                extra_headers=extra_headers,
-                fallbacks=fallbacks,
-                fallback_on=fallback_on,
-            )
-        wire = _wire(api)
-        self._check_model(request)
-        raw = await self.acreate(
-            _ENDPOINTS[api],
-            wire.build_body(request, stream=False),
-            options=options,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-        return self._result(wire, raw, self.transport.secrets)
-
-    @staticmethod
-    def _result(wire: ModuleType, raw: RawResponse, secrets: tuple[str, ...]) -> ChatResult:
-        """The neutral result of a reply; a reply of the wrong shape or a failed one raises."""
-        try:
-            result: ChatResult = wire.parse_result(raw.body)
-        except GatewayError as exc:
-            if exc.log_id is None:
-                exc.log_id = raw.info.log_id
-            if exc.status_code is None:
-                exc.status_code = raw.status_code
-            if exc.info is None:
-                exc.info = raw.info
-            raise
-        result.info = raw.info
-        if result.status == "failed":
-            raise failed_error(result, secrets)
-        return result
-
-    def chat_stream(
-        self,
-        request: ChatRequest,
-        *,
-        api: Api = "chat",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
-        fallback_on: Any = None,
-    ) -> ChatStream:
-        """Stream one model call as neutral deltas (see :class:`ChatStream`)."""
-        if fallbacks is None:
-            fallbacks = self.fallbacks
-        if fallbacks:
-            return failover_streams.chat_stream(
-                self,
-                request,
-                api=api,
-                options=options,
-                timeout=timeout,
-                extra_headers=extra_headers,
-                fallbacks=fallbacks,
-                fallback_on=fallback_on,
-            )
-        wire = _wire(api)
-        self._check_model(request)
-        raw = self.stream(
-            _ENDPOINTS[api],
-            wire.build_body(request, stream=True),
-            options=options,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-        return ChatStream(raw, wire.StreamHandler())
-
-    def achat_stream(
-        self,
-        request: ChatRequest,
-        *,
-        api: Api = "chat",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
-        fallback_on: Any = None,
-    ) -> AsyncChatStream:
-        """Async twin of :meth:`chat_stream`."""
-        if fallbacks is None:
-            fallbacks = self.fallbacks
-        if fallbacks:
-            return failover_streams.achat_stream(
-                self,
-                request,
-                api=api,
-                options=options,
-                timeout=timeout,
-                extra_headers=extra_headers,
-                fallbacks=fallbacks,
-                fallback_on=fallback_on,
-            )
-        wire = _wire(api)
-        self._check_model(request)
-        raw = self.astream(
-            _ENDPOINTS[api],
-            wire.build_body(request, stream=True),
-            options=options,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
-        return AsyncChatStream(raw, wire.StreamHandler())
-
-    # -- embeddings ---------------------------------------------------------------------------
-    def embed(
-        self,
-        inputs: Sequence[str],
-        *,
-        model: str,
-        dimensions: int | None = None,
-        batch_size: int | None = None,
-        max_concurrency: int | None = None,
-        cache: str | None = None,
-        encoding_format: str = "float",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> EmbeddingResult:
-        """Embed ``inputs`` (a list of non-empty strings) with ``model``; vectors in input order.
-
-        Inputs go in batches of at most ``batch_size`` (default: the provider's largest batch,
-        2048 on OpenAI and 100 on Workers AI), up to ``max_concurrency`` (default 4) at once;
-        each batch's :class:`GatewayInfo` is kept in ``result.infos``. ``cache="content"`` sends
-        each batch with a ``cf-aig-cache-key`` hashed from its model, dimensions and texts and a
-        one-month TTL, so re-embedding unchanged texts is a gateway cache hit. Vectors come as
-        JSON floats, which every provider sends; ``encoding_format="base64"`` asks for smaller,
-        faster float32 replies where the provider supports it (OpenAI). ``timeout`` is a
-        deadline in seconds for the whole call. Bad input raises :class:`ConfigurationError`
-        before anything is sent.
-        """
-        plan = self._embedding_plan(
-            inputs,
-            model,
-            dimensions,
-            batch_size,
-            max_concurrency,
-            cache,
-            encoding_format,
-            options,
-            timeout,
-            extra_headers,
-        )
-        client = self.transport.client
-        batches = plan.batches
-        if len(batches) == 1:
-            return plan.result([self._embed_batch(client, plan, 0)])
-        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-
-        workers = min(plan.concurrency, len(batches))
-        with ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed") as pool:
-            futures = [
-                pool.submit(self._embed_batch, client, plan, number)
-                for number in range(len(batches))
-            ]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
-            if failed:
-                raise failed[0].exception()  # type: ignore[misc]
-        return plan.result([future.result() for future in futures])
-
-    async def aembed(
-        self,
-        inputs: Sequence[str],
-        *,
-        model: str,
-        dimensions: int | None = None,
-        batch_size: int | None = None,
-        max_concurrency: int | None = None,
-        cache: str | None = None,
-        encoding_format: str = "float",
-        options: OptionsLike = None,
-        timeout: float | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> EmbeddingResult:
-        """Async twin of :meth:`embed`: batches run as tasks, ``max_concurrency`` at once."""
-        import asyncio
-
-        plan = self._embedding_plan(
-            inputs,
-            model,
-            dimensions,
-            batch_size,
-            max_concurrency,
-            cache,
-            encoding_format,
-            options,
-            timeout,
-            extra_headers,
-        )
-        client = self.transport.aclient
-        count = len(plan.batches)
-        if count == 1:
-            return plan.result([await self._aembed_batch(client, plan, 0)])
-        gate = asyncio.Semaphore(plan.concurrency)
-
-        async def run(number: int) -> Any:
-            async with gate:
-                return await self._aembed_batch(client, plan, number)
-
-        tasks = [asyncio.ensure_future(run(number)) for number in range(count)]
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        return plan.result([task.result() for task in tasks])
-
-    def _embedding_plan(
-        self,
-        inputs: Any,
-        model: Any,
-        dimensions: Any,
-        batch_size: Any,
-        max_concurrency: Any,
-        cache: Any,
-        encoding_format: Any,
-        options: OptionsLike,
-        timeout: Any,
-        extra_headers: Mapping[str, str] | None,
-    ) -> EmbeddingPlan:
-        from .embedding_plan import EmbeddingPlan
-
-        return EmbeddingPlan.build(
-            self,
-            inputs,
-            model,
-            dimensions,
-            batch_size,
-            max_concurrency,
-            cache,
-            encoding_format,
-            self._headers(options, extra_headers),
-            timeout,
-        )
-
-    def _embed_batch(self, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:
-        url, body, headers, timeout = plan.request(number)
-        response = self.transport.send(
-            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
-            timeout=timeout,
-        )
-        return plan.parse(number, response, self.transport.secrets)
-
-    async def _aembed_batch(
-        self, client: httpx.AsyncClient, plan: EmbeddingPlan, number: int
-    ) -> Any:
-        url, body, headers, timeout = plan.request(number)
-        response = await self.transport.asend(
-            lambda: self.transport.build_request(client, "POST", url, body, headers, stream=False),
-            timeout=timeout,
-        )
-        return plan.parse(number, response, self.transport.secrets)
 
     # -- OpenAI SDK clients and feedback ------------------------------------------------------
     def openai_client(self, **kwargs: Any) -> openai.OpenAI:

@@ -14,7 +14,9 @@ before the first event, and closes its connection when exhausted, closed or left
 iterating generators hold the response but not the stream object, so dropping a stream mid-way
 frees it at once, without waiting for the garbage collector. Each wait for the next complete
 event is bounded by the call's timeout; a server that stalls or trickles bytes without finishing
-an event raises :class:`~cf_ai_gateway.GatewayTimeoutError`.
+an event raises :class:`~cf_ai_gateway.GatewayTimeoutError`. The async raw stream lives in
+:mod:`~cf_ai_gateway.async_streams` and the chat-delta streams in
+:mod:`~cf_ai_gateway.chat_streams`; all four are importable from here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,7 +37,6 @@ from .errors import (
     GatewayError,
     GatewayTimeoutError,
     MalformedResponseError,
-    ProviderError,
     StreamError,
     error_from_response,
     is_error_reply,
@@ -296,33 +297,6 @@ def _read_buffered(
     return state.buffered(response.status_code, response.headers, b"".join(parts))
 
 
-async def _aread_buffered(
-    response: httpx.Response, state: _StreamState, idle_timeout: float | None
-) -> list[dict[str, Any]]:
-    """Async twin of :func:`_read_buffered`."""
-    import anyio  # deferred: sync users never load it
-
-    info, limit = state.info, state.max_event_size
-    parts: list[bytes] = []
-    size = 0
-    try:
-        with anyio.fail_after(idle_timeout):
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large_reply(info, limit)
-                parts.append(chunk)
-    except TimeoutError:
-        raise _stalled(info, idle_timeout) from None
-    except httpx.TimeoutException as exc:
-        raise _stalled(info, idle_timeout) from exc
-    except httpx.HTTPError as exc:
-        raise _network_error(exc, info) from exc
-    finally:
-        await response.aclose()
-    return state.buffered(response.status_code, response.headers, b"".join(parts))
-
-
 def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
     if isinstance(exc, httpx.TimeoutException):
         return GatewayTimeoutError(
@@ -445,289 +419,8 @@ class RawStream:
         self.close()
 
 
-class _AsyncOpening:
-    """The response of an async stream, opened on first need; shared with its iterator."""
-
-    __slots__ = (
-        "_opener",
-        "api",
-        "buffered",
-        "idle_timeout",
-        "max_event_size",
-        "response",
-        "secrets",
-        "state",
-    )
-
-    def __init__(
-        self,
-        opener: Callable[[], Awaitable[httpx.Response]],
-        secrets: tuple[str, ...],
-        max_event_size: int,
-        api: str | None = None,
-        idle_timeout: float | None = None,
-    ) -> None:
-        self._opener: Callable[[], Awaitable[httpx.Response]] | None = opener
-        self.secrets = secrets
-        self.max_event_size = max_event_size
-        self.api = api
-        self.idle_timeout = idle_timeout
-        self.response: httpx.Response | None = None
-        self.state: _StreamState | None = None
-        self.buffered: list[dict[str, Any]] | None = None
-
-    async def open(self) -> tuple[httpx.Response, _StreamState]:
-        if self.response is None or self.state is None:
-            assert self._opener is not None
-            opener, self._opener = self._opener, None
-            response = await opener()
-            info = GatewayInfo.from_headers(response.headers, response.status_code)
-            self.response = response
-            state = _StreamState(info, self.secrets, self.max_event_size, api=self.api)
-            if _is_json(response):
-                self.buffered = await _aread_buffered(response, state, self.idle_timeout)
-                state.info = replace(info, buffered=True)
-            self.state = state
-        return self.response, self.state
-
-
-async def _aiter_events(
-    opening: _AsyncOpening, idle_timeout: float | None
-) -> AsyncIterator[dict[str, Any]]:
-    """Async twin of :func:`_iter_events`; opens the response first if needed."""
-    import anyio  # deferred: sync users never load it
-
-    response, state = await opening.open()
-    if opening.buffered is not None:
-        for event in state.replay(opening.buffered):
-            yield event
-        for event in state.finish():
-            yield event  # pragma: no cover
-        return
-    info = state.info
-    chunks = response.aiter_bytes()
-    try:
-        end = _gap_end(idle_timeout)
-        while True:
-            left = None if end is None else max(0.0, end - time.monotonic())
-            try:
-                with anyio.fail_after(left):
-                    chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
-                raise _stalled(info, idle_timeout) from None
-            for event in state.events(chunk):
-                yield event
-                end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
-        for event in state.finish():
-            yield event  # pragma: no cover
-    except httpx.TimeoutException as exc:
-        raise _stalled(info, idle_timeout) from exc
-    except httpx.HTTPError as exc:
-        raise _network_error(exc, info) from exc
-    except SSEError as exc:
-        raise _undecodable(exc, info) from None
-    finally:
-        await response.aclose()
-
-
-class AsyncRawStream:
-    """Async iterator of parsed SSE event dicts. Opens on ``async with``, ``await`` or first use."""
-
-    def __init__(
-        self,
-        opener: Callable[[], Awaitable[httpx.Response]],
-        secrets: tuple[str, ...] = (),
-        *,
-        idle_timeout: float | None = None,
-        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
-        api: str | None = None,
-    ) -> None:
-        self._opening = _AsyncOpening(opener, secrets, max_event_size, api, idle_timeout)
-        self.secrets = secrets
-        self.idle_timeout = idle_timeout
-        self._iterator: AsyncIterator[dict[str, Any]] | None = None
-
-    @property
-    def response(self) -> httpx.Response | None:
-        return self._opening.response
-
-    @property
-    def info(self) -> GatewayInfo:
-        state = self._opening.state
-        return state.info if state is not None else GatewayInfo()
-
-    @property
-    def saw_done(self) -> bool:
-        state = self._opening.state
-        return state is not None and state.saw_done
-
-    async def open(self) -> AsyncRawStream:
-        await self._opening.open()
-        return self
-
-    def __await__(self) -> Generator[Any, None, AsyncRawStream]:
-        return self.open().__await__()
-
-    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        if self._iterator is None:
-            self._iterator = _aiter_events(self._opening, self.idle_timeout)
-        return self._iterator
-
-    async def __anext__(self) -> dict[str, Any]:
-        return await self.__aiter__().__anext__()
-
-    async def aclose(self) -> None:
-        if self._opening.response is not None:
-            await self._opening.response.aclose()
-
-    async def __aenter__(self) -> AsyncRawStream:
-        return await self.open()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-def failed_error(result: ChatResult, secrets: tuple[str, ...] = ()) -> ProviderError:
-    """The error for a Responses reply whose status is ``failed``, with the provider's message."""
-    err = result.raw.get("error") if isinstance(result.raw, dict) else None
-    message = error_fields(err)[0] if err is not None else None
-    info = result.info if isinstance(result.info, GatewayInfo) else None
-    return ProviderError(
-        f"Provider: {scrub(message or 'the response failed', secrets)}",
-        log_id=info.log_id if info else None,
-        body=scrub_value(result.raw, secrets),
-        info=info,
-    )
-
-
-def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterator[ChatDelta]:
-    on_event = handler.on_event
-    for event in raw:
-        try:
-            delta = on_event(event)
-        except GatewayError as exc:
-            _with_info(exc, info, raw.secrets)
-            raise
-        if delta is not None:
-            yield delta
-    if raw.saw_done:
-        handler.on_done()
-    result = handler.result()
-    result.info = info
-    if result.status == "failed":
-        raise failed_error(result, raw.secrets)
-
-
-async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator[ChatDelta]:
-    on_event = handler.on_event
-    async for event in raw:
-        try:
-            delta = on_event(event)
-        except GatewayError as exc:
-            _with_info(exc, raw.info, raw.secrets)
-            raise
-        if delta is not None:
-            yield delta
-    if raw.saw_done:
-        handler.on_done()
-    result = handler.result()
-    result.info = raw.info
-    if result.status == "failed":
-        raise failed_error(result, raw.secrets)
-
-
-class ChatStream:
-    """Iterator of neutral :class:`ChatDelta` for one model call; a context manager.
-
-    ``info`` is known before the first delta; ``result()`` returns the accumulated
-    :class:`ChatResult` once the stream is exhausted.
-    """
-
-    def __init__(self, raw: RawStream, handler: StreamHandler) -> None:
-        self.raw = raw
-        self.info = raw.info
-        self.handler = handler
-        self._iterator: Iterator[ChatDelta] | None = None
-
-    def __iter__(self) -> Iterator[ChatDelta]:
-        if self._iterator is None:
-            # The generator holds the raw stream and handler, not ``self``: no cycle to collect.
-            self._iterator = _deltas(self.raw, self.handler, self.info)
-        return self._iterator
-
-    def __next__(self) -> ChatDelta:
-        return next(iter(self))
-
-    def result(self) -> ChatResult:
-        """The whole reply accumulated from the deltas seen so far."""
-        result = self.handler.result()
-        result.info = self.info
-        return result
-
-    def close(self) -> None:
-        self.raw.close()
-
-    def __enter__(self) -> ChatStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncChatStream:
-    """Async iterator of neutral :class:`ChatDelta`; opens on ``async with``, ``await`` or use."""
-
-    def __init__(self, raw: AsyncRawStream, handler: StreamHandler) -> None:
-        self.raw = raw
-        self.handler = handler
-        self._iterator: AsyncIterator[ChatDelta] | None = None
-
-    @property
-    def info(self) -> GatewayInfo:
-        return self.raw.info
-
-    async def open(self) -> AsyncChatStream:
-        await self.raw.open()
-        return self
-
-    def __await__(self) -> Generator[Any, None, AsyncChatStream]:
-        return self.open().__await__()
-
-    def __aiter__(self) -> AsyncIterator[ChatDelta]:
-        if self._iterator is None:
-            self._iterator = _adeltas(self.raw, self.handler)
-        return self._iterator
-
-    async def __anext__(self) -> ChatDelta:
-        return await self.__aiter__().__anext__()
-
-    def result(self) -> ChatResult:
-        result = self.handler.result()
-        result.info = self.info
-        return result
-
-    async def aclose(self) -> None:
-        await self.raw.aclose()
-
-    async def __aenter__(self) -> AsyncChatStream:
-        return await self.open()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+# The async raw stream and the neutral chat-delta streams live in ``async_streams`` and
+# ``chat_streams``; they stay importable from here.
+from .async_streams import AsyncRawStream  # noqa: E402
+from .chat_streams import AsyncChatStream, ChatStream  # noqa: E402
+from .chat_streams import failed_error as failed_error  # noqa: E402
