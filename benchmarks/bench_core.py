@@ -1,52 +1,54 @@
 """Benchmark: the core client against raw httpx and the openai SDK, on one loopback server.
 
-Run: ``python benchmarks/bench_core.py``. It serves a fixed chat completion and a 200-chunk
-stream from a separate process, then times, in one run and on the same server, a non-streamed
-call and a full streamed call for raw httpx (the floor), the core (raw ``create``/``stream`` and
-the neutral ``chat``/``chat_stream``) and the openai SDK, and the import time of the core and of
-httpx. It prints medians in microseconds and the ratios against raw httpx.
+Run: ``python benchmarks/bench_core.py [--quick]`` (knobs in ``harness.py``). It serves a fixed
+chat completion and a 200-chunk stream, one HTTP chunk per event, from a separate process, then
+times, interleaved round by round on the same server: a non-streamed call and a full streamed
+call for raw httpx (the floor), the core (raw ``create``/``stream`` and the neutral
+``chat``/``chat_stream``) and the openai SDK; an async stream for raw ``httpx.AsyncClient``, the
+core, and the core on the aiohttp transport when ``httpx_aiohttp`` is installed; and the import
+time of the core against httpx in fresh interpreters. It prints each ratio against raw httpx as
+the median of the rounds with their spread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback_server import ServerProcess, import_time  # noqa: E402
+from harness import Row, Settings, import_samples, interleave, print_rows, row, settings
+from loopback_server import ServerProcess
 
-from cf_ai_gateway import Gateway  # noqa: E402
-from cf_ai_gateway.wire.types import ChatRequest, Message  # noqa: E402
+from cf_ai_gateway import Gateway
+from cf_ai_gateway.wire.types import ChatRequest, Message
 
-CALLS = int(os.environ.get("BENCH_CALLS", "400"))
-STREAMS = int(os.environ.get("BENCH_STREAMS", "150"))
 KEY = "sk-bench-0000000000000000"
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello"}]}
 STREAM_BODY = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
 
 
-def median_us(fn: Callable[[], object], n: int) -> float:
-    for _ in range(min(20, n)):
-        fn()
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
+def fast_async_client() -> httpx.AsyncClient | None:
+    """An ``httpx.AsyncClient`` on aiohttp's transport (C-level HTTP parsing), if installed."""
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        return None
+    return httpx.AsyncClient(transport=AiohttpTransport())
 
 
-def main() -> None:
-    with ServerProcess() as server:
+def measure(s: Settings) -> list[Row]:
+    rows: list[Row] = []
+    with ServerProcess(chunks=s.chunks) as server:
         url = f"{server.base_url}/acct/default/openai/chat/completions"
         headers = {"authorization": f"Bearer {KEY}"}
         raw = httpx.Client()
+        gw = Gateway(account_id="acct", api_key=KEY, base_url=server.base_url)
+        req = ChatRequest(model="gpt-4o-mini", messages=[Message(role="user", content="Say hello")])
 
         def httpx_call() -> object:
             return json.loads(raw.post(url, json=BODY, headers=headers).content)
@@ -59,18 +61,9 @@ def main() -> None:
                         out.append(json.loads(line[6:]))
             return out
 
-        gw = Gateway(account_id="acct", api_key=KEY, base_url=server.base_url)
-        req = ChatRequest(model="gpt-4o-mini", messages=[Message(role="user", content="Say hello")])
-
-        def core_create() -> object:
-            return gw.create("chat/completions", BODY).body
-
         def core_stream() -> object:
             with gw.stream("chat/completions", STREAM_BODY) as events:
                 return list(events)
-
-        def core_chat() -> object:
-            return gw.chat(req)
 
         def core_chat_stream() -> object:
             with gw.chat_stream(req) as stream:
@@ -78,42 +71,105 @@ def main() -> None:
                     pass
                 return stream.result()
 
-        rows: dict[str, float] = {}
-        rows["httpx create"] = median_us(httpx_call, CALLS)
-        rows["core create"] = median_us(core_create, CALLS)
-        rows["core chat (neutral)"] = median_us(core_chat, CALLS)
-        rows["httpx stream"] = median_us(httpx_stream, STREAMS)
-        rows["core stream"] = median_us(core_stream, STREAMS)
-        rows["core chat_stream (neutral)"] = median_us(core_chat_stream, STREAMS)
+        calls: dict[str, Callable[[], object]] = {
+            "httpx": httpx_call,
+            "core": lambda: gw.create("chat/completions", BODY).body,
+            "core chat": lambda: gw.chat(req),
+        }
+        streams: dict[str, Callable[[], object]] = {
+            "httpx": httpx_stream,
+            "core": core_stream,
+            "core chat_stream": core_chat_stream,
+        }
         try:
             import openai
 
             sdk = openai.OpenAI(api_key=KEY, base_url=f"{server.base_url}/acct/default/openai")
-
-            def sdk_call() -> object:
-                return sdk.chat.completions.create(model="gpt-4o-mini", messages=BODY["messages"])  # type: ignore[arg-type]
-
-            def sdk_stream() -> object:
-                return list(sdk.chat.completions.create(
-                    model="gpt-4o-mini", messages=BODY["messages"], stream=True,  # type: ignore[arg-type]
+            messages = BODY["messages"]
+            calls["openai"] = lambda: sdk.chat.completions.create(
+                model="gpt-4o-mini", messages=messages
+            )  # type: ignore[arg-type]
+            streams["openai"] = lambda: list(
+                sdk.chat.completions.create(
+                    model="gpt-4o-mini",
+                    messages=messages,
+                    stream=True,  # type: ignore[arg-type]
                     stream_options={"include_usage": True},
-                ))
-
-            rows["openai create"] = median_us(sdk_call, CALLS)
-            rows["openai stream"] = median_us(sdk_stream, STREAMS)
+                )
+            )
         except ImportError:
             pass
 
-    rows["import httpx"] = import_time("httpx") * 1e6
-    rows["import cf_ai_gateway"] = import_time("cf_ai_gateway") * 1e6
+        samples = interleave(calls, calls=s.calls, rounds=s.rounds)
+        rows.append(row("core `create` vs raw httpx", samples, "core", "httpx"))
+        rows.append(row("core `chat` (neutral) vs raw httpx", samples, "core chat", "httpx"))
+        if "openai" in samples:
+            rows.append(row("openai SDK create vs raw httpx", samples, "openai", "httpx"))
+        samples = interleave(streams, calls=s.streams, rounds=s.rounds)
+        rows.append(row(f"core {s.chunks}-chunk `stream` vs raw httpx", samples, "core", "httpx"))
+        rows.append(
+            row("core `chat_stream` (neutral) vs raw httpx", samples, "core chat_stream", "httpx")
+        )
+        if "openai" in samples:
+            rows.append(row("openai SDK stream vs raw httpx", samples, "openai", "httpx"))
+        rows += _async_streams(s, server.base_url, url, headers)
+        gw.close()
+        raw.close()
 
-    print(f"{'measure':32} {'median us':>12} {'ratio':>8}")
-    anchors = {"create": "httpx create", "chat (neutral)": "httpx create", "stream": "httpx stream",
-               "chat_stream": "httpx stream", "import": "import httpx"}
-    for name, value in rows.items():
-        anchor = next((a for k, a in anchors.items() if k in name), None)
-        ratio = value / rows[anchor] if anchor else float("nan")
-        print(f"{name:32} {value:12.0f} {ratio:8.2f}x")
+    samples = import_samples(
+        {"core": "import cf_ai_gateway", "httpx": "import httpx"}, s.import_runs
+    )
+    rows.append(row("`import cf_ai_gateway` vs `import httpx`", samples, "core", "httpx"))
+    return rows
+
+
+def _async_streams(s: Settings, base_url: str, url: str, headers: dict[str, str]) -> list[Row]:
+    """The async stream: raw ``httpx.AsyncClient``, the core, and the core on aiohttp if installed."""
+    loop = asyncio.new_event_loop()
+    raw = httpx.AsyncClient()
+    gateways = {"core": Gateway(account_id="acct", api_key=KEY, base_url=base_url)}
+    fast = fast_async_client()
+    if fast is not None:
+        gateways["core [aiohttp]"] = Gateway(
+            account_id="acct", api_key=KEY, base_url=base_url, async_http_client=fast
+        )
+
+    async def httpx_stream() -> object:
+        out = []
+        async with raw.stream("POST", url, json=STREAM_BODY, headers=headers) as r:
+            async for line in r.aiter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    out.append(json.loads(line[6:]))
+        return out
+
+    def core_stream(gw: Gateway) -> Callable[[], object]:
+        async def run() -> object:
+            async with gw.astream("chat/completions", STREAM_BODY) as events:
+                return [event async for event in events]
+
+        return lambda: loop.run_until_complete(run())
+
+    streams: dict[str, Callable[[], object]] = {
+        "httpx": lambda: loop.run_until_complete(httpx_stream())
+    }
+    streams.update({name: core_stream(gw) for name, gw in gateways.items()})
+    try:
+        samples = interleave(streams, calls=s.streams, rounds=s.rounds)
+    finally:
+        loop.run_until_complete(raw.aclose())
+        for gw in gateways.values():
+            loop.run_until_complete(gw.aclose())
+        if fast is not None:  # an injected client stays open after the Gateway closes
+            loop.run_until_complete(fast.aclose())
+        loop.close()
+    return [
+        row(f"{name} async {s.chunks}-chunk stream vs raw httpx async", samples, name, "httpx")
+        for name in gateways
+    ]
+
+
+def main() -> None:
+    print_rows("core vs raw httpx (median of rounds, lowest-highest)", measure(settings(__doc__)))
 
 
 if __name__ == "__main__":

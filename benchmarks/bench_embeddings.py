@@ -7,7 +7,7 @@ once per request shape and then served from memory, so the server's cost is the 
 client and what is measured is the client side: request building, HTTP, parsing, framework
 objects.
 
-Compared, each in one call of ``--texts`` texts (default 2,000) of 1536-dimensional vectors:
+Compared, each in one call of ``BENCH_TEXTS`` texts (default 2,000) of 1536-dimensional vectors:
 
 - LangChain: ``CloudflareAIGatewayEmbeddings.embed_documents`` vs
   ``OpenAIEmbeddings(base_url=..., check_embedding_ctx_length=False).embed_documents``;
@@ -18,24 +18,27 @@ ours once with the default ``encoding_format="float"`` (2.5 times the bytes of b
 text to parse) and once with ``encoding_format="base64"``, which the openai SDK behind both
 OpenAI classes always asks for.
 
-Run ``python benchmarks/bench_embeddings.py`` (needs the ``bench`` extra). It prints, for each
-pair, the median seconds per call over ``--rounds`` interleaved rounds, the spread (lowest and
-highest round) and the ratio of the medians, ours / theirs (lower is better).
+Run ``python benchmarks/bench_embeddings.py [--quick]`` (needs the ``bench`` extra; knobs, among
+them ``BENCH_TEXTS``, in ``harness.py``). It prints, for each pair, the median of the per-round
+ratios ours / theirs over interleaved rounds of one call each, with their spread (lowest and
+highest round), and each side's time (lower is better). The replies are not streams, so this
+server sends each as one ``content-length`` body, as an origin does.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
 import multiprocessing
+import os
 import random
-import statistics
 import struct
-import time
-from collections.abc import Callable
+import sys
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Row, Settings, interleave, print_rows, row, settings
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 GATEWAY = "bench"
@@ -60,19 +63,32 @@ def _reply(count: int, dimensions: int, encoding: str) -> bytes:
         if encoding == "base64":
             embedding = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
         data.append({"object": "embedding", "index": index, "embedding": embedding})
-    body = json.dumps({
-        "object": "list", "data": data, "model": MODEL,
-        "usage": {"prompt_tokens": count * 4, "total_tokens": count * 4},
-    }).encode()
-    head = ["HTTP/1.1 200 OK", "content-type: application/json", f"content-length: {len(body)}",
-            *(f"{name}: {value}" for name, value in HEADERS.items()), "", ""]
+    body = json.dumps(
+        {
+            "object": "list",
+            "data": data,
+            "model": MODEL,
+            "usage": {"prompt_tokens": count * 4, "total_tokens": count * 4},
+        }
+    ).encode()
+    head = [
+        "HTTP/1.1 200 OK",
+        "content-type: application/json",
+        f"content-length: {len(body)}",
+        *(f"{name}: {value}" for name, value in HEADERS.items()),
+        "",
+        "",
+    ]
     return "\r\n".join(head).encode() + body
 
 
 def _serve(port_queue: Any, counts: list[int]) -> None:
     # The shapes the clients will ask for, rendered before the port is published.
-    rendered = {(count, DIMENSIONS, encoding): _reply(count, DIMENSIONS, encoding)
-                for count in counts for encoding in ("float", "base64")}
+    rendered = {
+        (count, DIMENSIONS, encoding): _reply(count, DIMENSIONS, encoding)
+        for count in counts
+        for encoding in ("float", "base64")
+    }
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -86,8 +102,11 @@ def _serve(port_queue: Any, counts: list[int]) -> None:
                 request = json.loads(await reader.readexactly(length))
                 raw_input = request["input"]
                 count = len(raw_input) if isinstance(raw_input, list) else 1
-                shape = (count, request.get("dimensions") or DIMENSIONS,
-                         request.get("encoding_format") or "float")
+                shape = (
+                    count,
+                    request.get("dimensions") or DIMENSIONS,
+                    request.get("encoding_format") or "float",
+                )
                 if shape not in rendered:
                     rendered[shape] = _reply(*shape)
                 writer.write(rendered[shape])
@@ -109,36 +128,16 @@ def _serve(port_queue: Any, counts: list[int]) -> None:
 # -- measurement -------------------------------------------------------------------------------
 
 
-def _compare(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> tuple[list[float], list[float]]:
-    """Seconds per call of each, one call per round, the two sides alternating who goes first."""
-    for _ in range(2):  # warm up pools, lazy imports and the server's rendered replies
-        ours()
-        theirs()
-    samples: tuple[list[float], list[float]] = ([], [])
-    for number in range(rounds):
-        order = ((0, ours), (1, theirs)) if number % 2 == 0 else ((1, theirs), (0, ours))
-        for side, fn in order:
-            start = time.perf_counter()
-            fn()
-            samples[side].append(time.perf_counter() - start)
-    return samples
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=2000, help="texts per call")
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median kept)")
-    args = parser.parse_args()
-
+def measure(s: Settings) -> list[Row]:
     port_queue: Any = multiprocessing.Queue()
     # Ours sends one batch; OpenAIEmbeddings batches of 1000, OpenAIEmbedding batches of 100.
-    counts = sorted({args.texts, min(args.texts, 1000), min(args.texts, 100)})
+    counts = sorted({s.texts, min(s.texts, 1000), min(s.texts, 100)})
     server = multiprocessing.Process(target=_serve, args=(port_queue, counts), daemon=True)
     server.start()
     port = port_queue.get(timeout=600)
     base_url = f"http://127.0.0.1:{port}/v1"
     provider_url = f"{base_url}/{ACCOUNT}/{GATEWAY}/openai"
-    texts = [f"short text number {i} about a topic" for i in range(args.texts)]
+    texts = [f"short text number {i} about a topic" for i in range(s.texts)]
 
     from langchain_openai import OpenAIEmbeddings
     from llama_index.embeddings.openai import OpenAIEmbedding
@@ -146,40 +145,63 @@ def main() -> None:
     from langchain_cf_ai_gateway import CloudflareAIGatewayEmbeddings
     from llama_index.embeddings.cf_ai_gateway import CloudflareAIGatewayEmbedding
 
-    connection = {"account_id": ACCOUNT, "gateway_id": GATEWAY, "api_key": "sk-bench",
-                  "base_url": base_url, "max_retries": 0, "timeout": 600}
-    lc_theirs = OpenAIEmbeddings(model=MODEL, base_url=provider_url, api_key="sk-bench",  # type: ignore[arg-type]
-                                 check_embedding_ctx_length=False, max_retries=0,
-                                 request_timeout=600).embed_documents
-    li_theirs = OpenAIEmbedding(model=MODEL, api_base=provider_url, api_key="sk-bench",
-                                max_retries=0, timeout=600).get_text_embedding_batch
+    connection = {
+        "account_id": ACCOUNT,
+        "gateway_id": GATEWAY,
+        "api_key": "sk-bench",
+        "base_url": base_url,
+        "max_retries": 0,
+        "timeout": 600,
+    }
+    lc_theirs = OpenAIEmbeddings(
+        model=MODEL,
+        base_url=provider_url,
+        api_key="sk-bench",  # type: ignore[arg-type]
+        check_embedding_ctx_length=False,
+        max_retries=0,
+        request_timeout=600,
+    ).embed_documents
+    li_theirs = OpenAIEmbedding(
+        model=MODEL, api_base=provider_url, api_key="sk-bench", max_retries=0, timeout=600
+    ).get_text_embedding_batch
     pairs = {}
     for encoding in ("float", "base64"):
-        pairs[f"LangChain embed_documents ({encoding}) vs OpenAIEmbeddings"] = (
-            CloudflareAIGatewayEmbeddings(model=MODEL, encoding_format=encoding, **connection).embed_documents,
+        pairs[f"LangChain `embed_documents` ({encoding}) vs `OpenAIEmbeddings`"] = (
+            CloudflareAIGatewayEmbeddings(
+                model=MODEL, encoding_format=encoding, **connection
+            ).embed_documents,
             lc_theirs,
         )
-        pairs[f"LlamaIndex get_text_embedding_batch ({encoding}) vs OpenAIEmbedding"] = (
-            CloudflareAIGatewayEmbedding(model=MODEL, encoding_format=encoding, **connection).get_text_embedding_batch,
+        pairs[f"LlamaIndex `get_text_embedding_batch` ({encoding}) vs `OpenAIEmbedding`"] = (
+            CloudflareAIGatewayEmbedding(
+                model=MODEL, encoding_format=encoding, **connection
+            ).get_text_embedding_batch,
             li_theirs,
         )
     rows = []
     try:
         for name, (ours, theirs) in pairs.items():
             assert len(ours(texts)) == len(theirs(texts)) == len(texts)
-            ours_s, theirs_s = _compare(lambda f=ours: f(texts), lambda f=theirs: f(texts), args.rounds)
-            rows.append((name, ours_s, theirs_s))
+            samples = interleave(
+                {"ours": lambda f=ours: f(texts), "theirs": lambda f=theirs: f(texts)},
+                calls=1,
+                rounds=s.rounds,
+                warmup=1,
+            )
+            rows.append(row(f"{name}, {s.texts:,} texts", samples, "ours", "theirs"))
     finally:
         server.terminate()
         server.join()
+    return rows
 
-    print(f"{args.texts} texts, {DIMENSIONS} dimensions, one call; median (lowest-highest) of "
-          f"{args.rounds} interleaved rounds")
-    for name, ours_s, theirs_s in rows:
-        ours_m, theirs_m = statistics.median(ours_s), statistics.median(theirs_s)
-        print(f"{name}:\n  ours   {ours_m * 1e3:8.1f} ms ({min(ours_s) * 1e3:.1f}-{max(ours_s) * 1e3:.1f})"
-              f"\n  theirs {theirs_m * 1e3:8.1f} ms ({min(theirs_s) * 1e3:.1f}-{max(theirs_s) * 1e3:.1f})"
-              f"\n  ratio  {ours_m / theirs_m:8.2f}x")
+
+def main() -> None:
+    s = settings(__doc__)
+    print_rows(
+        f"Embeddings: {s.texts} texts, {DIMENSIONS} dimensions, one call "
+        "(median of rounds, lowest-highest)",
+        measure(s),
+    )
 
 
 if __name__ == "__main__":

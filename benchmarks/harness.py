@@ -1,0 +1,189 @@
+"""Shared timing for the benchmarks: interleaved rounds, per-round ratios, imports, one table.
+
+Every comparison runs its contenders round by round in the same process against the same server
+(A, B, C, then B, C, A, ...: each round starts one contender later, so none always goes first),
+and a ratio is computed per round, ours / theirs, from the two sides' times in that round. A
+change of load on a shared machine then hits both sides of a ratio alike. Each figure is
+reported as the median of the rounds and their spread (lowest-highest round). Import times are
+measured in fresh interpreters, the statements interleaved run by run.
+
+The knobs (environment variables; ``--quick`` lowers the defaults for a fast smoke run):
+``BENCH_ROUNDS`` (rounds per figure, at least 3), ``BENCH_CALLS`` (non-streamed calls per round),
+``BENCH_STREAMS`` (streams per round), ``BENCH_CHUNKS`` (deltas per stream),
+``BENCH_LONG_CHUNKS`` (the long LangChain streams, comma-separated), ``BENCH_TEXTS`` (texts per
+embedding call), ``BENCH_IMPORT_RUNS`` (fresh interpreters per import figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    rounds: int
+    calls: int
+    streams: int
+    chunks: int
+    long_chunks: tuple[int, ...]
+    texts: int
+    import_runs: int
+
+    @classmethod
+    def from_env(cls, quick: bool = False) -> Settings:
+        def knob(name: str, full: str, fast: str) -> str:
+            return os.environ.get(name, fast if quick else full)
+
+        return cls(
+            quick=quick,
+            rounds=max(3, int(knob("BENCH_ROUNDS", "7", "3"))),
+            calls=int(knob("BENCH_CALLS", "100", "20")),
+            streams=int(knob("BENCH_STREAMS", "20", "5")),
+            chunks=int(knob("BENCH_CHUNKS", "200", "200")),
+            long_chunks=tuple(
+                int(n) for n in knob("BENCH_LONG_CHUNKS", "2000,20000", "2000").split(",")
+            ),
+            texts=int(knob("BENCH_TEXTS", "2000", "500")),
+            import_runs=max(3, int(knob("BENCH_IMPORT_RUNS", "9", "3"))),
+        )
+
+
+def settings(description: str | None = None) -> Settings:
+    """The settings of a benchmark run from the command line: ``--quick`` and the environment."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and calls (smoke run)")
+    return Settings.from_env(parser.parse_args().quick)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of some samples and their range."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        return cls(statistics.median(values), min(values), max(values))
+
+    def scaled(self, factor: float) -> Spread:
+        return Spread(self.median * factor, self.low * factor, self.high * factor)
+
+    def format(self, spec: str = ".2f", suffix: str = "") -> str:
+        return f"{self.median:{spec}}{suffix} ({self.low:{spec}}-{self.high:{spec}})"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure: ``measure`` (ours vs theirs), the per-round ratio and each side's time."""
+
+    measure: str
+    ratio: Spread
+    ours: Spread
+    theirs: Spread
+    unit: str = "ms"
+
+
+def interleave(
+    contenders: Mapping[str, Callable[[], object]],
+    *,
+    calls: int,
+    rounds: int,
+    warmup: int | None = None,
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender in each round, the contenders interleaved round by round."""
+    names = list(contenders)
+    for name in names:  # warm up pools, caches and lazy imports
+        for _ in range(max(1, calls // 5) if warmup is None else warmup):
+            contenders[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(rounds):
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            fn = contenders[name]
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            samples[name].append((time.perf_counter() - start) / calls)
+    return samples
+
+
+def row(
+    measure: str,
+    samples: Mapping[str, Sequence[float]],
+    ours: str,
+    theirs: str,
+    *,
+    scale: float = 1e3,
+    unit: str = "ms",
+) -> Row:
+    """The figure ``ours`` / ``theirs`` from interleaved samples; times shown as ``scale`` x seconds."""
+    ratios = [a / b for a, b in zip(samples[ours], samples[theirs], strict=True)]
+    return Row(
+        measure,
+        Spread.of(ratios),
+        Spread.of(samples[ours]).scaled(scale),
+        Spread.of(samples[theirs]).scaled(scale),
+        unit,
+    )
+
+
+def import_samples(statements: Mapping[str, str], runs: int) -> dict[str, list[float]]:
+    """Seconds each import statement takes in a fresh interpreter, ``runs`` times, interleaved.
+
+    Each statement runs once first, so every module's bytecode is cached for both sides.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
+
+    def once(statement: str) -> float:
+        code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        )
+        return float(done.stdout.strip())
+
+    for statement in statements.values():
+        once(statement)
+    names = list(statements)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(runs):
+        for name in names[number % len(names) :] + names[: number % len(names)]:
+            samples[name].append(once(statements[name]))
+    return samples
+
+
+def print_rows(title: str, rows: Sequence[Row]) -> None:
+    """A console table: each figure's ratio and both sides' times, medians with their spread."""
+    print(f"\n{title}")
+    width = max(len(r.measure) for r in rows) + 2
+    print(f"{'measure':<{width}}{'ratio ours/theirs':<24}{'ours':<34}theirs")
+    for r in rows:
+        spec = ".3f" if r.unit == "ms" else ".1f"
+        print(
+            f"{r.measure:<{width}}{r.ratio.format('.2f', 'x'):<24}"
+            f"{r.ours.format(spec, ' ' + r.unit):<34}{r.theirs.format(spec, ' ' + r.unit)}"
+        )
+
+
+def markdown(rows: Sequence[Row]) -> str:
+    """The README's table of figures: ratio and times as median (lowest-highest round)."""
+    lines = ["| measure | ratio, ours / theirs | ours | theirs |", "|---|---|---|---|"]
+    for r in rows:
+        spec = ".3f" if r.unit == "ms" else ".1f"
+        lines.append(
+            f"| {r.measure} | {r.ratio.format('.2f', 'x')} | "
+            f"{r.ours.format(spec, ' ' + r.unit)} | {r.theirs.format(spec, ' ' + r.unit)} |"
+        )
+    return "\n".join(lines)
