@@ -1,9 +1,9 @@
 """Shared timing for the benchmarks: interleaved rounds, per-round ratios, imports, one table.
 
-Every comparison runs its contenders round by round in the same process against the same server
-(A, B, C, then B, C, A, ...: each round starts one contender later, so none always goes first),
-and a ratio is computed per round, ours / theirs, from the two sides' times in that round. A
-change of load on a shared machine then hits both sides of a ratio alike. Each figure is
+Every comparison runs its contenders in the same process against the same server, taking turns
+call by call (A, B, C, A, B, C, ...; each round starts one contender later, so none always goes
+first), and a ratio is computed per round, ours / theirs, from the two sides' times in that
+round. A change of load on a shared machine then hits both sides of a ratio alike. Each figure is
 reported as the median of the rounds and their spread (lowest-highest round). Import times are
 measured in fresh interpreters, the statements interleaved run by run.
 
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,39 @@ class Spread:
 
 @dataclass(frozen=True)
 class Row:
-    """One figure: ``measure`` (ours vs theirs), the per-round ratio and each side's time."""
+    """One figure: ``measure`` (ours vs theirs), the per-round ratios and each side's time.
+
+    ``ratio`` compares wall-clock times, what a caller waits; ``cpu_ratio`` compares the CPU
+    time of the measuring process alone, which a busy machine's scheduling delays (the server
+    process waiting for a core) do not dilute.
+    """
 
     measure: str
     ratio: Spread
+    cpu_ratio: Spread
     ours: Spread
     theirs: Spread
     unit: str = "ms"
+
+
+@dataclass
+class Samples:
+    """Seconds per call of each contender in each round: wall-clock and CPU (this process)."""
+
+    wall: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.wall
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        self.wall.setdefault(name, []).append(wall)
+        self.cpu.setdefault(name, []).append(cpu)
+
+
+def _rotations(names: list[str], count: int) -> list[list[str]]:
+    """The order of each round: each starts one contender later, so none always goes first."""
+    return [names[n % len(names) :] + names[: n % len(names)] for n in range(count)]
 
 
 def interleave(
@@ -99,26 +125,36 @@ def interleave(
     calls: int,
     rounds: int,
     warmup: int | None = None,
-) -> dict[str, list[float]]:
-    """Seconds per call of each contender in each round, the contenders interleaved round by round."""
+) -> Samples:
+    """Seconds per call of each contender in each round.
+
+    Within a round the contenders take turns call by call (A, B, C, A, B, C, ...), each round
+    starting one contender later, so a burst of load from elsewhere hits every side alike.
+    """
     names = list(contenders)
     for name in names:  # warm up pools, caches and lazy imports
         for _ in range(max(1, calls // 5) if warmup is None else warmup):
             contenders[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for number in range(rounds):
-        for name in names[number % len(names) :] + names[: number % len(names)]:
-            fn = contenders[name]
-            start = time.perf_counter()
-            for _ in range(calls):
+    samples = Samples()
+    wall_clock, cpu_clock = time.perf_counter, time.process_time
+    for order in _rotations(names, rounds):
+        wall = dict.fromkeys(names, 0.0)
+        cpu = dict.fromkeys(names, 0.0)
+        turns = [(name, contenders[name]) for name in order]
+        for _ in range(calls):
+            for name, fn in turns:
+                wall_start, cpu_start = wall_clock(), cpu_clock()
                 fn()
-            samples[name].append((time.perf_counter() - start) / calls)
+                cpu[name] += cpu_clock() - cpu_start
+                wall[name] += wall_clock() - wall_start
+        for name in names:
+            samples.add(name, wall[name] / calls, cpu[name] / calls)
     return samples
 
 
 def row(
     measure: str,
-    samples: Mapping[str, Sequence[float]],
+    samples: Samples,
     ours: str,
     theirs: str,
     *,
@@ -126,17 +162,21 @@ def row(
     unit: str = "ms",
 ) -> Row:
     """The figure ``ours`` / ``theirs`` from interleaved samples; times shown as ``scale`` x seconds."""
-    ratios = [a / b for a, b in zip(samples[ours], samples[theirs], strict=True)]
+
+    def ratios(times: dict[str, list[float]]) -> Spread:
+        return Spread.of([a / b for a, b in zip(times[ours], times[theirs], strict=True)])
+
     return Row(
         measure,
-        Spread.of(ratios),
-        Spread.of(samples[ours]).scaled(scale),
-        Spread.of(samples[theirs]).scaled(scale),
+        ratios(samples.wall),
+        ratios(samples.cpu),
+        Spread.of(samples.wall[ours]).scaled(scale),
+        Spread.of(samples.wall[theirs]).scaled(scale),
         unit,
     )
 
 
-def import_samples(statements: Mapping[str, str], runs: int) -> dict[str, list[float]]:
+def import_samples(statements: Mapping[str, str], runs: int) -> Samples:
     """Seconds each import statement takes in a fresh interpreter, ``runs`` times, interleaved.
 
     Each statement runs once first, so every module's bytecode is cached for both sides.
@@ -147,43 +187,49 @@ def import_samples(statements: Mapping[str, str], runs: int) -> dict[str, list[f
         if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
     }
 
-    def once(statement: str) -> float:
-        code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    def once(statement: str) -> tuple[float, float]:
+        code = (
+            "import time; w, c = time.perf_counter(), time.process_time(); "
+            f"{statement}; print(time.perf_counter() - w, time.process_time() - c)"
+        )
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
         )
-        return float(done.stdout.strip())
+        wall, cpu = done.stdout.split()
+        return float(wall), float(cpu)
 
     for statement in statements.values():
         once(statement)
-    names = list(statements)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for number in range(runs):
-        for name in names[number % len(names) :] + names[: number % len(names)]:
-            samples[name].append(once(statements[name]))
+    samples = Samples()
+    for order in _rotations(list(statements), runs):
+        for name in order:
+            samples.add(name, *once(statements[name]))
     return samples
 
 
 def print_rows(title: str, rows: Sequence[Row]) -> None:
-    """A console table: each figure's ratio and both sides' times, medians with their spread."""
+    """A console table: each figure's ratios and both sides' times, medians with their spread."""
     print(f"\n{title}")
     width = max(len(r.measure) for r in rows) + 2
-    print(f"{'measure':<{width}}{'ratio ours/theirs':<24}{'ours':<34}theirs")
+    print(f"{'measure':<{width}}{'ratio (wall)':<22}{'ratio (CPU)':<22}{'ours':<32}theirs")
     for r in rows:
         spec = ".3f" if r.unit == "ms" else ".1f"
         print(
-            f"{r.measure:<{width}}{r.ratio.format('.2f', 'x'):<24}"
-            f"{r.ours.format(spec, ' ' + r.unit):<34}{r.theirs.format(spec, ' ' + r.unit)}"
+            f"{r.measure:<{width}}{r.ratio.format('.2f', 'x'):<22}{r.cpu_ratio.format('.2f', 'x'):<22}"
+            f"{r.ours.format(spec, ' ' + r.unit):<32}{r.theirs.format(spec, ' ' + r.unit)}"
         )
 
 
 def markdown(rows: Sequence[Row]) -> str:
-    """The README's table of figures: ratio and times as median (lowest-highest round)."""
-    lines = ["| measure | ratio, ours / theirs | ours | theirs |", "|---|---|---|---|"]
+    """The README's table of figures: ratios and times as median (lowest-highest round)."""
+    lines = [
+        "| measure | ratio ours / theirs, wall | ratio, CPU | ours, wall | theirs, wall |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         spec = ".3f" if r.unit == "ms" else ".1f"
         lines.append(
-            f"| {r.measure} | {r.ratio.format('.2f', 'x')} | "
+            f"| {r.measure} | {r.ratio.format('.2f', 'x')} | {r.cpu_ratio.format('.2f', 'x')} | "
             f"{r.ours.format(spec, ' ' + r.unit)} | {r.theirs.format(spec, ' ' + r.unit)} |"
         )
     return "\n".join(lines)
