@@ -4,14 +4,17 @@ Every comparison runs its contenders in the same process against the same server
 call by call (A, B, C, A, B, C, ...; each round starts one contender later, so none always goes
 first), and a ratio is computed per round, ours / theirs, from the two sides' times in that
 round. A change of load on a shared machine then hits both sides of a ratio alike. Each figure is
-reported as the median of the rounds and their spread (lowest-highest round). Import times are
-measured in fresh interpreters, the statements interleaved run by run.
+reported as the median of the rounds and their spread (lowest-highest round), for wall-clock
+time and for the CPU time of the measuring process. Import times are measured in fresh
+interpreters, the statements interleaved run by run.
 
 The knobs (environment variables; ``--quick`` lowers the defaults for a fast smoke run):
 ``BENCH_ROUNDS`` (rounds per figure, at least 3), ``BENCH_CALLS`` (non-streamed calls per round),
 ``BENCH_STREAMS`` (streams per round), ``BENCH_CHUNKS`` (deltas per stream),
 ``BENCH_LONG_CHUNKS`` (the long LangChain streams, comma-separated), ``BENCH_TEXTS`` (texts per
-embedding call), ``BENCH_IMPORT_RUNS`` (fresh interpreters per import figure).
+embedding call), ``BENCH_IMPORT_RUNS`` (fresh interpreters per import figure). The loopback
+server's own knob, ``BENCH_SINGLE_BODY=1``, sends each stream as one body (see
+``loopback_server.py``).
 """
 
 from __future__ import annotations

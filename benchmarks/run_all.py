@@ -7,7 +7,7 @@ servers that flush one HTTP chunk per SSE event: the core against raw httpx and 
 the LangChain adapter against ``ChatOpenAI`` (long streams included), the LlamaIndex adapter
 against ``OpenAILike`` and ``OpenAIResponses``, and the embedding classes against the
 frameworks' OpenAI ones; then ``bench_fanout.py``, when present, in its own process with its
-output passed through. Each section prints its table as it finishes; at the end one Markdown
+output passed through (and ``BENCH_QUICK=1`` under ``--quick``). Each section prints its table as it finishes; at the end one Markdown
 table holds every ratio as the median of interleaved rounds with its spread (lowest-highest
 round), in the README's format, with the command and settings that made it. Knobs: the
 ``BENCH_*`` environment variables described in ``harness.py``.
