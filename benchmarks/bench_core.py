@@ -5,18 +5,21 @@ chat completion and a 200-chunk stream, one HTTP chunk per event, from a separat
 times, interleaved round by round on the same server: a non-streamed call and a full streamed
 call for raw httpx (the floor), the core (raw ``create``/``stream`` and the neutral
 ``chat``/``chat_stream``) and the openai SDK; an async stream for raw ``httpx.AsyncClient``, the
-core, and the core on the aiohttp transport when ``httpx_aiohttp`` is installed; and the import
-time of the core against httpx in fresh interpreters. It prints each ratio against raw httpx as
+core, and the core on aiohttp's transport ("core [fast]") when aiohttp is installed; and the
+import time of the core against httpx in fresh interpreters. It prints each ratio against raw httpx as
 the median of the rounds with their spread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import json
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -24,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Row, Settings, import_samples, interleave, print_rows, row, settings
 from loopback_server import ServerProcess
 
-from cf_ai_gateway import Gateway
+from cf_ai_gateway import ConfigurationError, Gateway
 from cf_ai_gateway.wire.types import ChatRequest, Message
 
 KEY = "sk-bench-0000000000000000"
@@ -32,13 +35,28 @@ BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say he
 STREAM_BODY = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
 
 
-def fast_async_client() -> httpx.AsyncClient | None:
-    """An ``httpx.AsyncClient`` on aiohttp's transport (C-level HTTP parsing), if installed."""
+def async_gateways(base_url: str) -> tuple[dict[str, Gateway], httpx.AsyncClient | None]:
+    """The core's async contenders: on httpx, and on aiohttp's C HTTP parser as "core [fast]".
+
+    Where ``Gateway`` has a ``transport`` setting (the ``fast`` extra), both wires are chosen by
+    it; otherwise "core [fast]" is the core given an ``httpx.AsyncClient`` on
+    ``httpx_aiohttp.AiohttpTransport``, returned too since the caller must close it. Without
+    aiohttp there is no "core [fast]".
+    """
+    common: dict[str, Any] = {"account_id": "acct", "api_key": KEY, "base_url": base_url}
+    if "transport" in inspect.signature(Gateway).parameters:
+        gateways = {"core": Gateway(**common, transport="httpx")}
+        with contextlib.suppress(ConfigurationError):  # raised when aiohttp is not installed
+            gateways["core [fast]"] = Gateway(**common, transport="aiohttp")
+        return gateways, None
+    gateways = {"core": Gateway(**common)}
     try:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
-        return None
-    return httpx.AsyncClient(transport=AiohttpTransport())
+        return gateways, None
+    client = httpx.AsyncClient(transport=AiohttpTransport())
+    gateways["core [fast]"] = Gateway(**common, async_http_client=client)
+    return gateways, client
 
 
 def measure(s: Settings) -> list[Row]:
@@ -127,12 +145,7 @@ def _async_streams(s: Settings, base_url: str, url: str, headers: dict[str, str]
     """The async stream: raw ``httpx.AsyncClient``, the core, and the core on aiohttp if installed."""
     loop = asyncio.new_event_loop()
     raw = httpx.AsyncClient()
-    gateways = {"core": Gateway(account_id="acct", api_key=KEY, base_url=base_url)}
-    fast = fast_async_client()
-    if fast is not None:
-        gateways["core [aiohttp]"] = Gateway(
-            account_id="acct", api_key=KEY, base_url=base_url, async_http_client=fast
-        )
+    gateways, fast = async_gateways(base_url)
 
     async def httpx_stream() -> object:
         out = []
