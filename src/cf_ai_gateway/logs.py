@@ -168,14 +168,16 @@ class Logs:
     def _send(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
         transport = self._transport
         try:
-            return transport.send(lambda: call.build(transport.client))
+            return transport.send(lambda: call.build(transport.client), timeout=call.timeout)
         except GatewayError as exc:
             raise self._translate(exc, call, log_id) from exc
 
     async def _asend(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
         transport = self._transport
         try:
-            return await transport.asend(lambda: call.build(transport.aclient))
+            return await transport.asend(
+                lambda: call.build(transport.aclient), timeout=call.timeout
+            )
         except GatewayError as exc:
             raise self._translate(exc, call, log_id) from exc
 
@@ -470,24 +472,52 @@ class _Paging:
         self.ids: set[str] = set()
 
     def take(self, page: LogPage) -> tuple[LogPage, bool]:
-        """The page to yield and whether it ends the listing."""
-        fresh = [entry for entry in page.entries if entry.id not in self.ids]
+        """The page to yield (its entries not seen on earlier pages) and whether it ends the
+        listing.
+
+        Entries already listed are left out (newer logs push older ones onto later pages while
+        a listing runs); a page of those only would repeat forever and is a ``StreamError``.
+        The listing ends on an empty page, once ``total_count`` entries were seen, or, when the
+        API gives no count, on a page shorter than its ``per_page`` (the API's own, which may be
+        smaller than the one asked for).
+        """
+        fresh: list[GatewayLog] = []
+        for entry in page.entries:
+            if entry.id not in self.ids:
+                self.ids.add(entry.id)
+                fresh.append(entry)
         if page.entries and not fresh:
             raise StreamError(
                 f"the logs API answered page {page.page} with entries of earlier pages only; "
                 "the listing would not end"
             )
-        self.ids.update(entry.id for entry in page.entries)
         limit = self.query.limit
-        if limit is not None and self.count + len(page.entries) >= limit:
-            keep = limit - self.count
-            trimmed = LogPage(
-                page.entries[:keep], page.page, page.per_page, page.total_count, page.info
-            )
-            return trimmed, True
-        self.count += len(page.entries)
+        if limit is not None and self.count + len(fresh) >= limit:
+            fresh = fresh[: limit - self.count]
+            return _with_entries(page, fresh), True
+        self.count += len(fresh)
         self.number += 1
-        return page, page.is_last
+        if not page.entries:
+            last = True
+        elif page.total_count is not None:
+            last = self.count >= page.total_count
+        else:
+            last = len(page.entries) < _page_size(page)
+        return _with_entries(page, fresh), last
+
+
+def _page_size(page: LogPage) -> int:
+    """The page size the API used: its ``result_info.per_page``, else the one asked for."""
+    size = page.info.get("per_page")
+    if type(size) is int and size > 0:
+        return size
+    return page.per_page
+
+
+def _with_entries(page: LogPage, entries: list[GatewayLog]) -> LogPage:
+    if len(entries) == len(page.entries):
+        return page
+    return LogPage(entries, page.page, page.per_page, page.total_count, page.info)
 
 
 def _entry(response: httpx.Response) -> GatewayLog:
