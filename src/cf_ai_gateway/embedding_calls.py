@@ -50,9 +50,9 @@ class EmbeddingCalls:
         each batch with a ``cf-aig-cache-key`` hashed from its model, dimensions and texts and a
         one-month TTL, so re-embedding unchanged texts is a gateway cache hit. Vectors come as
         JSON floats, which every provider sends; ``encoding_format="base64"`` asks for smaller,
-        faster float32 replies where the provider supports it (OpenAI). ``timeout`` is a
-        deadline in seconds for the whole call. Bad input raises :class:`ConfigurationError`
-        before anything is sent.
+        faster float32 replies where the provider supports it (OpenAI). ``timeout`` (default:
+        the gateway's) is one deadline for every batch together. Bad input raises
+        :class:`ConfigurationError` before anything is sent.
         """
         plan = self._embedding_plan(
             inputs,
@@ -114,6 +114,7 @@ class EmbeddingCalls:
             options,
             timeout,
             extra_headers,
+            asynchronous=True,
         )
         client = self.transport.aclient
         count = len(plan.batches)
@@ -150,6 +151,8 @@ class EmbeddingCalls:
         options: OptionsLike,
         timeout: Any,
         extra_headers: Mapping[str, str] | None,
+        *,
+        asynchronous: bool = False,
     ) -> EmbeddingPlan:
         from .embedding_plan import EmbeddingPlan
 
@@ -164,6 +167,7 @@ class EmbeddingCalls:
             encoding_format,
             self._headers(options, extra_headers),
             timeout,
+            asynchronous=asynchronous,
         )
 
     def _embed_batch(self: Gateway, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:  # type: ignore[misc]

@@ -1,0 +1,180 @@
+"""A hostile server against embeddings, the logs API, feedback and failover (real HTTP on loopback).
+
+Each test scripts replies that a well-behaved server never sends (pages that overlap or are
+shorter than asked, numbers too large for a float, replies that arrive after the deadline) and
+checks the client ends in a result or a typed error, never in a wrong, short or late answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cf_ai_gateway import (
+    Gateway,
+    GatewayError,
+    GatewayTimeoutError,
+    LogNotFoundError,
+)
+from cf_ai_gateway.logs_query import parse_log
+
+from .conftest import API_KEY
+from .testserver import Reply, TestServer
+
+CF_API_TOKEN = "cf-api-token-hostile-0123456789"
+MODEL = "text-embedding-3-small"
+
+
+@pytest.fixture
+def logs_gw(make_gateway: Any, server: TestServer) -> Any:
+    return make_gateway(gateway_id="gw-9", api_key=API_KEY, cf_api_token=CF_API_TOKEN,
+                        api_base_url=server.base_url.replace("/v1", "/client/v4"), max_retries=0)
+
+
+def _page(ids: list[str], **info: Any) -> Reply:
+    return Reply(body={"success": True, "result": [{"id": i} for i in ids], "result_info": info})
+
+
+def _entry(**fields: Any) -> bytes:
+    return json.dumps({"success": True, "result": {"id": "log-1", **fields}}).encode()
+
+
+# --- logs: pages ---------------------------------------------------------------------------------
+
+
+def test_a_server_capping_per_page_still_gives_every_entry(logs_gw: Gateway, server: TestServer) -> None:
+    # Asked for 5 a page, the API gives 3 (its own cap, said in result_info) of 6.
+    server.queue(_page(["a0", "a1", "a2"], per_page=3, total_count=6, page=1),
+                 _page(["b0", "b1", "b2"], per_page=3, total_count=6, page=2))
+    assert [e.id for e in logs_gw.logs.list(per_page=5)] == ["a0", "a1", "a2", "b0", "b1", "b2"]
+    assert len(server.requests) == 2
+
+
+def test_a_short_page_with_more_entries_counted_is_not_the_end(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(_page(["a0", "a1"], total_count=4), _page(["b0", "b1"], total_count=4))
+    assert [e.id for e in logs_gw.logs.list(per_page=3)] == ["a0", "a1", "b0", "b1"]
+
+
+def test_entries_repeated_across_pages_are_listed_once(logs_gw: Gateway, server: TestServer) -> None:
+    # New logs pushed older ones one place down between two page requests.
+    server.queue(_page(["a0", "a1"], total_count=4), _page(["a1", "a2"], total_count=4),
+                 _page(["a3"], total_count=4))
+    assert [e.id for e in logs_gw.logs.list(per_page=2)] == ["a0", "a1", "a2", "a3"]
+    server.queue(_page(["a0", "a1"], total_count=4), _page(["a1", "a2"], total_count=4),
+                 _page(["a3"], total_count=4))
+    pages = list(logs_gw.logs.pages(per_page=2))
+    assert [[e.id for e in page] for page in pages] == [["a0", "a1"], ["a2"], ["a3"]]
+
+
+def test_an_entry_repeated_within_a_page_is_listed_once(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(_page(["a0", "a0", "a1"], total_count=3), _page([], total_count=3))
+    assert [e.id for e in logs_gw.logs.list(per_page=3)] == ["a0", "a1"]
+
+
+def test_limit_counts_distinct_entries(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(_page(["a0", "a1"]), _page(["a1", "a2"]))
+    assert [e.id for e in logs_gw.logs.list(per_page=2, limit=3)] == ["a0", "a1", "a2"]
+
+
+async def test_async_listing_pages_the_same_way(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(_page(["a0", "a1", "a2"], per_page=3, total_count=5),
+                 _page(["a2", "b0", "b1"], per_page=3, total_count=5))
+    ids = [e.id async for e in logs_gw.logs.alist(per_page=5)]
+    assert ids == ["a0", "a1", "a2", "b0", "b1"]
+
+
+# --- logs: numbers out of range -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [_entry(cost=10**400), _entry(score=10**400), b'{"success":true,"result":{"id":"log-1","cost":1e999}}',
+     b'{"success":true,"result":{"id":"log-1","score":-1e999}}'],
+)
+def test_a_cost_or_score_too_large_for_a_float_reads_as_none(
+    body: bytes, logs_gw: Gateway, server: TestServer
+) -> None:
+    server.queue(Reply(body=body))
+    entry = logs_gw.logs.get("log-1")
+    assert entry.id == "log-1" and entry.cost is None and entry.score is None
+
+
+_NUMBERS = st.integers() | st.floats() | st.integers(min_value=10**308, max_value=10**600)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["cost", "score", "tokens_in", "tokens_out", "duration", "step",
+                                        "feedback", "status_code"]), _NUMBERS, max_size=4))
+def test_any_numbers_in_an_entry_parse(fields: dict[str, Any]) -> None:
+    entry = parse_log({"id": "log-1", **fields})
+    for value in (entry.cost, entry.score):
+        assert value is None or (isinstance(value, float) and value - value == 0)
+
+
+# --- logs: deadlines -----------------------------------------------------------------------------
+
+
+def test_get_with_a_timeout_does_not_wait_for_a_late_reply(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(Reply(body=_entry(), delay=1.5))
+    with pytest.raises(GatewayTimeoutError):
+        logs_gw.logs.get("log-1", timeout=0.3)
+
+
+def test_find_does_not_wait_past_its_deadline_for_a_late_reply(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(Reply(body=_entry(), delay=1.5))
+    with pytest.raises((GatewayTimeoutError, LogNotFoundError)):
+        logs_gw.logs.find(log_id="log-1", timeout=0.3)
+    server.queue(Reply(body={"success": True, "result": [{"id": "log-1"}]}, delay=1.5))
+    with pytest.raises((GatewayTimeoutError, LogNotFoundError)):
+        logs_gw.logs.find(event_id="event-1", timeout=0.3)
+
+
+async def test_afind_does_not_wait_past_its_deadline(logs_gw: Gateway, server: TestServer) -> None:
+    server.queue(Reply(body=_entry(), delay=1.5))
+    with pytest.raises((GatewayTimeoutError, LogNotFoundError)):
+        await logs_gw.logs.afind(log_id="log-1", timeout=0.3)
+
+
+# --- embeddings: one deadline for every batch ----------------------------------------------------
+
+
+def _vectors(count: int) -> dict[str, Any]:
+    return {"data": [{"index": i, "embedding": [0.5, 0.25]} for i in range(count)], "model": MODEL}
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("how", ["httpx.Timeout", "gateway default"])
+async def test_embed_timeout_bounds_all_batches_together(
+    make_gateway: Any, server: TestServer, how: str, use_async: bool
+) -> None:
+    # Each batch alone fits in the timeout; the four of them one after the other do not.
+    for _ in range(4):
+        server.queue(Reply(body=_vectors(1), delay=0.4))
+    kwargs: dict[str, Any] = {"model": MODEL, "batch_size": 1, "max_concurrency": 1}
+    if how == "httpx.Timeout":
+        gw = make_gateway(max_retries=0)
+        kwargs["timeout"] = httpx.Timeout(1.0)
+    else:
+        gw = make_gateway(max_retries=0, timeout=1.0)
+    with pytest.raises(GatewayTimeoutError):
+        if use_async:
+            await gw.aembed(["a", "b", "c", "d"], **kwargs)
+        else:
+            gw.embed(["a", "b", "c", "d"], **kwargs)
+    assert len(server.requests) < 4
+
+
+def test_gateway_errors_only(make_gateway: Any, server: TestServer) -> None:
+    # A reply whose vectors all parse but whose usage holds numbers beyond a float.
+    body = b'{"data":[{"index":0,"embedding":[1.0]}],"usage":{"prompt_tokens":' + b"9" * 400 + b"}}"
+    server.queue(Reply(body=body))
+    try:
+        result = make_gateway(max_retries=0).embed(["a"], model=MODEL)
+    except GatewayError:
+        return
+    assert result.vectors == [[1.0]]
