@@ -73,17 +73,20 @@ class EmbeddingCalls:
         from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
         workers = min(plan.concurrency, len(batches))
-        with ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed") as pool:
-            futures = [
-                pool.submit(self._embed_batch, client, plan, number)
-                for number in range(len(batches))
-            ]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
-            if failed:
-                raise failed[0].exception()  # type: ignore[misc]
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed")
+        futures = [
+            pool.submit(self._embed_batch, client, plan, number) for number in range(len(batches))
+        ]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            # On the first failure, batches not started are dropped and the call raises at
+            # once: batches already in flight end by the call's deadline and close their
+            # responses themselves, in the background.
+            pool.shutdown(wait=False, cancel_futures=True)
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
         return plan.result([future.result() for future in futures])
 
     async def aembed(  # type: ignore[misc]

@@ -178,3 +178,18 @@ def test_gateway_errors_only(make_gateway: Any, server: TestServer) -> None:
     except GatewayError:
         return
     assert result.vectors == [[1.0]]
+
+
+def test_embed_raises_the_first_failure_without_waiting_for_batches_in_flight(
+    make_gateway: Any, server: TestServer
+) -> None:
+    # One batch is refused at once; the other gets its headers and then nothing.
+    server.queue(Reply(status=400, body={"error": {"message": "bad input", "type": "invalid_request_error"}}),
+                 Reply(chunks=[b'{"data": ['], hold=True))
+    gw = make_gateway(max_retries=0, timeout=5.0)
+    with pytest.raises(GatewayError, match="bad input"):
+        gw.embed(["a", "b"], model=MODEL, batch_size=1, max_concurrency=2)
+    assert not server.disconnected.is_set()  # raised while the other batch was still held
+    # The batch in flight still ends by the call's deadline and releases its connection.
+    assert server.disconnected.wait(20)
+    assert len(server.requests) == 2
