@@ -237,6 +237,8 @@ class _Call:
         options: OptionsLike,
         extra_headers: Mapping[str, str] | None,
         timeout: float | None,
+        *,
+        asynchronous: bool = False,
     ) -> None:
         entries = check_fallbacks(fallbacks)
         self.fallback_on = (
@@ -251,9 +253,10 @@ class _Call:
         self.options = shared_event_options(gateway, options)
         self.headers = extra_headers
         self.attempts: list[Attempt] = []
-        # ``timeout`` is a deadline for the whole call, every try included.
+        # ``timeout`` is a deadline for the whole call, every try included (else the timeout of
+        # the client that sends it: an async call's own async client, if the caller gave one).
         self.timeout = timeout
-        self.seconds = gateway.transport.call_seconds(timeout, asynchronous=False)
+        self.seconds = gateway.transport.call_seconds(timeout, asynchronous=asynchronous)
         self.started = time.monotonic()
 
     def requests(self) -> Iterator[tuple[Route, ChatRequest, bool]]:
@@ -328,7 +331,17 @@ async def achat(
     fallback_on: Any,
 ) -> ChatResult:
     """Async twin of :func:`chat`."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
+    call = _Call(
+        gateway,
+        request,
+        api,
+        fallbacks,
+        fallback_on,
+        options,
+        extra_headers,
+        timeout,
+        asynchronous=True,
+    )
     for route, routed, last in call.requests():
         try:
             result = await route.gateway.achat(

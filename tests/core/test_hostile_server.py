@@ -193,3 +193,24 @@ def test_embed_raises_the_first_failure_without_waiting_for_batches_in_flight(
     # The batch in flight still ends by the call's deadline and releases its connection.
     assert server.disconnected.wait(20)
     assert len(server.requests) == 2
+
+
+# --- failover: the deadline of an async client --------------------------------------------------
+
+_CHAT_OK = {"id": "c1", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}]}
+
+
+async def test_async_failover_keeps_the_async_clients_deadline(make_gateway: Any, server: TestServer) -> None:
+    from cf_ai_gateway.wire.types import ChatRequest, Message
+
+    # The caller's own async client allows 0.8 s per call; the primary fails after 0.5 s and the
+    # fallback answers only after a further second.
+    server.queue(Reply(status=503, body={"error": {"message": "busy"}}, delay=0.5),
+                 Reply(body=_CHAT_OK, delay=1.0))
+    async with httpx.AsyncClient(timeout=0.8) as own:
+        gw = make_gateway(max_retries=0, async_http_client=own)
+        request = ChatRequest(model="gpt-4o", messages=[Message(role="user", content="hi")])
+        with pytest.raises(GatewayError) as caught:
+            await gw.achat(request, fallbacks=["gpt-4o-mini"])
+    assert isinstance(caught.value, GatewayTimeoutError) or caught.value.status_code == 503
