@@ -431,7 +431,11 @@ class Logs:
         feedback: int | None = None,
         metadata: Mapping[str, Scalar] | None = None,
     ) -> GatewayLog:
-        """Record feedback on ``log_id`` (as ``Gateway.feedback``); returns the updated entry."""
+        """Record feedback on ``log_id`` (as ``Gateway.feedback``); returns the updated entry.
+
+        The API may answer with an empty ``result`` (as its reference shows): the entry then
+        holds ``log_id`` and the values just recorded, and None for every other field.
+        """
         from .feedback import send_feedback
 
         try:
@@ -440,7 +444,7 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return parse_log(raw)
+        return _patched(raw, log_id, score, feedback, metadata)
 
     async def afeedback(
         self,
@@ -459,7 +463,7 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return parse_log(raw)
+        return _patched(raw, log_id, score, feedback, metadata)
 
 
 class _Paging:
@@ -518,6 +522,26 @@ def _with_entries(page: LogPage, entries: list[GatewayLog]) -> LogPage:
     if len(entries) == len(page.entries):
         return page
     return LogPage(entries, page.page, page.per_page, page.total_count, page.info)
+
+
+def _patched(
+    raw: dict[str, Any],
+    log_id: str,
+    score: float | None,
+    feedback: int | None,
+    metadata: Mapping[str, Scalar] | None,
+) -> GatewayLog:
+    """The entry a feedback PATCH answered with; the API documents ``"result": {}``, and then
+    the entry holds the log id and the values just recorded (other fields are None)."""
+    if raw.get("id") is not None:
+        return parse_log(raw)
+    return GatewayLog(
+        id=log_id,
+        feedback=feedback,
+        score=None if score is None else float(score),
+        metadata=dict(metadata or {}),
+        raw=raw,
+    )
 
 
 def _entry(response: httpx.Response) -> GatewayLog:

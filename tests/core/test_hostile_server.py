@@ -214,3 +214,20 @@ async def test_async_failover_keeps_the_async_clients_deadline(make_gateway: Any
         with pytest.raises(GatewayError) as caught:
             await gw.achat(request, fallbacks=["gpt-4o-mini"])
     assert isinstance(caught.value, GatewayTimeoutError) or caught.value.status_code == 503
+
+
+# --- feedback: the documented empty result ------------------------------------------------------
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_feedback_answered_with_an_empty_result_returns_the_entry(
+    logs_gw: Gateway, server: TestServer, use_async: bool
+) -> None:
+    # The API reference's example answer to PATCH .../logs/{id}.
+    server.queue(Reply(body={"result": {}, "success": True}))
+    if use_async:
+        entry = await logs_gw.logs.afeedback("log-1", feedback=1, score=90, metadata={"user": "u1"})
+    else:
+        entry = logs_gw.logs.feedback("log-1", feedback=1, score=90, metadata={"user": "u1"})
+    assert (entry.id, entry.feedback, entry.score, entry.metadata) == ("log-1", 1, 90.0, {"user": "u1"})
+    assert len(server.requests) == 1 and server.requests[0].method == "PATCH"
