@@ -231,3 +231,13 @@ async def test_feedback_answered_with_an_empty_result_returns_the_entry(
         entry = logs_gw.logs.feedback("log-1", feedback=1, score=90, metadata={"user": "u1"})
     assert (entry.id, entry.feedback, entry.score, entry.metadata) == ("log-1", 1, 90.0, {"user": "u1"})
     assert len(server.requests) == 1 and server.requests[0].method == "PATCH"
+
+
+# --- profiles -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [["gpt-4o"], {"model": "gpt-4o"}, None, 4])
+def test_a_model_profile_of_a_value_that_is_not_a_name_is_none(value: Any) -> None:
+    from cf_ai_gateway.profiles import model_profile
+
+    assert model_profile(value) is None
