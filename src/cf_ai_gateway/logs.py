@@ -28,6 +28,7 @@ from .errors import (
     ConfigurationError,
     GatewayError,
     GatewayNotFoundError,
+    GatewayTimeoutError,
     LogNotFoundError,
     LogsUnavailableError,
     StreamError,
@@ -378,7 +379,8 @@ class Logs:
 
         Give the ``cf-aig-event-id`` you sent (``event_id``) or the ``cf-aig-log-id`` you got
         (``log_id``). Polls until the entry appears or ``timeout`` seconds pass (then
-        :class:`LogNotFoundError`); each request is bounded by what remains of the deadline.
+        :class:`LogNotFoundError`, also when a request was still unanswered at the deadline);
+        each request is bounded by what remains of the deadline.
         """
         query = self._find_query(event_id, log_id, timeout)
         deadline = time.monotonic() + timeout
@@ -394,6 +396,10 @@ class Logs:
                     return page.entries[0]
             except LogNotFoundError:
                 pass
+            except GatewayTimeoutError as exc:
+                if time.monotonic() < deadline:
+                    raise  # the server's own timeout, before ours
+                raise self._not_found(event_id, log_id, timeout) from exc
             if time.monotonic() + interval >= deadline:
                 raise self._not_found(event_id, log_id, timeout)
             time.sleep(interval)
@@ -417,6 +423,10 @@ class Logs:
                     return page.entries[0]
             except LogNotFoundError:
                 pass
+            except GatewayTimeoutError as exc:
+                if time.monotonic() < deadline:
+                    raise  # the server's own timeout, before ours
+                raise self._not_found(event_id, log_id, timeout) from exc
             if time.monotonic() + interval >= deadline:
                 raise self._not_found(event_id, log_id, timeout)
             await asyncio.sleep(interval)
