@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,6 +32,7 @@ from .errors import (
     LogsUnavailableError,
     StreamError,
 )
+from .logs_paging import ListQuery, Paging
 from .logs_query import (
     DELETE_ORDER_BY,
     MAX_PER_PAGE,
@@ -57,13 +57,6 @@ NO_ROUTE_CODE = 7000  # the Cloudflare API's "No route for that URI"
 DASHBOARD_ROUTE = "https://dash.cloudflare.com/?to=/:account/ai/ai-gateway"
 FIND_FIRST_INTERVAL = 0.1
 FIND_MAX_INTERVAL = 1.0
-
-
-@dataclass(frozen=True)
-class _ListQuery:
-    params: dict[str, str]
-    per_page: int
-    limit: int | None
 
 
 class Logs:
@@ -104,7 +97,7 @@ class Logs:
         direction: str,
         search: str | None,
         **filter_args: Any,
-    ) -> _ListQuery:
+    ) -> ListQuery:
         filters = build_filters(**filter_args)
         params = check_order(order_by, direction)
         params["per_page"] = str(check_count(per_page, "per_page", MAX_PER_PAGE))
@@ -116,7 +109,7 @@ class Logs:
             params["search"] = search
         if filters:
             params["filters"] = encode_filters(filters)
-        return _ListQuery(params, per_page, limit)
+        return ListQuery(params, per_page, limit)
 
     def _delete_call(
         self,
@@ -183,11 +176,11 @@ class Logs:
             raise self._translate(exc, call, log_id) from exc
 
     # -- list ---------------------------------------------------------------------------------
-    def _page_call(self, query: _ListQuery, page: int, timeout: float | None = None) -> ApiCall:
+    def _page_call(self, query: ListQuery, page: int, timeout: float | None = None) -> ApiCall:
         return self._call("GET", params={**query.params, "page": str(page)}, timeout=timeout)
 
     @staticmethod
-    def _read_page(response: httpx.Response, query: _ListQuery, page: int) -> LogPage:
+    def _read_page(response: httpx.Response, query: ListQuery, page: int) -> LogPage:
         result, info = read_envelope(response)
         return parse_page(result, info, page, query.per_page, response.status_code)
 
@@ -196,8 +189,8 @@ class Logs:
         ``result_info`` (counts and statistics), fetched as iterated."""
         return self._iter_pages(self._query(**list_arguments(query)))
 
-    def _iter_pages(self, query: _ListQuery) -> Iterator[LogPage]:
-        paging = _Paging(query)
+    def _iter_pages(self, query: ListQuery) -> Iterator[LogPage]:
+        paging = Paging(query)
         while True:
             response = self._send(self._page_call(query, paging.number))
             page, last = paging.take(self._read_page(response, query, paging.number))
@@ -251,8 +244,8 @@ class Logs:
         """Async twin of :meth:`pages` (same keyword arguments)."""
         return self._aiter_pages(self._query(**list_arguments(query)))
 
-    async def _aiter_pages(self, query: _ListQuery) -> AsyncIterator[LogPage]:
-        paging = _Paging(query)
+    async def _aiter_pages(self, query: ListQuery) -> AsyncIterator[LogPage]:
+        paging = Paging(query)
         while True:
             response = await self._asend(self._page_call(query, paging.number))
             page, last = paging.take(self._read_page(response, query, paging.number))
@@ -344,7 +337,7 @@ class Logs:
         return _deleted(await self._asend(call))
 
     # -- find (polling) -----------------------------------------------------------------------
-    def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> _ListQuery | None:
+    def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> ListQuery | None:
         if (event_id is None) == (log_id is None):
             raise ConfigurationError("find() needs exactly one of event_id or log_id")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
@@ -474,64 +467,6 @@ class Logs:
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
         return _patched(raw, log_id, score, feedback, metadata)
-
-
-class _Paging:
-    """Where a listing is: the next page number, the entries seen, the ``limit``."""
-
-    def __init__(self, query: _ListQuery) -> None:
-        self.query = query
-        self.number = 1
-        self.count = 0
-        self.ids: set[str] = set()
-
-    def take(self, page: LogPage) -> tuple[LogPage, bool]:
-        """The page to yield (its entries not seen on earlier pages) and whether it ends the
-        listing.
-
-        Entries already listed are left out (newer logs push older ones onto later pages while
-        a listing runs); a page of those only would repeat forever and is a ``StreamError``.
-        The listing ends on an empty page, once ``total_count`` entries were seen, or, when the
-        API gives no count, on a page shorter than its ``per_page`` (the API's own, which may be
-        smaller than the one asked for).
-        """
-        fresh: list[GatewayLog] = []
-        for entry in page.entries:
-            if entry.id not in self.ids:
-                self.ids.add(entry.id)
-                fresh.append(entry)
-        if page.entries and not fresh:
-            raise StreamError(
-                f"the logs API answered page {page.page} with entries of earlier pages only; "
-                "the listing would not end"
-            )
-        limit = self.query.limit
-        if limit is not None and self.count + len(fresh) >= limit:
-            fresh = fresh[: limit - self.count]
-            return _with_entries(page, fresh), True
-        self.count += len(fresh)
-        self.number += 1
-        if not page.entries:
-            last = True
-        elif page.total_count is not None:
-            last = self.count >= page.total_count
-        else:
-            last = len(page.entries) < _page_size(page)
-        return _with_entries(page, fresh), last
-
-
-def _page_size(page: LogPage) -> int:
-    """The page size the API used: its ``result_info.per_page``, else the one asked for."""
-    size = page.info.get("per_page")
-    if type(size) is int and size > 0:
-        return size
-    return page.per_page
-
-
-def _with_entries(page: LogPage, entries: list[GatewayLog]) -> LogPage:
-    if len(entries) == len(page.entries):
-        return page
-    return LogPage(entries, page.page, page.per_page, page.total_count, page.info)
 
 
 def _patched(
