@@ -385,8 +385,9 @@ class Logs:
                     return self.get(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(self._send(call), query, 1)
-                if page.entries:
-                    return page.entries[0]
+                entry = _of_event(page, event_id)
+                if entry is not None:
+                    return entry
             except LogNotFoundError:
                 pass
             except GatewayTimeoutError as exc:
@@ -412,8 +413,9 @@ class Logs:
                     return await self.aget(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(await self._asend(call), query, 1)
-                if page.entries:
-                    return page.entries[0]
+                entry = _of_event(page, event_id)
+                if entry is not None:
+                    return entry
             except LogNotFoundError:
                 pass
             except GatewayTimeoutError as exc:
@@ -467,6 +469,15 @@ class Logs:
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
         return _patched(raw, log_id, score, feedback, metadata)
+
+
+def _of_event(page: LogPage, event_id: str | None) -> GatewayLog | None:
+    """The first entry of ``page`` that may belong to ``event_id``: an entry naming another
+    event (a server that ignored the filter) is not the one looked for."""
+    for entry in page.entries:
+        if entry.event_id is None or entry.event_id == event_id:
+            return entry
+    return None
 
 
 def _patched(

@@ -241,3 +241,17 @@ def test_a_model_profile_of_a_value_that_is_not_a_name_is_none(value: Any) -> No
     from cf_ai_gateway.profiles import model_profile
 
     assert model_profile(value) is None
+
+
+def test_find_skips_an_entry_of_another_event(logs_gw: Gateway, server: TestServer) -> None:
+    # A server that ignored the event filter answers with the newest log, of another event.
+    other = {"success": True, "result": [{"id": "log-other", "event_id": "ev-other"}]}
+    server.queue(Reply(body=other), Reply(body=other),
+                 Reply(body={"success": True, "result": [{"id": "log-mine", "event_id": "ev-mine"}]}))
+    assert logs_gw.logs.find(event_id="ev-mine", timeout=30).id == "log-mine"
+    server.default = Reply(body=other)
+    try:
+        with pytest.raises(LogNotFoundError):
+            logs_gw.logs.find(event_id="ev-mine", timeout=0.3)
+    finally:
+        server.default = Reply(body={"ok": True})
