@@ -20,6 +20,7 @@ from cf_ai_gateway import (
     GatewayError,
     GatewayTimeoutError,
     LogNotFoundError,
+    StreamError,
 )
 from cf_ai_gateway.logs_query import parse_log
 
@@ -255,3 +256,38 @@ def test_find_skips_an_entry_of_another_event(logs_gw: Gateway, server: TestServ
             logs_gw.logs.find(event_id="ev-mine", timeout=0.3)
     finally:
         server.default = Reply(body={"ok": True})
+
+
+_PAGES = st.lists(
+    st.tuples(st.lists(st.sampled_from("abcdefgh"), max_size=5),
+              st.none() | st.integers(-3, 12),
+              st.none() | st.integers(-1, 6) | st.text(max_size=2)),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PAGES, st.integers(1, 5), st.none() | st.integers(1, 6))
+def test_any_run_of_pages_lists_each_entry_once_and_ends(
+    pages: list[tuple[list[str], Any, Any]], per_page: int, limit: int | None
+) -> None:
+    from cf_ai_gateway.logs_paging import ListQuery, Paging
+    from cf_ai_gateway.logs_query import parse_page
+
+    paging = Paging(ListQuery({}, per_page, limit))
+    listed: list[str] = []
+    for ids, total, size in pages:
+        page = parse_page([{"id": i} for i in ids], {"total_count": total, "per_page": size},
+                          paging.number, per_page)
+        try:
+            kept, last = paging.take(page)
+        except StreamError:
+            assert ids and set(ids) <= set(listed)  # only a page of entries already listed
+            return
+        listed += [entry.id for entry in kept]
+        assert len(listed) == len(set(listed))
+        assert limit is None or len(listed) <= limit
+        if not ids:
+            assert last
+        if last:
+            return
