@@ -291,3 +291,20 @@ def test_any_run_of_pages_lists_each_entry_once_and_ends(
             assert last
         if last:
             return
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_feedback_retry_after_a_404_stays_within_the_clients_timeout(
+    make_gateway: Any, server: TestServer, use_async: bool
+) -> None:
+    # Each answer comes within the 1 s timeout, but the retry's answer ends after it.
+    server.queue(Reply(status=404, body={"success": False, "errors": [{"code": 1004, "message": "Log not found"}]},
+                       delay=0.7),
+                 Reply(body={"success": True, "result": {"id": "log-1"}}, delay=0.7))
+    gw = make_gateway(gateway_id="gw-9", cf_api_token=CF_API_TOKEN, timeout=1.0, max_retries=0,
+                      api_base_url=server.base_url.replace("/v1", "/client/v4"))
+    with pytest.raises(GatewayError):
+        if use_async:
+            await gw.afeedback("log-1", feedback=1)
+        else:
+            gw.feedback("log-1", feedback=1)
