@@ -67,16 +67,8 @@ class Paging:
         elif page.total_count is not None:
             last = self.count >= page.total_count
         else:
-            last = len(page.entries) < _page_size(page)
+            last = len(page.entries) < page.page_size
         return _with_entries(page, fresh), last
-
-
-def _page_size(page: LogPage) -> int:
-    """The page size the API used: its ``result_info.per_page``, else the one asked for."""
-    size = page.info.get("per_page")
-    if type(size) is int and size > 0:
-        return size
-    return page.per_page
 
 
 def _with_entries(page: LogPage, entries: list[GatewayLog]) -> LogPage:

@@ -446,14 +446,21 @@ class LogPage:
         return self.info
 
     @property
+    def page_size(self) -> int:
+        """The page size the API used: its ``result_info.per_page`` when smaller than the one
+        asked for (an API capping ``per_page``), else the one asked for."""
+        size = self.info.get("per_page")
+        if type(size) is int and 0 < size < self.per_page:
+            return size
+        return self.per_page
+
+    @property
     def is_last(self) -> bool:
         """True when no later page can hold more entries: the page is empty, it reaches
         ``total_count``, or (without a count) it is shorter than the API's page size."""
         if not self.entries:
             return True
-        size = self.info.get("per_page")
-        if type(size) is not int or size < 1:
-            size = self.per_page
+        size = self.page_size
         if self.total_count is not None:
             return (self.page - 1) * size + len(self.entries) >= self.total_count
         return len(self.entries) < size

@@ -54,6 +54,9 @@ def test_a_server_capping_per_page_still_gives_every_entry(logs_gw: Gateway, ser
                  _page(["b0", "b1", "b2"], per_page=3, total_count=6, page=2))
     assert [e.id for e in logs_gw.logs.list(per_page=5)] == ["a0", "a1", "a2", "b0", "b1", "b2"]
     assert len(server.requests) == 2
+    # A page size claimed larger than the one asked for is not believed either.
+    server.queue(_page(["a0", "a1"], per_page=1000), _page(["b0"], per_page=1000))
+    assert [e.id for e in logs_gw.logs.list(per_page=2)] == ["a0", "a1", "b0"]
 
 
 def test_a_short_page_with_more_entries_counted_is_not_the_end(logs_gw: Gateway, server: TestServer) -> None:
