@@ -173,17 +173,6 @@ async def test_embed_timeout_bounds_all_batches_together(
     assert len(server.requests) < 4
 
 
-def test_gateway_errors_only(make_gateway: Any, server: TestServer) -> None:
-    # A reply whose vectors all parse but whose usage holds numbers beyond a float.
-    body = b'{"data":[{"index":0,"embedding":[1.0]}],"usage":{"prompt_tokens":' + b"9" * 400 + b"}}"
-    server.queue(Reply(body=body))
-    try:
-        result = make_gateway(max_retries=0).embed(["a"], model=MODEL)
-    except GatewayError:
-        return
-    assert result.vectors == [[1.0]]
-
-
 def test_embed_raises_the_first_failure_without_waiting_for_batches_in_flight(
     make_gateway: Any, server: TestServer
 ) -> None:
@@ -240,7 +229,7 @@ async def test_feedback_answered_with_an_empty_result_returns_the_entry(
 # --- profiles -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [["gpt-4o"], {"model": "gpt-4o"}, None, 4])
+@pytest.mark.parametrize("value", [["gpt-4o"], {"model": "gpt-4o"}])
 def test_a_model_profile_of_a_value_that_is_not_a_name_is_none(value: Any) -> None:
     from cf_ai_gateway.profiles import model_profile
 
