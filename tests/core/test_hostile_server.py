@@ -33,8 +33,13 @@ MODEL = "text-embedding-3-small"
 
 @pytest.fixture
 def logs_gw(make_gateway: Any, server: TestServer) -> Any:
-    return make_gateway(gateway_id="gw-9", api_key=API_KEY, cf_api_token=CF_API_TOKEN,
-                        api_base_url=server.base_url.replace("/v1", "/client/v4"), max_retries=0)
+    return make_gateway(
+        gateway_id="gw-9",
+        api_key=API_KEY,
+        cf_api_token=CF_API_TOKEN,
+        api_base_url=server.base_url.replace("/v1", "/client/v4"),
+        max_retries=0,
+    )
 
 
 def _page(ids: list[str], **info: Any) -> Reply:
@@ -48,10 +53,14 @@ def _entry(**fields: Any) -> bytes:
 # --- logs: pages ---------------------------------------------------------------------------------
 
 
-def test_a_server_capping_per_page_still_gives_every_entry(logs_gw: Gateway, server: TestServer) -> None:
+def test_a_server_capping_per_page_still_gives_every_entry(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     # Asked for 5 a page, the API gives 3 (its own cap, said in result_info) of 6.
-    server.queue(_page(["a0", "a1", "a2"], per_page=3, total_count=6, page=1),
-                 _page(["b0", "b1", "b2"], per_page=3, total_count=6, page=2))
+    server.queue(
+        _page(["a0", "a1", "a2"], per_page=3, total_count=6, page=1),
+        _page(["b0", "b1", "b2"], per_page=3, total_count=6, page=2),
+    )
     assert [e.id for e in logs_gw.logs.list(per_page=5)] == ["a0", "a1", "a2", "b0", "b1", "b2"]
     assert len(server.requests) == 2
     # A page size claimed larger than the one asked for is not believed either.
@@ -59,23 +68,35 @@ def test_a_server_capping_per_page_still_gives_every_entry(logs_gw: Gateway, ser
     assert [e.id for e in logs_gw.logs.list(per_page=2)] == ["a0", "a1", "b0"]
 
 
-def test_a_short_page_with_more_entries_counted_is_not_the_end(logs_gw: Gateway, server: TestServer) -> None:
+def test_a_short_page_with_more_entries_counted_is_not_the_end(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     server.queue(_page(["a0", "a1"], total_count=4), _page(["b0", "b1"], total_count=4))
     assert [e.id for e in logs_gw.logs.list(per_page=3)] == ["a0", "a1", "b0", "b1"]
 
 
-def test_entries_repeated_across_pages_are_listed_once(logs_gw: Gateway, server: TestServer) -> None:
+def test_entries_repeated_across_pages_are_listed_once(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     # New logs pushed older ones one place down between two page requests.
-    server.queue(_page(["a0", "a1"], total_count=4), _page(["a1", "a2"], total_count=4),
-                 _page(["a3"], total_count=4))
+    server.queue(
+        _page(["a0", "a1"], total_count=4),
+        _page(["a1", "a2"], total_count=4),
+        _page(["a3"], total_count=4),
+    )
     assert [e.id for e in logs_gw.logs.list(per_page=2)] == ["a0", "a1", "a2", "a3"]
-    server.queue(_page(["a0", "a1"], total_count=4), _page(["a1", "a2"], total_count=4),
-                 _page(["a3"], total_count=4))
+    server.queue(
+        _page(["a0", "a1"], total_count=4),
+        _page(["a1", "a2"], total_count=4),
+        _page(["a3"], total_count=4),
+    )
     pages = list(logs_gw.logs.pages(per_page=2))
     assert [[e.id for e in page] for page in pages] == [["a0", "a1"], ["a2"], ["a3"]]
 
 
-def test_an_entry_repeated_within_a_page_is_listed_once(logs_gw: Gateway, server: TestServer) -> None:
+def test_an_entry_repeated_within_a_page_is_listed_once(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     server.queue(_page(["a0", "a0", "a1"], total_count=3), _page([], total_count=3))
     assert [e.id for e in logs_gw.logs.list(per_page=3)] == ["a0", "a1"]
 
@@ -86,8 +107,10 @@ def test_limit_counts_distinct_entries(logs_gw: Gateway, server: TestServer) -> 
 
 
 async def test_async_listing_pages_the_same_way(logs_gw: Gateway, server: TestServer) -> None:
-    server.queue(_page(["a0", "a1", "a2"], per_page=3, total_count=5),
-                 _page(["a2", "b0", "b1"], per_page=3, total_count=5))
+    server.queue(
+        _page(["a0", "a1", "a2"], per_page=3, total_count=5),
+        _page(["a2", "b0", "b1"], per_page=3, total_count=5),
+    )
     ids = [e.id async for e in logs_gw.logs.alist(per_page=5)]
     assert ids == ["a0", "a1", "a2", "b0", "b1"]
 
@@ -97,8 +120,12 @@ async def test_async_listing_pages_the_same_way(logs_gw: Gateway, server: TestSe
 
 @pytest.mark.parametrize(
     "body",
-    [_entry(cost=10**400), _entry(score=10**400), b'{"success":true,"result":{"id":"log-1","cost":1e999}}',
-     b'{"success":true,"result":{"id":"log-1","score":-1e999}}'],
+    [
+        _entry(cost=10**400),
+        _entry(score=10**400),
+        b'{"success":true,"result":{"id":"log-1","cost":1e999}}',
+        b'{"success":true,"result":{"id":"log-1","score":-1e999}}',
+    ],
 )
 def test_a_cost_or_score_too_large_for_a_float_reads_as_none(
     body: bytes, logs_gw: Gateway, server: TestServer
@@ -112,8 +139,24 @@ _NUMBERS = st.integers() | st.floats() | st.integers(min_value=10**308, max_valu
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.dictionaries(st.sampled_from(["cost", "score", "tokens_in", "tokens_out", "duration", "step",
-                                        "feedback", "status_code"]), _NUMBERS, max_size=4))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "cost",
+                "score",
+                "tokens_in",
+                "tokens_out",
+                "duration",
+                "step",
+                "feedback",
+                "status_code",
+            ]
+        ),
+        _NUMBERS,
+        max_size=4,
+    )
+)
 def test_any_numbers_in_an_entry_parse(fields: dict[str, Any]) -> None:
     entry = parse_log({"id": "log-1", **fields})
     for value in (entry.cost, entry.score):
@@ -123,13 +166,17 @@ def test_any_numbers_in_an_entry_parse(fields: dict[str, Any]) -> None:
 # --- logs: deadlines -----------------------------------------------------------------------------
 
 
-def test_get_with_a_timeout_does_not_wait_for_a_late_reply(logs_gw: Gateway, server: TestServer) -> None:
+def test_get_with_a_timeout_does_not_wait_for_a_late_reply(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     server.queue(Reply(body=_entry(), delay=1.5))
     with pytest.raises(GatewayTimeoutError):
         logs_gw.logs.get("log-1", timeout=0.3)
 
 
-def test_find_does_not_wait_past_its_deadline_for_a_late_reply(logs_gw: Gateway, server: TestServer) -> None:
+def test_find_does_not_wait_past_its_deadline_for_a_late_reply(
+    logs_gw: Gateway, server: TestServer
+) -> None:
     server.queue(Reply(body=_entry(), delay=1.5))
     with pytest.raises(LogNotFoundError):
         logs_gw.logs.find(log_id="log-1", timeout=0.3)
@@ -177,8 +224,12 @@ def test_embed_raises_the_first_failure_without_waiting_for_batches_in_flight(
     make_gateway: Any, server: TestServer
 ) -> None:
     # One batch is refused at once; the other gets its headers and then nothing.
-    server.queue(Reply(status=400, body={"error": {"message": "bad input", "type": "invalid_request_error"}}),
-                 Reply(chunks=[b'{"data": ['], hold=True))
+    server.queue(
+        Reply(
+            status=400, body={"error": {"message": "bad input", "type": "invalid_request_error"}}
+        ),
+        Reply(chunks=[b'{"data": ['], hold=True),
+    )
     gw = make_gateway(max_retries=0, timeout=5.0)
     with pytest.raises(GatewayError, match="bad input"):
         gw.embed(["a", "b"], model=MODEL, batch_size=1, max_concurrency=2)
@@ -190,17 +241,27 @@ def test_embed_raises_the_first_failure_without_waiting_for_batches_in_flight(
 
 # --- failover: the deadline of an async client --------------------------------------------------
 
-_CHAT_OK = {"id": "c1", "object": "chat.completion", "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}]}
+_CHAT_OK = {
+    "id": "c1",
+    "object": "chat.completion",
+    "model": "gpt-4o-mini",
+    "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "late"}, "finish_reason": "stop"}
+    ],
+}
 
 
-async def test_async_failover_keeps_the_async_clients_deadline(make_gateway: Any, server: TestServer) -> None:
+async def test_async_failover_keeps_the_async_clients_deadline(
+    make_gateway: Any, server: TestServer
+) -> None:
     from cf_ai_gateway.wire.types import ChatRequest, Message
 
     # The caller's own async client allows 0.8 s per call; the primary fails after 0.5 s and the
     # fallback answers only after a further second.
-    server.queue(Reply(status=503, body={"error": {"message": "busy"}}, delay=0.5),
-                 Reply(body=_CHAT_OK, delay=1.0))
+    server.queue(
+        Reply(status=503, body={"error": {"message": "busy"}}, delay=0.5),
+        Reply(body=_CHAT_OK, delay=1.0),
+    )
     async with httpx.AsyncClient(timeout=0.8) as own:
         gw = make_gateway(max_retries=0, async_http_client=own)
         request = ChatRequest(model="gpt-4o", messages=[Message(role="user", content="hi")])
@@ -222,7 +283,12 @@ async def test_feedback_answered_with_an_empty_result_returns_the_entry(
         entry = await logs_gw.logs.afeedback("log-1", feedback=1, score=90, metadata={"user": "u1"})
     else:
         entry = logs_gw.logs.feedback("log-1", feedback=1, score=90, metadata={"user": "u1"})
-    assert (entry.id, entry.feedback, entry.score, entry.metadata) == ("log-1", 1, 90.0, {"user": "u1"})
+    assert (entry.id, entry.feedback, entry.score, entry.metadata) == (
+        "log-1",
+        1,
+        90.0,
+        {"user": "u1"},
+    )
     assert len(server.requests) == 1 and server.requests[0].method == "PATCH"
 
 
@@ -239,8 +305,11 @@ def test_a_model_profile_of_a_value_that_is_not_a_name_is_none(value: Any) -> No
 def test_find_skips_an_entry_of_another_event(logs_gw: Gateway, server: TestServer) -> None:
     # A server that ignored the event filter answers with the newest log, of another event.
     other = {"success": True, "result": [{"id": "log-other", "event_id": "ev-other"}]}
-    server.queue(Reply(body=other), Reply(body=other),
-                 Reply(body={"success": True, "result": [{"id": "log-mine", "event_id": "ev-mine"}]}))
+    server.queue(
+        Reply(body=other),
+        Reply(body=other),
+        Reply(body={"success": True, "result": [{"id": "log-mine", "event_id": "ev-mine"}]}),
+    )
     assert logs_gw.logs.find(event_id="ev-mine", timeout=30).id == "log-mine"
     server.default = Reply(body=other)
     try:
@@ -251,9 +320,11 @@ def test_find_skips_an_entry_of_another_event(logs_gw: Gateway, server: TestServ
 
 
 _PAGES = st.lists(
-    st.tuples(st.lists(st.sampled_from("abcdefgh"), max_size=5),
-              st.none() | st.integers(-3, 12),
-              st.none() | st.integers(-1, 6) | st.text(max_size=2)),
+    st.tuples(
+        st.lists(st.sampled_from("abcdefgh"), max_size=5),
+        st.none() | st.integers(-3, 12),
+        st.none() | st.integers(-1, 6) | st.text(max_size=2),
+    ),
     max_size=6,
 )
 
@@ -269,8 +340,12 @@ def test_any_run_of_pages_lists_each_entry_once_and_ends(
     paging = Paging(ListQuery({}, per_page, limit))
     listed: list[str] = []
     for ids, total, size in pages:
-        page = parse_page([{"id": i} for i in ids], {"total_count": total, "per_page": size},
-                          paging.number, per_page)
+        page = parse_page(
+            [{"id": i} for i in ids],
+            {"total_count": total, "per_page": size},
+            paging.number,
+            per_page,
+        )
         try:
             kept, last = paging.take(page)
         except StreamError:
@@ -290,11 +365,21 @@ async def test_feedback_retry_after_a_404_stays_within_the_clients_timeout(
     make_gateway: Any, server: TestServer, use_async: bool
 ) -> None:
     # Each answer comes within the 1 s timeout, but the retry's answer ends after it.
-    server.queue(Reply(status=404, body={"success": False, "errors": [{"code": 1004, "message": "Log not found"}]},
-                       delay=0.7),
-                 Reply(body={"success": True, "result": {"id": "log-1"}}, delay=0.7))
-    gw = make_gateway(gateway_id="gw-9", cf_api_token=CF_API_TOKEN, timeout=1.0, max_retries=0,
-                      api_base_url=server.base_url.replace("/v1", "/client/v4"))
+    server.queue(
+        Reply(
+            status=404,
+            body={"success": False, "errors": [{"code": 1004, "message": "Log not found"}]},
+            delay=0.7,
+        ),
+        Reply(body={"success": True, "result": {"id": "log-1"}}, delay=0.7),
+    )
+    gw = make_gateway(
+        gateway_id="gw-9",
+        cf_api_token=CF_API_TOKEN,
+        timeout=1.0,
+        max_retries=0,
+        api_base_url=server.base_url.replace("/v1", "/client/v4"),
+    )
     with pytest.raises(GatewayError):
         if use_async:
             await gw.afeedback("log-1", feedback=1)
