@@ -506,13 +506,14 @@ def _entry(response: httpx.Response) -> GatewayLog:
 
 
 def _deleted(response: httpx.Response) -> bool:
+    """True for a delete the API reports done; a StreamError when it says it failed (as
+    ``{"success": false}`` or a bare ``false`` result)."""
     result, _ = read_envelope(response)
-    if isinstance(result, dict) and isinstance(result.get("success"), bool):
-        if not result["success"]:
-            raise StreamError(
-                "the logs API reported that the delete failed",
-                status_code=response.status_code,
-                body=result,
-            )
-        return True
+    success = result.get("success") if isinstance(result, dict) else result
+    if success is False:
+        raise StreamError(
+            "the logs API reported that the delete failed",
+            status_code=response.status_code,
+            body=result,
+        )
     return True

@@ -385,3 +385,16 @@ async def test_feedback_retry_after_a_404_stays_within_the_clients_timeout(
             await gw.afeedback("log-1", feedback=1)
         else:
             gw.feedback("log-1", feedback=1)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_a_delete_answered_with_a_false_result_is_an_error(
+    logs_gw: Gateway, server: TestServer, use_async: bool
+) -> None:
+    server.queue(Reply(body={"success": True, "result": False}))
+    with pytest.raises(StreamError, match="delete failed"):
+        if use_async:
+            await logs_gw.logs.adelete(model="gpt-4o")
+        else:
+            logs_gw.logs.delete(model="gpt-4o")
+    assert [r.method for r in server.requests] == ["DELETE"]

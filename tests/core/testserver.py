@@ -160,6 +160,7 @@ class TestServer:
             do_POST = _handle
             do_GET = _handle
             do_PATCH = _handle
+            do_DELETE = _handle
 
         class QuietServer(ThreadingHTTPServer):
             def handle_error(self, request: Any, client_address: Any) -> None:
