@@ -159,15 +159,25 @@ class Logs:
             **fields,
         )
 
-    def _send(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
-        transport = self._transport
+    def _single_try(self) -> Transport:
+        """This gateway's transport without retries, for requests that must not be repeated."""
+        single = self._transport.sibling(self._config)
+        single.max_retries = 0
+        return single
+
+    def _send(
+        self, call: ApiCall, log_id: str | None = None, *, once: bool = False
+    ) -> httpx.Response:
+        transport = self._single_try() if once else self._transport
         try:
             return transport.send(lambda: call.build(transport.client), timeout=call.timeout)
         except GatewayError as exc:
             raise self._translate(exc, call, log_id) from exc
 
-    async def _asend(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
-        transport = self._transport
+    async def _asend(
+        self, call: ApiCall, log_id: str | None = None, *, once: bool = False
+    ) -> httpx.Response:
+        transport = self._single_try() if once else self._transport
         try:
             return await transport.asend(
                 lambda: call.build(transport.aclient), timeout=call.timeout
@@ -305,7 +315,9 @@ class Logs:
         """Delete the entries matching the filters (the keyword filters of :meth:`list` too).
 
         Refuses to run without any filter unless ``everything=True``. ``limit`` caps how many
-        are deleted, in ``order_by`` / ``direction`` order. Returns the API's ``success``.
+        are deleted, in ``order_by`` / ``direction`` order; such a delete is sent once, its
+        5xx or broken connection raised rather than retried (the first try may have deleted
+        entries, and a second would delete ``limit`` more). Returns the API's ``success``.
         """
         call = self._delete_call(
             build_filters(filters=filters, **filter_arguments(filter_args)),
@@ -314,7 +326,7 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(self._send(call))
+        return _deleted(self._send(call, once=limit is not None))
 
     async def adelete(
         self,
@@ -334,7 +346,7 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(await self._asend(call))
+        return _deleted(await self._asend(call, once=limit is not None))
 
     # -- find (polling) -----------------------------------------------------------------------
     def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> ListQuery | None:

@@ -398,3 +398,27 @@ async def test_a_delete_answered_with_a_false_result_is_an_error(
         else:
             logs_gw.logs.delete(model="gpt-4o")
     assert [r.method for r in server.requests] == ["DELETE"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_a_delete_with_a_limit_is_never_sent_twice(
+    make_gateway: Any, server: TestServer, use_async: bool
+) -> None:
+    # The first try may have deleted its ``limit`` entries before the 500; a retry would
+    # delete as many again.
+    server.queue(
+        Reply(status=500, body={"success": False, "errors": [{"code": 1000, "message": "oops"}]}),
+        Reply(body={"success": True, "result": {"success": True}}),
+    )
+    gw = make_gateway(
+        gateway_id="gw-9",
+        cf_api_token=CF_API_TOKEN,
+        max_retries=2,
+        api_base_url=server.base_url.replace("/v1", "/client/v4"),
+    )
+    with pytest.raises(GatewayError):
+        if use_async:
+            await gw.logs.adelete(model="gpt-4o", limit=5)
+        else:
+            gw.logs.delete(model="gpt-4o", limit=5)
+    assert len(server.requests) == 1
