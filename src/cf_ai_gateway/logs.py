@@ -30,7 +30,6 @@ from .errors import (
     GatewayTimeoutError,
     LogNotFoundError,
     LogsUnavailableError,
-    StreamError,
 )
 from .logs_paging import ListQuery, Paging
 from .logs_query import (
@@ -46,9 +45,9 @@ from .logs_query import (
     encode_filters,
     filter_arguments,
     list_arguments,
-    parse_log,
     parse_page,
 )
+from .logs_replies import entry_of_event, patched_entry, read_deleted, read_entry
 from .transport import Transport
 
 __all__ = ["Logs"]
@@ -278,12 +277,12 @@ class Logs:
     def get(self, log_id: str, *, timeout: float | None = None) -> GatewayLog:
         """The log entry ``log_id`` (a ``GatewayInfo.log_id``); LogNotFoundError when unknown."""
         call = self._call("GET", log_id, timeout=timeout)
-        return _entry(self._send(call, log_id))
+        return read_entry(self._send(call, log_id))
 
     async def aget(self, log_id: str, *, timeout: float | None = None) -> GatewayLog:
         """Async twin of :meth:`get`."""
         call = self._call("GET", log_id, timeout=timeout)
-        return _entry(await self._asend(call, log_id))
+        return read_entry(await self._asend(call, log_id))
 
     def request(self, log_id: str) -> Any:
         """The stored request body of ``log_id`` (None when payloads were not collected)."""
@@ -326,7 +325,7 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(self._send(call, once=limit is not None))
+        return read_deleted(self._send(call, once=limit is not None))
 
     async def adelete(
         self,
@@ -346,7 +345,7 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(await self._asend(call, once=limit is not None))
+        return read_deleted(await self._asend(call, once=limit is not None))
 
     # -- find (polling) -----------------------------------------------------------------------
     def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> ListQuery | None:
@@ -397,7 +396,7 @@ class Logs:
                     return self.get(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(self._send(call), query, 1)
-                entry = _of_event(page, event_id)
+                entry = entry_of_event(page, event_id)
                 if entry is not None:
                     return entry
             except LogNotFoundError:
@@ -425,7 +424,7 @@ class Logs:
                     return await self.aget(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(await self._asend(call), query, 1)
-                entry = _of_event(page, event_id)
+                entry = entry_of_event(page, event_id)
                 if entry is not None:
                     return entry
             except LogNotFoundError:
@@ -461,7 +460,7 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return _patched(raw, log_id, score, feedback, metadata)
+        return patched_entry(raw, log_id, score, feedback, metadata)
 
     async def afeedback(
         self,
@@ -480,52 +479,4 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return _patched(raw, log_id, score, feedback, metadata)
-
-
-def _of_event(page: LogPage, event_id: str | None) -> GatewayLog | None:
-    """The first entry of ``page`` that may belong to ``event_id``: an entry naming another
-    event (a server that ignored the filter) is not the one looked for."""
-    for entry in page.entries:
-        if entry.event_id is None or entry.event_id == event_id:
-            return entry
-    return None
-
-
-def _patched(
-    raw: dict[str, Any],
-    log_id: str,
-    score: float | None,
-    feedback: int | None,
-    metadata: Mapping[str, Scalar] | None,
-) -> GatewayLog:
-    """The entry a feedback PATCH answered with; the API documents ``"result": {}``, and then
-    the entry holds the log id and the values just recorded (other fields are None)."""
-    if raw.get("id") is not None:
-        return parse_log(raw)
-    return GatewayLog(
-        id=log_id,
-        feedback=feedback,
-        score=None if score is None else float(score),
-        metadata=dict(metadata or {}),
-        raw=raw,
-    )
-
-
-def _entry(response: httpx.Response) -> GatewayLog:
-    result, _ = read_envelope(response)
-    return parse_log(result, response.status_code)
-
-
-def _deleted(response: httpx.Response) -> bool:
-    """True for a delete the API reports done; a StreamError when it says it failed (as
-    ``{"success": false}`` or a bare ``false`` result)."""
-    result, _ = read_envelope(response)
-    success = result.get("success") if isinstance(result, dict) else result
-    if success is False:
-        raise StreamError(
-            "the logs API reported that the delete failed",
-            status_code=response.status_code,
-            body=result,
-        )
-    return True
+        return patched_entry(raw, log_id, score, feedback, metadata)
