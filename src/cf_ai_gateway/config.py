@@ -104,6 +104,10 @@ MAX_KEEPALIVE_ENV = "CF_AIG_MAX_KEEPALIVE"
 # an idle connection whenever its pool holds more than max_keepalive connections in all, so a
 # smaller number reopens a connection for nearly every call under fan-out.
 DEFAULT_MAX_CONNECTIONS = 100
+# Seconds an idle connection is kept: under fan-out a CPU-bound event loop can take longer than
+# httpx's default of 5 s to hand a freed connection to the next call. A connection the server
+# closed meanwhile is noticed by the pool before reuse.
+KEEPALIVE_EXPIRY = 30.0
 
 # Every environment variable the library reads, with what it sets (the README's table).
 ENVIRONMENT: dict[str, str] = {

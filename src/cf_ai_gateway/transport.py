@@ -25,7 +25,7 @@ import httpx
 
 from .auth import GatewayAuth
 from .checks import check_timeout_value
-from .config import DEFAULT_MAX_CONNECTIONS, GatewayConfig
+from .config import DEFAULT_MAX_CONNECTIONS, KEEPALIVE_EXPIRY, GatewayConfig
 from .deadline import Deadline, bounded, deadline_client, deadline_seconds
 from .errors import (
     ConfigurationError,
@@ -177,6 +177,7 @@ class Transport:
             "limits": httpx.Limits(
                 max_connections=self.max_connections,
                 max_keepalive_connections=self.max_keepalive,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
             ),
             "follow_redirects": False,
         }
