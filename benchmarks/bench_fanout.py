@@ -1,7 +1,9 @@
 """Benchmark: fan-out, N concurrent async 200-chunk streams, the core against raw httpx.
 
 Run: ``python benchmarks/bench_fanout.py`` (``BENCH_FANOUT_N`` streams, default 1000;
-``BENCH_FANOUT_ROUNDS`` rounds, default 3; ``BENCH_CHUNKS`` events per stream, default 200).
+``BENCH_FANOUT_ROUNDS`` rounds, default 3; ``BENCH_CHUNKS`` events per stream, default 200;
+``BENCH_FANOUT_CONTENDERS``, default ``core,httpx``, where ``core@50`` is the core with
+``max_connections=50``, to compare pool sizes).
 
 The server is this file run with ``--serve``: a bare asyncio server in its own process that
 writes each SSE event as its own HTTP chunk, one event per connection per turn of its loop (as a
@@ -39,7 +41,8 @@ BODY = {
     "stream": True,
     "stream_options": {"include_usage": True},
 }
-CONTENDERS = ("core", "httpx")
+# ``core@50`` is the core with max_connections=50 (to compare pool sizes).
+CONTENDERS = tuple(os.environ.get("BENCH_FANOUT_CONTENDERS", "core,httpx").split(","))
 
 
 # -- server ---------------------------------------------------------------------------------------
@@ -168,7 +171,7 @@ def run_client(name: str, base_url: str) -> None:
     import resource
 
     async def main() -> dict[str, Any]:
-        make = _core if name == "core" else _httpx
+        make = _httpx if name == "httpx" else _core
         one, close = await make(base_url)
         await one()  # warm-up: imports and first-call costs, on a client then closed
         await close()
@@ -237,14 +240,17 @@ def main() -> None:
             order = CONTENDERS if round_no % 2 == 0 else tuple(reversed(CONTENDERS))
             for name in order:
                 _control(port, b"POST /_reset HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n")
+                env = dict(os.environ)
+                if "@" in name:
+                    env["CF_AIG_MAX_CONNECTIONS"] = name.split("@", 1)[1]
                 out = subprocess.run([sys.executable, here, "--client", name, base_url],
-                                     capture_output=True, text=True, check=True)
+                                     capture_output=True, text=True, check=True, env=env)
                 row = json.loads(out.stdout.strip().splitlines()[-1])
                 stats = _control(port, b"GET /_stats HTTP/1.1\r\nhost: x\r\n\r\n")
                 row["connections"] = stats["connections"]
                 row["most_streaming"] = stats["most_streaming"]
                 rows[name].append(row)
-                print(f"round {round_no + 1} {name:6} {row['throughput']:7.1f} streams/s  "
+                print(f"round {round_no + 1} {name:9} {row['throughput']:7.1f} streams/s  "
                       f"p50 {row['p50']:6.2f}s  p99 {row['p99']:6.2f}s  "
                       f"{row['cpu_us_per_chunk']:5.1f} us/chunk  {row['rss_mb']:5.1f} MB  "
                       f"{row['connections']} connections, at most {row['most_streaming']} streaming at once",
@@ -256,16 +262,16 @@ def main() -> None:
     print("\nmedian (min-max) over rounds")
     for key, fmt in (("throughput", ".1f"), ("p99", ".2f"), ("cpu_us_per_chunk", ".1f"),
                      ("rss_mb", ".1f"), ("connections", ".0f")):
-        cells = [_spread([r[key] for r in rows[name]], fmt) for name in CONTENDERS]
-        print(f"  {key:18} core {cells[0]:24} httpx {cells[1]}")
-    ratios = {
-        "throughput core/httpx": [c["throughput"] / h["throughput"] for c, h in zip(rows["core"], rows["httpx"])],
-        "p99 core/httpx": [c["p99"] / h["p99"] for c, h in zip(rows["core"], rows["httpx"])],
-        "cpu/chunk core/httpx": [c["cpu_us_per_chunk"] / h["cpu_us_per_chunk"]
-                                 for c, h in zip(rows["core"], rows["httpx"])],
-    }
-    for name, values in ratios.items():
-        print(f"  {name:22} {_spread(values, '.2f')}x")
+        cells = "".join(f"{name} {_spread([r[key] for r in rows[name]], fmt):24}" for name in CONTENDERS)
+        print(f"  {key:18} {cells}")
+    if "httpx" not in rows:
+        return
+    for name in CONTENDERS:
+        if name == "httpx":
+            continue
+        for key in ("throughput", "p99", "cpu_us_per_chunk"):
+            values = [c[key] / h[key] for c, h in zip(rows[name], rows["httpx"])]
+            print(f"  {key} {name}/httpx: {_spread(values, '.2f')}x")
 
 
 if __name__ == "__main__":
