@@ -4,8 +4,12 @@ httpcore's pool rescans every queued request each time a connection frees up, so
 more concurrent calls than connections most of the CPU goes into its queue. A
 :class:`PoolGate` holds one permit per connection of the pool: a request takes a permit before
 it enters the pool (waiting in a cheap FIFO queue when all are taken) and gives it back when
-its response is closed: read to the end, closed early, failed or cancelled, exactly once. A
-request still waiting for a permit at its call's deadline raises
+its response is closed: read to the end, closed early, failed or cancelled, exactly once.
+httpcore also hands every request that enters its pool in the same instant to the same idle
+connection (all but one then go round again, rescanning the pool), so with ``serial_entry``
+requests enter one after the other: the next enters once the previous one holds its connection,
+which its first trace event tells. A request still waiting for a permit at its call's deadline
+raises
 :class:`~cf_ai_gateway.GatewayTimeoutError` and is never sent. :class:`ThreadPoolGate` does
 the same for the sync client shared by threads. Only the clients this library creates are
 gated; a client passed in keeps its own pool policy.
@@ -43,12 +47,17 @@ class PoolGate:
     A freed permit goes straight to the oldest live waiter, so no late arrival overtakes it.
     """
 
-    __slots__ = ("_free", "_waiters", "size")
+    __slots__ = ("_entry", "_free", "_waiters", "size")
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, serial_entry: bool = False) -> None:
         self.size = size
         self._free = size
         self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._entry: asyncio.Lock | None = None
+        if serial_entry:
+            import asyncio
+
+            self._entry = asyncio.Lock()
 
     @property
     def in_use(self) -> int:
@@ -91,13 +100,43 @@ class PoolGate:
 
     async def send(self, client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
         """Send with a permit already taken; it is held until the response is closed."""
+        claim: _Claim | None = None
         try:
+            if self._entry is not None:
+                await self._entry.acquire()
+                claim = _Claim(self._entry, request.extensions.get("trace"))
+                request.extensions["trace"] = claim
             response = await client.send(request, stream=True, follow_redirects=False)
         except BaseException:
             self.release()
             raise
+        finally:
+            if claim is not None:
+                claim.let_next_in()
         response.stream = _GatedAsyncStream(response.stream, self)
         return response
+
+
+class _Claim:
+    """A request's trace hook that lets the next request into the pool at its first event
+    (opening a new connection, or sending on a reused one: either way the connection is its own).
+    """
+
+    __slots__ = ("_entry", "_trace")
+
+    def __init__(self, entry: asyncio.Lock, trace: Any) -> None:
+        self._entry: asyncio.Lock | None = entry
+        self._trace = trace
+
+    def let_next_in(self) -> None:
+        entry, self._entry = self._entry, None
+        if entry is not None:
+            entry.release()
+
+    async def __call__(self, event: str, info: dict[str, Any]) -> None:
+        self.let_next_in()
+        if self._trace is not None:
+            await self._trace(event, info)
 
 
 def _expire(waiter: asyncio.Future[bool]) -> None:

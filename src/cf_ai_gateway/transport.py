@@ -1,7 +1,9 @@
 """HTTP transport: pooled httpx clients, retries, and error translation at the boundary.
 
 One sync client per :class:`Transport` and one async client per event loop, each created on
-first use; the async client of a loop is closed when that loop shuts down. Connection errors,
+first use; the async client of a loop is closed when that loop shuts down. Each holds at most
+``max_connections`` connections, and requests beyond them wait their turn in a
+:mod:`.pool_gate` in front of its pool, within their deadline. Connection errors,
 timeouts before a response, 429 and 5xx are retried with exponential backoff and jitter,
 honouring ``Retry-After``, up to ``max_retries`` times; other 4xx never are. A response that
 began is never sent again: a body that breaks off, stalls or does not decode is raised. The
@@ -216,7 +218,8 @@ class Transport:
                 old.abandon()
                 del self._aclients[key]
         client = httpx.AsyncClient(**self._new_client_kwargs())
-        entry = LoopClient(loop, client, PoolGate(self.max_connections))
+        # httpcore's pool (the default transport) needs its requests to enter one at a time.
+        entry = LoopClient(loop, client, PoolGate(self.max_connections, serial_entry=True))
         self._aclients[id(loop)] = entry
         return entry.client, entry.gate
 

@@ -235,3 +235,74 @@ def test_any_environment_text_gives_limits_or_a_configuration_error(
         assert "CF_AIG_MAX_" in str(exc)
         return
     assert 1 <= kept <= got
+
+
+# -- the gate itself ----------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.integers(1, 4),
+    ops=st.lists(
+        st.tuples(st.sampled_from(["acquire", "cancel", "release", "step"]), st.integers(0, 99)),
+        max_size=60,
+    ),
+)
+def test_the_gate_never_overfills_keeps_order_and_gets_every_permit_back(
+    size: int, ops: list[tuple[str, int]]
+) -> None:
+    from cf_ai_gateway.pool_gate import PoolGate
+
+    async def scenario() -> None:
+        gate = PoolGate(size)
+        order: list[int] = []  # who got a permit, in the order they got it
+        released = 0
+        tasks: list[asyncio.Task[None]] = []
+
+        async def take(index: int) -> None:
+            await gate.acquire(None)
+            order.append(index)
+
+        for op, pick in ops:
+            if op == "acquire":
+                tasks.append(asyncio.create_task(take(len(tasks))))
+            elif op == "cancel":
+                pending = [task for task in tasks if not task.done()]
+                if pending:
+                    pending[pick % len(pending)].cancel()
+            elif op == "release" and len(order) > released:
+                gate.release()
+                released += 1
+            else:  # a step of the loop: the ops between two steps happen at once
+                for _ in range(3):
+                    await asyncio.sleep(0)
+            held = len(order) - released
+            assert held <= gate.in_use <= size
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert order == sorted(order)  # no one overtook an earlier waiter
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(len(order) - released):
+            gate.release()
+        assert gate.in_use == 0
+
+    asyncio.run(scenario())
+
+
+async def test_a_waiter_cancelled_as_it_is_handed_a_permit_passes_it_on() -> None:
+    from cf_ai_gateway.pool_gate import PoolGate
+
+    gate = PoolGate(1)
+    await gate.acquire(None)
+    first = asyncio.create_task(gate.acquire(None))
+    second = asyncio.create_task(gate.acquire(None))
+    await asyncio.sleep(0)  # both wait
+    gate.release()  # the permit goes to the first waiter...
+    first.cancel()  # ...which is cancelled before it resumes
+    await asyncio.gather(first, return_exceptions=True)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert second.done() and second.exception() is None
+    assert gate.in_use == 1
+    gate.release()
+    assert gate.in_use == 0
