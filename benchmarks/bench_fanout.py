@@ -72,6 +72,7 @@ class _Connection(asyncio.Protocol):
         self.buffer = b""
         self.counted = False
         self.transport: asyncio.Transport | None = None
+        self.task: asyncio.Future[None] | None = None  # the reply being streamed
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -103,7 +104,7 @@ class _Connection(asyncio.Protocol):
                 self.counted = True
                 STATS["connections"] += 1
             STATS["requests"] += 1
-            asyncio.ensure_future(self.stream())
+            self.task = asyncio.ensure_future(self.stream())
 
     async def stream(self) -> None:
         transport = self.transport
@@ -270,7 +271,7 @@ def main() -> None:
         if name == "httpx":
             continue
         for key in ("throughput", "p99", "cpu_us_per_chunk"):
-            values = [c[key] / h[key] for c, h in zip(rows[name], rows["httpx"])]
+            values = [c[key] / h[key] for c, h in zip(rows[name], rows["httpx"], strict=True)]
             print(f"  {key} {name}/httpx: {_spread(values, '.2f')}x")
 
 
