@@ -10,6 +10,7 @@ gives no ``total_count`` and the page is also shorter than the API's own ``per_p
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .errors import StreamError
@@ -59,7 +60,7 @@ class Paging:
         limit = self.query.limit
         if limit is not None and self.count + len(fresh) >= limit:
             fresh = fresh[: limit - self.count]
-            return _with_entries(page, fresh), True
+            return _with_entries(page, fresh, True), True
         self.count += len(fresh)
         self.number += 1
         if not page.entries:
@@ -68,10 +69,8 @@ class Paging:
             last = self.count >= page.total_count
         else:
             last = len(page.entries) < page.page_size
-        return _with_entries(page, fresh), last
+        return _with_entries(page, fresh, last), last
 
 
-def _with_entries(page: LogPage, entries: list[GatewayLog]) -> LogPage:
-    if len(entries) == len(page.entries):
-        return page
-    return LogPage(entries, page.page, page.per_page, page.total_count, page.info)
+def _with_entries(page: LogPage, entries: list[GatewayLog], last: bool) -> LogPage:
+    return dataclasses.replace(page, entries=entries, last=last)

@@ -432,6 +432,8 @@ class LogPage:
     per_page: int
     total_count: int | None
     info: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Set on the pages a listing yields: whether the listing ended with this page.
+    last: bool | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[GatewayLog]:
         return iter(self.entries)
@@ -457,7 +459,10 @@ class LogPage:
     @property
     def is_last(self) -> bool:
         """True when no later page can hold more entries: the page is empty, it reaches
-        ``total_count``, or (without a count) it is shorter than the API's page size."""
+        ``total_count``, or (without a count) it is shorter than the API's page size. On a
+        page that ``Logs.pages`` yielded, whether the listing ended with it."""
+        if self.last is not None:
+            return self.last
         if not self.entries:
             return True
         size = self.page_size

@@ -92,6 +92,7 @@ def test_entries_repeated_across_pages_are_listed_once(
     )
     pages = list(logs_gw.logs.pages(per_page=2))
     assert [[e.id for e in page] for page in pages] == [["a0", "a1"], ["a2"], ["a3"]]
+    assert [page.is_last for page in pages] == [False, False, True]
 
 
 def test_an_entry_repeated_within_a_page_is_listed_once(
