@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import jsontext
 from .auth import GatewayAuth
-from .errors import ConfigurationError, GatewayError, error_from_response
+from .errors import ConfigurationError, GatewayError, error_from_response, is_error_reply
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .otel_http import attach as trace_http_client
@@ -142,6 +143,62 @@ def _record_responses(client: httpx.Client | httpx.AsyncClient) -> None:
     client.event_hooks = hooks
 
 
+# A 2xx reply holding an error envelope reaches the SDK as this status (unless the envelope names
+# its own ``httpCode``), marked not to be retried: the request was answered.
+ENVELOPE_STATUS = 502
+
+
+def _json_success(response: httpx.Response) -> bool:
+    return 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", "")
+
+
+def _error_status(response: httpx.Response) -> int | None:
+    """The error status for a read 2xx JSON reply whose body is an error envelope, else None."""
+    try:
+        body = jsontext.loads(response.content)
+    except ValueError:
+        return None  # the SDK reports a body that is not JSON itself
+    if not is_error_reply(body):
+        return None
+    code = body.get("httpCode") if isinstance(body, dict) else None
+    if type(code) is int and 400 <= code < 600:
+        return code
+    return ENVELOPE_STATUS
+
+
+def _mark_error(response: httpx.Response, status: int) -> None:
+    response.status_code = status
+    response.headers["x-should-retry"] = "false"
+
+
+def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Make a 2xx reply that holds an error envelope an error status the SDK raises.
+
+    The SDK would otherwise build an empty completion from it (``choices=None``); with an error
+    status it raises its ``APIStatusError``, which :func:`gateway_error` turns into the typed
+    error the envelope names. ``x-should-retry: false`` keeps the SDK from sending it again.
+    """
+
+    def check(response: httpx.Response) -> None:
+        if _json_success(response):
+            response.read()
+            status = _error_status(response)
+            if status is not None:
+                _mark_error(response, status)
+
+    async def acheck(response: httpx.Response) -> None:
+        if _json_success(response):
+            await response.aread()
+            status = _error_status(response)
+            if status is not None:
+                _mark_error(response, status)
+
+    hook = acheck if isinstance(client, httpx.AsyncClient) else check
+    hooks = client.event_hooks
+    hooks["response"] = [*hooks.get("response", []), hook]
+    client.event_hooks = hooks
+
+
 def gateway_error(exc: BaseException) -> GatewayError:
     """The typed :class:`GatewayError` for an SDK ``APIStatusError`` (tells gateway 401s from the
     provider's, for instance). The SDK's exception is kept as ``__cause__``."""
@@ -221,6 +278,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     else:
         raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
     _record_responses(http_client)
+    _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
     client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
     return client
@@ -244,6 +302,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
             "http_client must be an httpx.AsyncClient for the async OpenAI client"
         )
     _record_responses(http_client)
+    _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
     client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
     return client

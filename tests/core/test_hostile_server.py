@@ -423,3 +423,44 @@ async def test_a_delete_with_a_limit_is_never_sent_twice(
         else:
             gw.logs.delete(model="gpt-4o", limit=5)
     assert len(server.requests) == 1
+
+
+# --- the official openai clients: error envelopes in a 2xx reply ---------------------------------
+
+_ENVELOPE_429 = {
+    "success": False,
+    "result": [],
+    "messages": [],
+    "error": [{"code": 2003, "message": "Rate limited"}],
+    "name": "AiGatewayError",
+    "httpCode": 429,
+    "internalCode": 2003,
+}
+
+
+@pytest.mark.parametrize(
+    "body", [_ENVELOPE_429, {"error": {"message": "overloaded", "type": "server_error"}}]
+)
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_openai_client_raises_for_an_error_envelope_in_a_2xx_reply(
+    make_gateway: Any, server: TestServer, body: dict[str, Any], use_async: bool
+) -> None:
+    openai = pytest.importorskip("openai")
+    from cf_ai_gateway.openai_client import gateway_error
+
+    server.queue(Reply(body=body), Reply(body=_CHAT_OK))
+    gw = make_gateway()
+    messages = [{"role": "user", "content": "hi"}]
+    with pytest.raises(openai.APIStatusError) as caught:
+        if use_async:
+            async with gw.async_openai_client(max_retries=2) as client:
+                await client.chat.completions.create(model="gpt-4o", messages=messages)
+        else:
+            with gw.openai_client(max_retries=2) as client:
+                client.chat.completions.create(model="gpt-4o", messages=messages)
+    assert len(server.requests) == 1  # answered, so never sent again
+    error = gateway_error(caught.value)
+    if body is _ENVELOPE_429:
+        assert error.code == 2003 and error.status_code == 429
+    else:
+        assert "overloaded" in str(error)
