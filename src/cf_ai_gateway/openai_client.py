@@ -143,9 +143,10 @@ def _record_responses(client: httpx.Client | httpx.AsyncClient) -> None:
     client.event_hooks = hooks
 
 
-# A 2xx reply holding an error envelope reaches the SDK as this status (unless the envelope names
-# its own ``httpCode``), marked not to be retried: the request was answered.
-ENVELOPE_STATUS = 502
+# A 2xx JSON reply that holds an error envelope, is not JSON, or is not a JSON object reaches the
+# SDK as this status (unless an envelope names its own ``httpCode``), marked not to be retried:
+# the request was answered.
+ERROR_REPLY_STATUS = 502
 
 
 def _json_success(response: httpx.Response) -> bool:
@@ -153,17 +154,21 @@ def _json_success(response: httpx.Response) -> bool:
 
 
 def _error_status(response: httpx.Response) -> int | None:
-    """The error status for a read 2xx JSON reply whose body is an error envelope, else None."""
+    """The error status for a read 2xx JSON reply that is no answer, else None."""
+    if not response.content:
+        return None
     try:
         body = jsontext.loads(response.content)
-    except ValueError:
-        return None  # the SDK reports a body that is not JSON itself
+    except ValueError:  # not JSON, not UTF-8, or nested too deeply
+        return ERROR_REPLY_STATUS
+    if not isinstance(body, dict):
+        return ERROR_REPLY_STATUS
     if not is_error_reply(body):
         return None
-    code = body.get("httpCode") if isinstance(body, dict) else None
+    code = body.get("httpCode")
     if type(code) is int and 400 <= code < 600:
         return code
-    return ENVELOPE_STATUS
+    return ERROR_REPLY_STATUS
 
 
 def _mark_error(response: httpx.Response, status: int) -> None:
@@ -172,11 +177,13 @@ def _mark_error(response: httpx.Response, status: int) -> None:
 
 
 def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
-    """Make a 2xx reply that holds an error envelope an error status the SDK raises.
+    """Make a 2xx JSON reply that is no answer an error status the SDK raises.
 
-    The SDK would otherwise build an empty completion from it (``choices=None``); with an error
-    status it raises its ``APIStatusError``, which :func:`gateway_error` turns into the typed
-    error the envelope names. ``x-should-retry: false`` keeps the SDK from sending it again.
+    The SDK would otherwise build an empty completion from an error envelope (``choices=None``),
+    return ``None`` or a list for other JSON, and leak ``JSONDecodeError`` or ``RecursionError``
+    for bytes that do not parse. With an error status it raises its ``APIStatusError``, which
+    :func:`gateway_error` turns into the typed error an envelope names; ``x-should-retry:
+    false`` keeps the SDK from sending the request again.
     """
 
     def check(response: httpx.Response) -> None:

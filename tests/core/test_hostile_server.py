@@ -464,3 +464,27 @@ async def test_openai_client_raises_for_an_error_envelope_in_a_2xx_reply(
         assert error.code == 2003 and error.status_code == 429
     else:
         assert "overloaded" in str(error)
+
+
+@pytest.mark.parametrize(
+    "body", [b"{nope", b"\xff\xfe{}", b"[" * 100_000, b"null", b"[1, 2]", b'"text"']
+)
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_openai_client_raises_for_a_2xx_reply_that_is_no_json_object(
+    make_gateway: Any, server: TestServer, body: bytes, use_async: bool
+) -> None:
+    openai = pytest.importorskip("openai")
+
+    server.queue(
+        Reply(body=body, headers={"content-type": "application/json"}), Reply(body=_CHAT_OK)
+    )
+    gw = make_gateway()
+    messages = [{"role": "user", "content": "hi"}]
+    with pytest.raises(openai.APIStatusError):
+        if use_async:
+            async with gw.async_openai_client(max_retries=2) as client:
+                await client.chat.completions.create(model="gpt-4o", messages=messages)
+        else:
+            with gw.openai_client(max_retries=2) as client:
+                client.chat.completions.create(model="gpt-4o", messages=messages)
+    assert len(server.requests) == 1
