@@ -16,6 +16,7 @@ through the gateway. ``openai`` is imported only when a client is built.
 from __future__ import annotations
 
 import inspect
+import re
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -147,6 +148,9 @@ def _record_responses(client: httpx.Client | httpx.AsyncClient) -> None:
 # SDK as this status (unless an envelope names its own ``httpCode``), marked not to be retried:
 # the request was answered.
 ERROR_REPLY_STATUS = 502
+# Replies up to this size are parsed to be checked (error envelopes are far smaller).
+FULLY_CHECKED_REPLY = 1024 * 1024
+_OBJECT_START = re.compile(rb"[ \t\r\n]*\{")
 
 
 def _json_success(response: httpx.Response) -> bool:
@@ -155,10 +159,15 @@ def _json_success(response: httpx.Response) -> bool:
 
 def _error_status(response: httpx.Response) -> int | None:
     """The error status for a read 2xx JSON reply that is no answer, else None."""
-    if not response.content:
+    content = response.content
+    if not content:
         return None
+    if len(content) > FULLY_CHECKED_REPLY:
+        # A large reply (embeddings) is no error envelope, which are small: it is not parsed
+        # twice, and only a reply that does not even start as an object is refused.
+        return None if _OBJECT_START.match(content) else ERROR_REPLY_STATUS
     try:
-        body = jsontext.loads(response.content)
+        body = jsontext.loads(content)
     except ValueError:  # not JSON, not UTF-8, or nested too deeply
         return ERROR_REPLY_STATUS
     if not isinstance(body, dict):
