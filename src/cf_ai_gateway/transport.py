@@ -53,6 +53,7 @@ MAX_ERROR_BODY = 1024 * 1024  # far more than any real error message
 _USER_AGENT = "cf-ai-gateway-python/0.1.0"
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+_MAX_CACHED_URLS = 256  # parsed endpoint URLs kept per transport (a gateway has a handful)
 
 
 def is_retryable_status(status: int) -> bool:
@@ -136,6 +137,7 @@ class Transport:
         self.auth.apply(signed)
         self._signed_json = {**self._json_headers, **dict(signed)}
         self._signed_sse = {**self._sse_headers, **dict(signed)}
+        self._urls: dict[str, httpx.URL] = {}
 
     def sibling(self, config: GatewayConfig) -> Transport:
         """A transport for another provider route of the same gateway, on this one's clients."""
@@ -210,6 +212,15 @@ class Transport:
         self.close()
 
     # -- request building ---------------------------------------------------------------------
+    def parsed_url(self, url: str) -> httpx.URL:
+        """``url`` parsed once and kept: parsing costs more than building the rest of a request."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _MAX_CACHED_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
+
     def build_request(
         self,
         client: httpx.Client | httpx.AsyncClient,
@@ -229,11 +240,13 @@ class Transport:
             merged = dict(self._signed_sse if stream else self._signed_json)
             if headers:
                 merged.update(headers)
-            return httpx.Request(method, url, content=content, headers=merged)
+            return httpx.Request(method, self.parsed_url(url), content=content, headers=merged)
         merged = dict(self._sse_headers if stream else self._json_headers)
         if headers:
             merged.update(headers)
-        request = client.build_request(method, url, content=content, headers=merged)
+        request = client.build_request(
+            method, self.parsed_url(url), content=content, headers=merged
+        )
         self.auth.apply(request.headers)
         return request
 
