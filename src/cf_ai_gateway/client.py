@@ -20,7 +20,7 @@ import httpx
 from . import failover, jsontext
 from .chat_calls import ChatCalls
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
-from .config import GatewayConfig, resolve_options
+from .config import GatewayConfig, resolve_options, resolve_transport
 from .embedding_calls import EmbeddingCalls
 from .errors import (
     ConfigurationError,
@@ -141,6 +141,10 @@ class Gateway(ChatCalls, EmbeddingCalls):
     ``fallbacks`` (models, or ``{"provider", "model", "api_key"}`` routes) are tried in turn
     when a neutral call fails transiently, or on the error classes of ``fallback_on`` (see
     :mod:`cf_ai_gateway.failover`). ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
+    ``transport`` (``CF_AIG_TRANSPORT``) picks the async wire: ``"auto"`` (the default) sends
+    async calls through aiohttp's C HTTP parser when aiohttp is installed (the ``fast`` extra),
+    ``"httpx"`` keeps them on httpx, ``"aiohttp"`` requires aiohttp; sync calls and clients
+    passed in use httpx. Both wires behave the same (see :mod:`cf_ai_gateway.aiohttp_transport`).
     """
 
     def __init__(
@@ -170,6 +174,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         tracing: bool = False,
         fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
         fallback_on: Any = None,
+        transport: str | None = None,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
             raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
@@ -199,6 +204,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
             http_client=http_client,
             async_http_client=async_http_client,
             max_event_size=max_event_size,
+            wire=resolve_transport(transport, environ),
         )
         if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
             from .otel import trace_gateway

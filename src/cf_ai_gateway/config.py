@@ -51,6 +51,7 @@ __all__ = [
     "check_endpoint",
     "check_extra_headers",
     "resolve_options",
+    "resolve_transport",
 ]
 
 DEFAULT_BASE_URL = "https://gateway.ai.cloudflare.com/v1"
@@ -96,6 +97,10 @@ MAX_GATEWAY_ID_LENGTH = 64  # the API's gateway_id maxLength
 
 INSECURE_HTTP_ENV = "CF_AIG_ALLOW_INSECURE_HTTP"
 MODEL_ENV = "CF_AIG_MODEL"
+TRANSPORT_ENV = "CF_AIG_TRANSPORT"
+# The async wire: "httpx" (the default) or "aiohttp" (the ``fast`` extra's C HTTP parser; see
+# aiohttp_transport for why it is not the default). Sync calls always go through httpx.
+TRANSPORTS = ("httpx", "aiohttp")
 
 # Every environment variable the library reads, with what it sets (the README's table).
 ENVIRONMENT: dict[str, str] = {
@@ -109,6 +114,7 @@ ENVIRONMENT: dict[str, str] = {
     GENERIC_KEY_ENV: "api_key for providers without a variable of their own",
     INSECURE_HTTP_ENV: "allow_insecure_http",
     MODEL_ENV: "the CLI's default model",
+    TRANSPORT_ENV: "transport",
     **{env: f"api_key for provider {slug}" for slug, env in PROVIDER_KEY_ENV.items()},
 }
 
@@ -416,3 +422,25 @@ def resolve_options(
     from .options import GatewayOptions
 
     return GatewayOptions.from_env(environ).merge(gateway_options)
+
+
+def resolve_transport(value: Any = None, environ: Mapping[str, str] | None = None) -> str:
+    """The async wire, one of :data:`TRANSPORTS`: ``value``, else ``CF_AIG_TRANSPORT``, else
+    ``"httpx"``. ``"aiohttp"`` needs aiohttp installed (``pip install 'cf-ai-gateway[fast]'``)."""
+    source = "transport"
+    if value is None:
+        value = (getenv(environ, TRANSPORT_ENV) or "").strip().lower() or "httpx"
+        source = f"transport (environment variable {TRANSPORT_ENV})"
+    if value not in TRANSPORTS:
+        raise ConfigurationError(
+            f"{source} must be one of {', '.join(map(repr, TRANSPORTS))}; got {str(value)[:40]!r}"
+        )
+    if value == "aiohttp":
+        import importlib.util
+
+        if importlib.util.find_spec("aiohttp") is None:
+            raise ConfigurationError(
+                f"{source} is 'aiohttp', which is not installed: "
+                "pip install 'cf-ai-gateway[fast]', or use 'httpx'"
+            )
+    return str(value)

@@ -93,6 +93,7 @@ class Transport:
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        wire: str = "httpx",
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError("http_client must be an httpx.Client")
@@ -116,6 +117,7 @@ class Transport:
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self.max_event_size = max_event_size
+        self.wire = wire  # the async clients' transport: "httpx" or "aiohttp"
         self._client = http_client
         self._user_aclient = async_http_client
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
@@ -149,6 +151,7 @@ class Transport:
             http_client=self.client,
             async_http_client=self._user_aclient,
             max_event_size=self.max_event_size,
+            wire=self.wire,
         )
         # The per-loop async clients are shared too: closing this transport closes them.
         other._aclients = self._aclients
@@ -192,9 +195,17 @@ class Transport:
             if old_loop is None or old_loop.is_closed():
                 old.abandon()
                 del self._aclients[key]
-        entry = LoopClient(loop, httpx.AsyncClient(**self._new_client_kwargs()))
+        entry = LoopClient(loop, self._new_aclient())
         self._aclients[id(loop)] = entry
         return entry.client
+
+    def _new_aclient(self) -> httpx.AsyncClient:
+        kwargs = self._new_client_kwargs()
+        if self.wire == "aiohttp":
+            from .aiohttp_transport import AiohttpTransport
+
+            kwargs["transport"] = AiohttpTransport(verify=kwargs["verify"], limits=kwargs["limits"])
+        return httpx.AsyncClient(**kwargs)
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
@@ -285,6 +296,11 @@ class Transport:
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
         if isinstance(exc, httpx.TimeoutException):
             return GatewayTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
+        if getattr(exc, "may_be_answered", False):
+            return GatewayConnectionError(
+                f"the reply from {url} could not be parsed ({type(exc).__name__}); it may have "
+                "been answered, so it is not sent again"
+            )
         return GatewayConnectionError(
             f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self.secrets)}"
         )
@@ -461,7 +477,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 delay = None
-                if not isinstance(exc, httpx.UnsupportedProtocol):
+                if not _never_retried(exc):
                     delay = self._wait_before_retry(attempt, error, deadline, None)
                 if delay is None:
                     raise error from exc
@@ -516,6 +532,13 @@ class Transport:
         finally:
             await response.aclose()
         return b"".join(chunks)[:MAX_ERROR_BODY]
+
+
+def _never_retried(exc: httpx.HTTPError) -> bool:
+    """A URL httpx cannot send, or a reply that may have been answered (see aiohttp_transport)."""
+    return isinstance(exc, httpx.UnsupportedProtocol) or bool(
+        getattr(exc, "may_be_answered", False)
+    )
 
 
 def _has_request(exc: httpx.HTTPError) -> bool:

@@ -191,7 +191,7 @@ def test_stream_usage_past_64_bits_is_read_exactly(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_deeply_nested_event_is_a_malformed_reply_on_both(
-    backend: str, make_gateway: Any, server: TestServer
+    backend: str, make_gateway: Any, server: TestServer, wire: str
 ) -> None:
     deep = b"data: " + b"[" * 100_000 + b"\n\n"
     server.queue(Reply(chunks=[deep], headers={"cf-aig-log-id": "log-9"}))
@@ -205,7 +205,7 @@ async def test_deeply_nested_event_is_a_malformed_reply_on_both(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_reply_body_past_64_bits_is_read_exactly(
-    backend: str, make_gateway: Any, server: TestServer
+    backend: str, make_gateway: Any, server: TestServer, wire: str
 ) -> None:
     body = {"id": "r", "object": "chat.completion", "n": 2**70, "x": [1e308, -0.0], "choices": []}
     server.queue(Reply(body=body))

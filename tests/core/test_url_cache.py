@@ -30,7 +30,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize("user_client", [False, True], ids=["own-client", "user-client"])
 async def test_an_endpoint_url_is_parsed_once(
-    make_gateway: Any, server: TestServer, parses: list[str], user_client: bool
+    make_gateway: Any, server: TestServer, parses: list[str], user_client: bool, wire: str
 ) -> None:
     kwargs: dict[str, Any] = {}
     if user_client:
