@@ -5,12 +5,21 @@ flushes one HTTP chunk per event. :class:`AiohttpTransport` sends httpx requests
 aiohttp session and returns plain ``httpx.Response`` objects, so everything above it (retries,
 deadlines, auth, redirect refusal, gzip decoding, error translation) is the same code on both
 wires. It keeps httpx's semantics where aiohttp's defaults differ: the URL goes out exactly as
-httpx encoded it, aiohttp adds no header of its own, keeps no cookies, ignores proxy variables
-(``auto`` keeps httpx when they are set), accepts header blocks as large as httpx does, leaves
-content decoding to httpx, and every aiohttp or socket error becomes the ``httpx`` exception
-httpx itself raises in that case (refused: ``ConnectError``; closed before a response or a
-malformed reply: ``RemoteProtocolError``; a body cut off: ``RemoteProtocolError``; a stalled
-read: ``ReadTimeout``). The sync client stays on httpx.
+httpx encoded it, aiohttp adds no header of its own and keeps no cookies, header blocks as large
+as httpx accepts are read, content decoding is left to httpx, and every aiohttp or socket error
+becomes the ``httpx`` exception httpx raises in that case (refused: ``ConnectError``; closed
+before a reply: ``RemoteProtocolError``; a body cut off or badly chunked: ``RemoteProtocolError``;
+a stalled read: ``ReadTimeout``). Proxies from the environment still go through httpx, which
+mounts its own transports for them.
+
+One difference remains, which is why this wire is chosen (``transport="aiohttp"``) rather than
+the default: aiohttp parses each socket read whole, so when a reply's headers arrive in the same
+read as a malformed body, both are lost and the reply surfaces as :class:`UnreadableReply`
+without its headers (no log id). The request may have been answered, so it is never sent again,
+whereas httpx would report the broken body after the headers. ``httpx-aiohttp`` (the transport
+the openai SDK offers) was measured as fast, but maps a refused connection and a server that
+hangs up to ``ConnectTimeout`` and lets aiohttp's own exceptions escape for malformed replies,
+so the core carries this small transport instead. Sync calls stay on httpx.
 """
 
 from __future__ import annotations
