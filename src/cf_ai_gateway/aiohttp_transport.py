@@ -12,25 +12,30 @@ before a reply: ``RemoteProtocolError``; a body cut off or badly chunked: ``Remo
 a stalled read: ``ReadTimeout``). Proxies from the environment still go through httpx, which
 mounts its own transports for them.
 
-One difference remains, which is why this wire is chosen (``transport="aiohttp"``) rather than
-the default: aiohttp parses each socket read whole, so when a reply's headers arrive in the same
-read as a malformed body, both are lost and the reply surfaces as :class:`UnreadableReply`
-without its headers (no log id). The request may have been answered, so it is never sent again,
-whereas httpx would report the broken body after the headers. ``httpx-aiohttp`` (the transport
-the openai SDK offers) was measured as fast, but maps a refused connection and a server that
-hangs up to ``ConnectTimeout`` and lets aiohttp's own exceptions escape for malformed replies,
-so the core carries this small transport instead. Sync calls stay on httpx.
+aiohttp parses each socket read whole and drops what it parsed when the read fails, so a reply's
+headers that share a read with a malformed body would be lost with it (no log id, and a request
+that was answered would look unanswered). The connections this transport opens feed each read
+to the parser cut after every header terminator (:class:`_HeadersFirst`), so the headers are
+handed over first and the broken body is reported after them, as httpx does. On an aiohttp
+whose protocol cannot be swapped that way, a reply that does not parse is
+:class:`UnreadableReply` and is never sent again. ``httpx-aiohttp`` (the transport the openai
+SDK offers) was measured as fast, but maps a refused connection and a server that hangs up to
+``ConnectTimeout``, lets aiohttp's own exceptions escape for malformed replies and has the
+lost-headers problem, so the core carries this small transport instead. Sync calls stay on
+httpx.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.client_proto import ResponseHandler
 from yarl import URL
 
 __all__ = ["AiohttpTransport", "UnreadableReply"]
@@ -41,7 +46,7 @@ _MAX_HEADER_BYTES = 100 * 1024
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 
 
-def _error(exc: BaseException, *, reading: bool) -> httpx.HTTPError:
+def _error(exc: BaseException, *, reading: bool, headers_first: bool = True) -> httpx.HTTPError:
     """The httpx exception httpx raises where aiohttp raised ``exc``."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -55,7 +60,9 @@ def _error(exc: BaseException, *, reading: bool) -> httpx.HTTPError:
     if isinstance(exc, aiohttp.ServerDisconnectedError) and not reading:
         return httpx.RemoteProtocolError("Server disconnected without sending a response.")
     if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
-        return httpx.RemoteProtocolError(message) if reading else UnreadableReply(message)
+        if reading or headers_first:
+            return httpx.RemoteProtocolError(message)
+        return UnreadableReply(message)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return httpx.RemoteProtocolError(message)
     if isinstance(exc, (OSError, aiohttp.ClientOSError, aiohttp.ClientConnectionError)):
@@ -67,15 +74,68 @@ _ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
 class UnreadableReply(httpx.RemoteProtocolError):
-    """A reply aiohttp could not parse before handing over its headers.
+    """A reply that did not parse, on an aiohttp whose protocol could not be fed headers first.
 
-    aiohttp parses each read whole, so a status line and headers that arrive in the same read
-    as a malformed body are lost with it: the request may have been answered, and the
-    transport never sends it again (httpx would have reported the broken body after the
-    headers, with their log id).
+    Such an aiohttp parses each read whole, so a status line and headers that arrive in the
+    same read as a malformed body are lost with it: the request may have been answered, and
+    the transport never sends it again.
     """
 
     may_be_answered = True
+
+
+_END_OF_HEADERS = b"\r\n\r\n"
+
+
+class _HeadersFirst(ResponseHandler):
+    """aiohttp's protocol, fed so that a reply's headers are parsed before any byte after them.
+
+    aiohttp parses each socket read whole and drops what it parsed when the read fails to parse,
+    so a status line and headers that share a read with a malformed body would be lost with it.
+    Feeding the read in pieces cut after each header terminator (``\\r\\n\\r\\n``, also
+    when it began in the previous read) hands the headers over first, as h11 does; the parser
+    is incremental, so the cuts change nothing else. A parse error after the headers then fails
+    the body being read, which aiohttp would otherwise leave waiting.
+    """
+
+    _tail = b""  # the last bytes of the previous read (a terminator may straddle two reads)
+
+    def data_received(self, data: bytes) -> None:
+        feed = super().data_received
+        prefix = self._tail  # bytes since the last terminator, from the previous read
+        cuts = []
+        found = (prefix + data[:3]).find(_END_OF_HEADERS)
+        start = found + 4 - len(prefix) if found >= 0 else 0
+        if start > 0:
+            cuts.append(start)
+        while (found := data.find(_END_OF_HEADERS, start)) >= 0:
+            start = found + 4
+            cuts.append(start)
+        self._tail = ((b"" if cuts else prefix) + data[start:])[-3:]
+        done = 0
+        for cut in cuts:
+            if cut < len(data):
+                feed(data[done:cut])
+                done = cut
+                if getattr(self, "_exception", None) is not None:
+                    return  # the parser failed: the rest of this read is not parsed
+        feed(data[done:] if done else data)
+
+    def set_exception(self, exc: BaseException, *cause: Any) -> None:
+        """Fail the body being read too: a reply that stops parsing mid-body is cut off."""
+        super().set_exception(exc, *cause)
+        body = getattr(self, "_payload", None)
+        if body is not None and not body.is_eof() and body.exception() is None:
+            body.set_exception(aiohttp.ClientPayloadError(f"the reply body broke off: {exc}"))
+
+
+def _headers_first(connector: aiohttp.BaseConnector) -> bool:
+    """Make ``connector`` open :class:`_HeadersFirst` connections; False if it cannot."""
+    factory = getattr(connector, "_factory", None)
+    if not (isinstance(factory, functools.partial) and factory.func is ResponseHandler):
+        return False
+    connector._factory = functools.partial(_HeadersFirst, *factory.args, **factory.keywords)  # type: ignore[attr-defined,assignment]
+    return True
 
 
 class _Body(httpx.AsyncByteStream):
@@ -109,8 +169,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, verify: ssl.SSLContext, limits: httpx.Limits) -> None:
         self._ssl = verify
         self._limits = limits
-        self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}
+        self.headers_first = False
+        # Opened at once (the client is made inside its event loop), so that ``headers_first``
+        # tells whether this aiohttp hands headers over as httpx does.
+        self._session: aiohttp.ClientSession | None = self._open()
 
     def _open(self) -> aiohttp.ClientSession:
         limits = self._limits
@@ -119,6 +182,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             limit=limits.max_connections or 0,
             keepalive_timeout=limits.keepalive_expiry,
         )
+        self.headers_first = _headers_first(connector)
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -167,7 +231,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 server_hostname=request.extensions.get("sni_hostname"),
             )
         except _ERRORS as exc:
-            raise _error(exc, reading=False) from exc
+            raise _error(exc, reading=False, headers_first=self.headers_first) from exc
         version = response.version
         extensions: dict[str, Any] = {
             "http_version": b"HTTP/%d.%d" % (version.major, version.minor) if version else b"",

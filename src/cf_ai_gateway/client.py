@@ -142,9 +142,10 @@ class Gateway(ChatCalls, EmbeddingCalls):
     when a neutral call fails transiently, or on the error classes of ``fallback_on`` (see
     :mod:`cf_ai_gateway.failover`). ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     ``transport`` (``CF_AIG_TRANSPORT``) picks the async wire: ``"auto"`` (the default) sends
-    async calls through aiohttp's C HTTP parser when aiohttp is installed (the ``fast`` extra),
-    ``"httpx"`` keeps them on httpx, ``"aiohttp"`` requires aiohttp; sync calls and clients
-    passed in use httpx. Both wires behave the same (see :mod:`cf_ai_gateway.aiohttp_transport`).
+    async calls through aiohttp's C HTTP parser when the ``fast`` extra (aiohttp and orjson) is
+    installed, ``"httpx"`` keeps them on httpx, ``"aiohttp"`` requires aiohttp; sync calls and
+    clients passed in use httpx. Both wires behave the same (see
+    :mod:`cf_ai_gateway.aiohttp_transport`).
     """
 
     def __init__(

@@ -13,6 +13,7 @@ The config builds URLs for the three surfaces: the provider-native routes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -98,9 +99,9 @@ MAX_GATEWAY_ID_LENGTH = 64  # the API's gateway_id maxLength
 INSECURE_HTTP_ENV = "CF_AIG_ALLOW_INSECURE_HTTP"
 MODEL_ENV = "CF_AIG_MODEL"
 TRANSPORT_ENV = "CF_AIG_TRANSPORT"
-# The async wire: "httpx" (the default) or "aiohttp" (the ``fast`` extra's C HTTP parser; see
-# aiohttp_transport for why it is not the default). Sync calls always go through httpx.
-TRANSPORTS = ("httpx", "aiohttp")
+# The async wire: "aiohttp" (the ``fast`` extra's C HTTP parser), "httpx", or "auto" (aiohttp
+# when the fast extra, aiohttp and orjson, is installed). Sync calls always go through httpx.
+TRANSPORTS = ("auto", "httpx", "aiohttp")
 
 # Every environment variable the library reads, with what it sets (the README's table).
 ENVIRONMENT: dict[str, str] = {
@@ -426,21 +427,33 @@ def resolve_options(
 
 def resolve_transport(value: Any = None, environ: Mapping[str, str] | None = None) -> str:
     """The async wire, one of :data:`TRANSPORTS`: ``value``, else ``CF_AIG_TRANSPORT``, else
-    ``"httpx"``. ``"aiohttp"`` needs aiohttp installed (``pip install 'cf-ai-gateway[fast]'``)."""
+    ``"auto"``, which is ``"aiohttp"`` when the ``fast`` extra (aiohttp and orjson) is installed
+    and ``"httpx"`` otherwise. ``"aiohttp"`` needs aiohttp (``pip install 'cf-ai-gateway[fast]'``)."""
     source = "transport"
     if value is None:
-        value = (getenv(environ, TRANSPORT_ENV) or "").strip().lower() or "httpx"
+        value = (getenv(environ, TRANSPORT_ENV) or "").strip().lower() or "auto"
         source = f"transport (environment variable {TRANSPORT_ENV})"
     if value not in TRANSPORTS:
         raise ConfigurationError(
             f"{source} must be one of {', '.join(map(repr, TRANSPORTS))}; got {str(value)[:40]!r}"
         )
-    if value == "aiohttp":
-        import importlib.util
-
-        if importlib.util.find_spec("aiohttp") is None:
-            raise ConfigurationError(
-                f"{source} is 'aiohttp', which is not installed: "
-                "pip install 'cf-ai-gateway[fast]', or use 'httpx'"
-            )
+    if value == "auto":
+        return "aiohttp" if _fast_extra_installed() else "httpx"
+    if value == "aiohttp" and not _installed("aiohttp"):
+        raise ConfigurationError(
+            f"{source} is 'aiohttp', which is not installed: "
+            "pip install 'cf-ai-gateway[fast]', or use 'httpx'"
+        )
     return str(value)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@functools.cache
+def _fast_extra_installed() -> bool:
+    """Whether aiohttp and orjson, the ``fast`` extra, are both importable (looked up once)."""
+    return _installed("aiohttp") and _installed("orjson")

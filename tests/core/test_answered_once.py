@@ -66,29 +66,20 @@ def test_broken_body_is_raised_not_retried(make_gateway: Any, server: TestServer
 
 @pytest.mark.parametrize("fault", ["cut", "bad-chunked", "corrupt-gzip"])
 async def test_async_broken_body_is_raised_not_retried(
-    make_gateway: Any, server: TestServer, fault: str, wire: str
+    make_gateway: Any, server: TestServer, fault: str
 ) -> None:
     server.queue(*[broken_replies()[fault] for _ in range(3)])
     gw = make_gateway(max_retries=2)
     with pytest.raises((StreamError, GatewayConnectionError)) as err:
         await gw.acreate("chat/completions", {"model": "m"})
-    if wire == "aiohttp" and fault == "bad-chunked":
-        # aiohttp parses each read whole: headers and the broken chunk sent in one write are
-        # lost together, so the log id is unknown; the request is still never sent again.
-        assert "may have been answered" in str(err.value)
-    else:
-        assert err.value.log_id == "ANSWERED"
+    assert err.value.log_id == "ANSWERED"
     assert len(server.requests) == 1
     server.reset()
     server.queue(*[stream_faults()[fault] for _ in range(3)])
-    with pytest.raises((StreamError, GatewayConnectionError)) as stream_err:
+    with pytest.raises(StreamError) as stream_err:
         async for _ in gw.astream("chat/completions", {}):
             pass
-    if wire == "aiohttp" and fault == "bad-chunked":
-        assert "may have been answered" in str(stream_err.value)
-    else:
-        assert isinstance(stream_err.value, StreamError)
-        assert stream_err.value.log_id == "ANSWERED"
+    assert stream_err.value.log_id == "ANSWERED"
     assert len(server.requests) == 1
     await gw.aclose()
 

@@ -1,12 +1,14 @@
 """The async wire is chosen by ``transport`` / ``CF_AIG_TRANSPORT`` and behaves the same on both.
 
-``"httpx"`` is the default; ``"aiohttp"`` (the ``fast`` extra) sends async calls through
-aiohttp's C parser while sync calls stay on httpx. On a real loopback server both wires send
-the same request bytes (headers, percent-encoded path, no cookies, no headers of their own) and
-end every failure in the same ``GatewayError`` subclass: a refused connection or one closed
-before a reply is a retried connection error, a stalled reply a timeout, oversized but legal
-header blocks are read. The one documented difference: a reply whose headers arrive in the
-same read as a malformed body is lost whole on aiohttp, and is then never sent again.
+``"auto"`` (the default) is aiohttp when the ``fast`` extra (aiohttp and orjson) is installed,
+else httpx; ``"aiohttp"`` sends async calls through aiohttp's C parser while sync calls stay on
+httpx. On a real loopback server both wires send the same request bytes (headers, path, body,
+no cookies, no headers of their own) and end every failure in the same ``GatewayError``
+subclass: a refused connection or one closed before a reply is a retried connection error, a
+stalled reply a timeout, a malformed status line a retried connection error, a body that breaks
+after headers sent in the same read an error with their log id; oversized but legal header
+blocks are read. aiohttp's protocol is fed each read cut after every header terminator, which
+a property test checks on arbitrary reads.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cf_ai_gateway import ConfigurationError, Gateway, GatewayConnectionError, GatewayTimeoutError
 
@@ -116,14 +120,88 @@ async def test_a_stalled_reply_is_a_timeout(make_gateway: Any, server: TestServe
             pass
 
 
-@needs_aiohttp
-async def test_a_malformed_reply_on_aiohttp_is_not_sent_again(
-    make_gateway: Any, server: TestServer
-) -> None:
+async def test_a_malformed_status_line_is_retried(make_gateway: Any, server: TestServer) -> None:
     server.queue(Reply(raw=b"HTTX/1.1 200 OK\r\n\r\n"), Reply(body={"ok": 1}))
-    with pytest.raises(GatewayConnectionError, match="may have been answered"):
-        await make_gateway(transport="aiohttp", max_retries=2).acreate("chat/completions", {})
+    assert (await make_gateway(max_retries=1).acreate("chat/completions", {})).body == {"ok": 1}
+    assert len(server.requests) == 2
+
+
+BROKEN_AFTER_HEADERS = (
+    b"HTTP/1.1 200 OK\r\ncf-aig-log-id: ANSWERED\r\ncontent-type: application/json\r\n"
+    b'transfer-encoding: chunked\r\n\r\n5\r\n{"a":\r\nzz-not-a-size\r\n'
+)
+INTERIM_THEN_BROKEN = b"HTTP/1.1 100 Continue\r\n\r\n" + BROKEN_AFTER_HEADERS
+
+
+@pytest.mark.parametrize("raw", [BROKEN_AFTER_HEADERS, INTERIM_THEN_BROKEN], ids=["200", "100+200"])
+@pytest.mark.parametrize("trickle", [0.0, 0.001], ids=["one-read", "byte-by-byte"])
+async def test_a_body_broken_after_its_headers_keeps_their_log_id(
+    make_gateway: Any, server: TestServer, raw: bytes, trickle: float
+) -> None:
+    server.queue(*[Reply(raw=raw, trickle=trickle) for _ in range(3)])
+    with pytest.raises(GatewayConnectionError) as err:
+        await make_gateway(max_retries=2).acreate("chat/completions", {})
+    assert err.value.log_id == "ANSWERED"
     assert len(server.requests) == 1
+
+
+def test_auto_is_aiohttp_only_with_the_whole_fast_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cf_ai_gateway import config
+
+    monkeypatch.delenv("CF_AIG_TRANSPORT")
+    real = importlib.util.find_spec
+    for missing, expected in [((), "aiohttp"), (("orjson",), "httpx"), (("aiohttp",), "httpx")]:
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a, gone=missing: None if name in gone else real(name, *a),
+        )
+        config._fast_extra_installed.cache_clear()
+        try:
+            assert Gateway(account_id="a", api_key=API_KEY).transport.wire == expected
+            assert (
+                Gateway(account_id="a", api_key=API_KEY, transport="auto").transport.wire
+                == expected
+            )
+        finally:
+            config._fast_extra_installed.cache_clear()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([b"\r", b"\n", b"x", b"\r\n", b"\r\n\r\n"]), max_size=12).map(
+            b"".join
+        ),
+        max_size=8,
+    )
+)
+def test_each_read_is_cut_after_every_header_terminator(reads: list[bytes]) -> None:
+    pytest.importorskip("aiohttp")
+    from aiohttp.client_proto import ResponseHandler
+
+    from cf_ai_gateway.aiohttp_transport import _HeadersFirst
+
+    pieces: list[bytes] = []
+    protocol = _HeadersFirst.__new__(_HeadersFirst)
+    original = ResponseHandler.data_received
+    ResponseHandler.data_received = lambda self, data: pieces.append(bytes(data))  # type: ignore[method-assign]
+    try:
+        for read in reads:
+            protocol.data_received(read)
+    finally:
+        ResponseHandler.data_received = original  # type: ignore[method-assign]
+    stream = b"".join(reads)
+    assert b"".join(pieces) == stream
+    bounds, at = set(), 0
+    for piece in pieces:
+        at += len(piece)
+        bounds.add(at)
+    # Every header terminator, found left to right as a parser meets them, ends a piece.
+    at = stream.find(b"\r\n\r\n")
+    while at >= 0:
+        assert at + 4 in bounds
+        at = stream.find(b"\r\n\r\n", at + 4)
 
 
 @needs_aiohttp
