@@ -134,7 +134,8 @@ def _headers_first(connector: aiohttp.BaseConnector) -> bool:
     factory = getattr(connector, "_factory", None)
     if not (isinstance(factory, functools.partial) and factory.func is ResponseHandler):
         return False
-    connector._factory = functools.partial(_HeadersFirst, *factory.args, **factory.keywords)  # type: ignore[attr-defined,assignment]
+    headers_first = functools.partial(_HeadersFirst, *factory.args, **factory.keywords)
+    setattr(connector, "_factory", headers_first)  # noqa: B010 - a private attribute of aiohttp
     return True
 
 
