@@ -7,8 +7,9 @@ one event loop it times raw httpx (``AsyncClient.stream`` + ``aiter_lines`` + ``
 floor the README compares with) and the core's ``astream`` / ``acreate`` on the httpx wire with
 ``json``, on the httpx wire with orjson, and on the aiohttp wire with orjson (the ``fast``
 extra), then the sync ``stream`` / ``create`` against raw sync httpx. Each round takes the median
-of its calls; the script prints, per contender, the median over rounds of its ratio to raw httpx
-and the spread (min-max) of that ratio. ``BENCH_ROUNDS`` (5), ``BENCH_STREAMS`` (30) and
+of its calls and the client process's CPU time per call; the script prints, per contender, the
+median over rounds of its ratio to raw httpx and the spread (min-max) of that ratio, for both.
+CPU time leaves out the waits for the server, which on a loaded machine swamp wall time. ``BENCH_ROUNDS`` (5), ``BENCH_STREAMS`` (30) and
 ``BENCH_CALLS`` (100) set the work.
 """
 
@@ -97,30 +98,39 @@ class Server:
         self.proc.wait(10)
 
 
-def _report(title: str, rounds: dict[str, list[float]], floor: str) -> None:
-    print(f"\n{title}: median per call, ratio to {floor} (median of {len(rounds[floor])} rounds, min-max)")
+Sample = tuple[float, float]  # (median wall-clock us per call, client CPU us per call) of a round
+
+
+def _report(title: str, rounds: dict[str, list[Sample]], floor: str) -> None:
+    print(f"\n{title}: ratio to {floor}, median of {len(rounds[floor])} rounds (min-max)")
+    print(f"  {'':34} {'wall us':>9} {'wall ratio':>18} {'CPU us':>9} {'CPU ratio':>18}")
     for name, values in rounds.items():
-        ratios = [v / f for v, f in zip(values, rounds[floor])]
-        print(f"  {name:34} {statistics.median(values):9.0f} us   "
-              f"{statistics.median(ratios):5.2f}x ({min(ratios):.2f}-{max(ratios):.2f})")
+        cells = []
+        for i in (0, 1):
+            ratios = [v[i] / f[i] for v, f in zip(values, rounds[floor], strict=True)]
+            cells.append(f"{statistics.median(v[i] for v in values):9.0f} "
+                         f"{statistics.median(ratios):6.2f}x ({min(ratios):.2f}-{max(ratios):.2f})")
+        print(f"  {name:34} {'  '.join(cells)}")
 
 
-async def _median_us(call: Callable[[], Awaitable[object]], n: int) -> float:
+async def _median_us(call: Callable[[], Awaitable[object]], n: int) -> Sample:
     samples = []
+    cpu = time.process_time()
     for _ in range(n):
         t = time.perf_counter()
         await call()
         samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
+    return statistics.median(samples) * 1e6, (time.process_time() - cpu) / n * 1e6
 
 
-def _sync_median_us(call: Callable[[], object], n: int) -> float:
+def _sync_median_us(call: Callable[[], object], n: int) -> Sample:
     samples = []
+    cpu = time.process_time()
     for _ in range(n):
         t = time.perf_counter()
         call()
         samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1e6
+    return statistics.median(samples) * 1e6, (time.process_time() - cpu) / n * 1e6
 
 
 def _use_orjson(on: bool) -> None:
@@ -185,8 +195,8 @@ async def _async_rounds(base_url: str) -> None:
         for call in table.values():
             for _ in range(5):
                 await call()
-    stream_rounds: dict[str, list[float]] = {name: [] for name in streams}
-    create_rounds: dict[str, list[float]] = {name: [] for name in creates}
+    stream_rounds: dict[str, list[Sample]] = {name: [] for name in streams}
+    create_rounds: dict[str, list[Sample]] = {name: [] for name in creates}
     for _ in range(ROUNDS):
         for name, call in streams.items():
             stream_rounds[name].append(await _median_us(call, STREAMS))
@@ -240,8 +250,8 @@ def _sync_rounds(base_url: str) -> None:
         for call in table.values():
             for _ in range(5):
                 call()
-    stream_rounds: dict[str, list[float]] = {name: [] for name in streams}
-    create_rounds: dict[str, list[float]] = {name: [] for name in creates}
+    stream_rounds: dict[str, list[Sample]] = {name: [] for name in streams}
+    create_rounds: dict[str, list[Sample]] = {name: [] for name in creates}
     for _ in range(ROUNDS):
         for name, call in streams.items():
             stream_rounds[name].append(_sync_median_us(call, STREAMS))

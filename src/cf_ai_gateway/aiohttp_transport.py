@@ -98,11 +98,13 @@ class _HeadersFirst(ResponseHandler):
     the body being read, which aiohttp would otherwise leave waiting.
     """
 
-    _tail = b""  # the last bytes of the previous read (a terminator may straddle two reads)
+    _unparsed_tail = (
+        b""  # the last bytes of the previous read (a terminator may straddle two reads)
+    )
 
     def data_received(self, data: bytes) -> None:
         feed = super().data_received
-        prefix = self._tail  # bytes since the last terminator, from the previous read
+        prefix = self._unparsed_tail  # bytes since the last terminator, from the previous read
         cuts = []
         found = (prefix + data[:3]).find(_END_OF_HEADERS)
         start = found + 4 - len(prefix) if found >= 0 else 0
@@ -111,7 +113,7 @@ class _HeadersFirst(ResponseHandler):
         while (found := data.find(_END_OF_HEADERS, start)) >= 0:
             start = found + 4
             cuts.append(start)
-        self._tail = ((b"" if cuts else prefix) + data[start:])[-3:]
+        self._unparsed_tail = ((b"" if cuts else prefix) + data[start:])[-3:]
         done = 0
         for cut in cuts:
             if cut < len(data):

@@ -83,6 +83,18 @@ async def test_both_wires_send_the_same_request(make_gateway: Any, server: TestS
         ]
 
 
+async def test_sequential_calls_share_one_connection(make_gateway: Any, server: TestServer) -> None:
+    gw = make_gateway()
+    await gw.acreate("chat/completions", {})  # opens the connection
+    before = server.accepted
+    for _ in range(3):
+        server.queue(Reply(body={"ok": 1}), Reply(chunks=sse({"a": 1})))
+        assert (await gw.acreate("chat/completions", {})).body == {"ok": 1}
+        assert [e async for e in gw.astream("chat/completions", {})] == [{"a": 1}]
+    assert server.accepted == before
+    await gw.aclose()
+
+
 async def test_large_header_blocks_are_read(make_gateway: Any, server: TestServer) -> None:
     many = {f"x-h{i}": "1" for i in range(300)}
     server.queue(Reply(body={"ok": 1}, headers={"x-big": "v" * 20_000, **many}))
