@@ -488,3 +488,32 @@ async def test_openai_client_raises_for_a_2xx_reply_that_is_no_json_object(
             with gw.openai_client(max_retries=2) as client:
                 client.chat.completions.create(model="gpt-4o", messages=messages)
     assert len(server.requests) == 1
+
+
+# --- failover: provider errors sent in a 2xx reply ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "fails_over"),
+    [
+        ({"message": "overloaded", "type": "server_error"}, True),
+        ({"message": "try later", "code": 503}, True),
+        ({"message": "bad field", "type": "invalid_request_error"}, False),
+        ({"message": "no such model", "code": 404}, False),
+    ],
+)
+def test_a_provider_error_in_a_2xx_reply_fails_over_like_its_status(
+    make_gateway: Any, server: TestServer, error: dict[str, Any], fails_over: bool
+) -> None:
+    from cf_ai_gateway.wire.types import ChatRequest, Message
+
+    server.queue(Reply(body={"error": error}), Reply(body=_CHAT_OK))
+    gw = make_gateway(max_retries=0)
+    request = ChatRequest(model="gpt-4o", messages=[Message(role="user", content="hi")])
+    if fails_over:
+        result = gw.chat(request, fallbacks=["gpt-4o-mini"])
+        assert result.text == "late" and len(server.requests) == 2
+    else:
+        with pytest.raises(GatewayError):
+            gw.chat(request, fallbacks=["gpt-4o-mini"])
+        assert len(server.requests) == 1
