@@ -54,6 +54,13 @@ logger = logging.getLogger("cf_ai_gateway")
 MAX_RETRY_AFTER = 60.0
 MAX_BACKOFF = 8.0
 MAX_ERROR_BODY = 1024 * 1024  # far more than any real error message
+# The largest reply body read (after decoding): the biggest real replies, embeddings of 2048
+# texts at 3072 dimensions as JSON floats, are about half of it.
+MAX_REPLY_BODY = 256 * 1024 * 1024
+
+
+class _ReplyTooLarge(httpx.HTTPError):
+    """A reply body longer than :data:`MAX_REPLY_BODY` bytes."""
 _USER_AGENT = "cf-ai-gateway-python/0.1.0"
 _CLIENT_LOCK = threading.Lock()
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -369,6 +376,13 @@ class Transport:
                 "so it is not sent again",
                 **fields,
             )
+        if isinstance(exc, _ReplyTooLarge):
+            return StreamError(
+                f"the reply body is larger than {MAX_REPLY_BODY // (1024 * 1024)} MiB, more than "
+                "any answer of the endpoints this client calls; it was not read to its end, and "
+                "the request is not sent again",
+                **fields,
+            )
         if isinstance(exc, httpx.DecodingError):
             return StreamError(
                 f"the reply body could not be decoded ({type(exc).__name__}); "
@@ -454,10 +468,14 @@ class Transport:
 
     def _read_reply(self, response: httpx.Response, deadline: Deadline) -> None:
         chunks: list[bytes] = []
+        size = 0
         try:
             with bounded(deadline.end):
                 for chunk in response.iter_bytes():
                     chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_REPLY_BODY:
+                        raise _ReplyTooLarge("the reply body is too large")
                     if deadline.expired:
                         raise httpx.ReadTimeout("the call's deadline has passed")
         except httpx.HTTPError as exc:
@@ -543,11 +561,15 @@ class Transport:
         import anyio
 
         chunks: list[bytes] = []
+        size = 0
         try:
             try:
                 with anyio.fail_after(deadline.remaining()):
                     async for chunk in response.aiter_bytes():
                         chunks.append(chunk)
+                        size += len(chunk)
+                        if size > MAX_REPLY_BODY:
+                            raise _ReplyTooLarge("the reply body is too large")
             except TimeoutError:
                 raise httpx.ReadTimeout("the call's deadline has passed") from None
         except httpx.HTTPError as exc:
