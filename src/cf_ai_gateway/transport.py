@@ -61,6 +61,8 @@ MAX_REPLY_BODY = 256 * 1024 * 1024
 
 class _ReplyTooLarge(httpx.HTTPError):
     """A reply body longer than :data:`MAX_REPLY_BODY` bytes."""
+
+
 _USER_AGENT = "cf-ai-gateway-python/0.1.0"
 _CLIENT_LOCK = threading.Lock()
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
