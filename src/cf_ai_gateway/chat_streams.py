@@ -51,7 +51,11 @@ def _deltas(raw: RawStream, handler: StreamHandler, info: GatewayInfo) -> Iterat
         if delta is not None:
             yield delta
     if raw.saw_done:
-        handler.on_done()
+        try:
+            handler.on_done()
+        except GatewayError as exc:
+            _with_info(exc, info, raw.secrets)
+            raise
     result = handler.result()
     result.info = info
     if result.status == "failed":
@@ -69,7 +73,11 @@ async def _adeltas(raw: AsyncRawStream, handler: StreamHandler) -> AsyncIterator
         if delta is not None:
             yield delta
     if raw.saw_done:
-        handler.on_done()
+        try:
+            handler.on_done()
+        except GatewayError as exc:
+            _with_info(exc, raw.info, raw.secrets)
+            raise
     result = handler.result()
     result.info = raw.info
     if result.status == "failed":

@@ -50,9 +50,9 @@ class EmbeddingCalls:
         each batch with a ``cf-aig-cache-key`` hashed from its model, dimensions and texts and a
         one-month TTL, so re-embedding unchanged texts is a gateway cache hit. Vectors come as
         JSON floats, which every provider sends; ``encoding_format="base64"`` asks for smaller,
-        faster float32 replies where the provider supports it (OpenAI). ``timeout`` is a
-        deadline in seconds for the whole call. Bad input raises :class:`ConfigurationError`
-        before anything is sent.
+        faster float32 replies where the provider supports it (OpenAI). ``timeout`` (default:
+        the gateway's) is one deadline for every batch together. Bad input raises
+        :class:`ConfigurationError` before anything is sent.
         """
         plan = self._embedding_plan(
             inputs,
@@ -73,17 +73,20 @@ class EmbeddingCalls:
         from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
         workers = min(plan.concurrency, len(batches))
-        with ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed") as pool:
-            futures = [
-                pool.submit(self._embed_batch, client, plan, number)
-                for number in range(len(batches))
-            ]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            failed = [f for f in futures if f.done() and not f.cancelled() and f.exception()]
-            if failed:
-                raise failed[0].exception()  # type: ignore[misc]
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="cf-aig-embed")
+        futures = [
+            pool.submit(self._embed_batch, client, plan, number) for number in range(len(batches))
+        ]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        finally:
+            # On the first failure, batches not started are dropped and the call raises at
+            # once: batches already in flight end by the call's deadline and close their
+            # responses themselves, in the background.
+            pool.shutdown(wait=False, cancel_futures=True)
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
         return plan.result([future.result() for future in futures])
 
     async def aembed(  # type: ignore[misc]
@@ -114,6 +117,7 @@ class EmbeddingCalls:
             options,
             timeout,
             extra_headers,
+            asynchronous=True,
         )
         client = self.transport.aclient
         count = len(plan.batches)
@@ -150,6 +154,8 @@ class EmbeddingCalls:
         options: OptionsLike,
         timeout: Any,
         extra_headers: Mapping[str, str] | None,
+        *,
+        asynchronous: bool = False,
     ) -> EmbeddingPlan:
         from .embedding_plan import EmbeddingPlan
 
@@ -164,6 +170,7 @@ class EmbeddingCalls:
             encoding_format,
             self._headers(options, extra_headers),
             timeout,
+            asynchronous=asynchronous,
         )
 
     def _embed_batch(self: Gateway, client: httpx.Client, plan: EmbeddingPlan, number: int) -> Any:  # type: ignore[misc]

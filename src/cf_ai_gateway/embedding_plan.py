@@ -73,6 +73,8 @@ class EmbeddingPlan:
         encoding: Any,
         headers: Mapping[str, str],
         timeout: Any,
+        *,
+        asynchronous: bool = False,
     ) -> EmbeddingPlan:
         config = gateway.config
         texts = wire.check_inputs(inputs)
@@ -101,9 +103,10 @@ class EmbeddingPlan:
             ]
         else:
             per_batch = [headers] * len(batches)
-        deadline = None
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-            deadline = time.monotonic() + float(timeout)
+        # One deadline for every batch: the call's ``timeout`` (a number or an httpx.Timeout),
+        # else the client's, as for every other call.
+        seconds = gateway.transport.call_seconds(call_timeout, asynchronous=asynchronous)
+        deadline = None if seconds is None else time.monotonic() + seconds
         return cls(
             url=config.url("embeddings"),
             model=model,

@@ -130,7 +130,34 @@ def transient(exc: GatewayError) -> bool:
     if isinstance(exc, (GatewayRateLimitError, StreamError)):
         return True  # a rate limit, or a reply or stream that broke or did not parse
     status = exc.status_code
-    return status is None or status == 408 or status >= 500
+    if status is not None and status < 400:
+        status = _envelope_status(exc.body)  # an error sent in a 2xx reply: its own status
+    return status is None or status in (408, 429) or status >= 500
+
+
+# Error types of an envelope sent in a 2xx reply that another model could not fix.
+_CLIENT_ERROR_TYPES = frozenset(
+    {"invalid_request_error", "authentication_error", "permission_error", "not_found_error"}
+)
+
+
+def _envelope_status(body: Any) -> int | None:
+    """The status an error envelope of a 2xx reply stands for: its ``httpCode``, its error's
+    numeric ``code``, 400 for a client error ``type``; None (transient) when it names none."""
+    if not isinstance(body, Mapping):
+        return None
+    code = body.get("httpCode")
+    if type(code) is int and 400 <= code < 600:
+        return code
+    error = body.get("error")
+    if isinstance(error, list) and error:
+        error = error[0]
+    if not isinstance(error, Mapping):
+        return None
+    code = error.get("code")
+    if type(code) is int and 400 <= code < 600:
+        return code
+    return 400 if error.get("type") in _CLIENT_ERROR_TYPES else None
 
 
 def should_fail_over(exc: GatewayError, fallback_on: tuple[type[BaseException], ...]) -> bool:
@@ -237,6 +264,8 @@ class _Call:
         options: OptionsLike,
         extra_headers: Mapping[str, str] | None,
         timeout: float | None,
+        *,
+        asynchronous: bool = False,
     ) -> None:
         entries = check_fallbacks(fallbacks)
         self.fallback_on = (
@@ -251,9 +280,10 @@ class _Call:
         self.options = shared_event_options(gateway, options)
         self.headers = extra_headers
         self.attempts: list[Attempt] = []
-        # ``timeout`` is a deadline for the whole call, every try included.
+        # ``timeout`` is a deadline for the whole call, every try included (else the timeout of
+        # the client that sends it: an async call's own async client, if the caller gave one).
         self.timeout = timeout
-        self.seconds = gateway.transport.call_seconds(timeout, asynchronous=False)
+        self.seconds = gateway.transport.call_seconds(timeout, asynchronous=asynchronous)
         self.started = time.monotonic()
 
     def requests(self) -> Iterator[tuple[Route, ChatRequest, bool]]:
@@ -328,7 +358,17 @@ async def achat(
     fallback_on: Any,
 ) -> ChatResult:
     """Async twin of :func:`chat`."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
+    call = _Call(
+        gateway,
+        request,
+        api,
+        fallbacks,
+        fallback_on,
+        options,
+        extra_headers,
+        timeout,
+        asynchronous=True,
+    )
     for route, routed, last in call.requests():
         try:
             result = await route.gateway.achat(

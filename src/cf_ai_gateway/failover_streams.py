@@ -211,5 +211,15 @@ def achat_stream(
     fallback_on: Any,
 ) -> AsyncChatStream:
     """Async twin of :func:`chat_stream`; the routes are tried when the stream opens."""
-    call = _Call(gateway, request, api, fallbacks, fallback_on, options, extra_headers, timeout)
+    call = _Call(
+        gateway,
+        request,
+        api,
+        fallbacks,
+        fallback_on,
+        options,
+        extra_headers,
+        timeout,
+        asynchronous=True,
+    )
     return AsyncFailoverChatStream(call, api)

@@ -6,8 +6,9 @@ JSON body of ``feedback`` (-1 negative, 0 not evaluated, 1 positive), ``score`` 
 ``Authorization: Bearer <Cloudflare API token>`` (``cf_api_token`` / ``CF_API_TOKEN``, an
 account token with AI Gateway Edit permission; the gateway token is not accepted there). Input is
 checked before anything is sent. A log written by a streamed call can take a moment to appear,
-so a 404 is retried once after a short delay. The transport's retries (429, 5xx, connection
-errors) and typed errors apply as for every other call.
+so a 404 is retried once after a short delay, within the one deadline of the call (the client's
+timeout). The transport's retries (429, 5xx, connection errors) and typed errors apply as for
+every other call.
 """
 
 from __future__ import annotations
@@ -116,6 +117,24 @@ def _not_found_delay(transport: Transport, delay: float | None) -> float:
     return delay if delay is not None else transport.retry_base_delay * LOG_NOT_FOUND_DELAY_FACTOR
 
 
+class _Deadline:
+    """One deadline (the client's timeout) for the PATCH and its retry after a 404."""
+
+    def __init__(self, transport: Transport, *, asynchronous: bool) -> None:
+        seconds = transport.call_seconds(None, asynchronous=asynchronous)
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def left(self) -> float | None:
+        """The timeout of the next request: what remains (None: the client's own)."""
+        if self.end is None:
+            return None
+        return max(self.end - time.monotonic(), 0.001)
+
+    def allows(self, delay: float) -> bool:
+        """Whether a retry after ``delay`` seconds still fits in the deadline."""
+        return self.end is None or time.monotonic() + delay < self.end
+
+
 def _retry_404(exc: GatewayError, attempt: int) -> bool:
     return exc.status_code == 404 and attempt == 0
 
@@ -135,11 +154,12 @@ def send_feedback(
     )
     client = transport.client
     delay = _not_found_delay(transport, not_found_retry_delay)
+    deadline = _Deadline(transport, asynchronous=False)
     for attempt in (0, 1):
         try:
-            response = transport.send(lambda: request.build(client))
+            response = transport.send(lambda: request.build(client), timeout=deadline.left())
         except GatewayError as exc:
-            if not _retry_404(exc, attempt):
+            if not _retry_404(exc, attempt) or not deadline.allows(delay):
                 raise
             time.sleep(delay)
             continue
@@ -162,11 +182,12 @@ async def asend_feedback(
     )
     client = transport.aclient
     delay = _not_found_delay(transport, not_found_retry_delay)
+    deadline = _Deadline(transport, asynchronous=True)
     for attempt in (0, 1):
         try:
-            response = await transport.asend(lambda: request.build(client))
+            response = await transport.asend(lambda: request.build(client), timeout=deadline.left())
         except GatewayError as exc:
-            if not _retry_404(exc, attempt):
+            if not _retry_404(exc, attempt) or not deadline.allows(delay):
                 raise
             await asyncio.sleep(delay)
             continue

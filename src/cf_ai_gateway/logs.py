@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,10 +27,11 @@ from .errors import (
     ConfigurationError,
     GatewayError,
     GatewayNotFoundError,
+    GatewayTimeoutError,
     LogNotFoundError,
     LogsUnavailableError,
-    StreamError,
 )
+from .logs_paging import ListQuery, Paging
 from .logs_query import (
     DELETE_ORDER_BY,
     MAX_PER_PAGE,
@@ -45,9 +45,9 @@ from .logs_query import (
     encode_filters,
     filter_arguments,
     list_arguments,
-    parse_log,
     parse_page,
 )
+from .logs_replies import entry_of_event, patched_entry, read_deleted, read_entry
 from .transport import Transport
 
 __all__ = ["Logs"]
@@ -56,13 +56,6 @@ NO_ROUTE_CODE = 7000  # the Cloudflare API's "No route for that URI"
 DASHBOARD_ROUTE = "https://dash.cloudflare.com/?to=/:account/ai/ai-gateway"
 FIND_FIRST_INTERVAL = 0.1
 FIND_MAX_INTERVAL = 1.0
-
-
-@dataclass(frozen=True)
-class _ListQuery:
-    params: dict[str, str]
-    per_page: int
-    limit: int | None
 
 
 class Logs:
@@ -103,7 +96,7 @@ class Logs:
         direction: str,
         search: str | None,
         **filter_args: Any,
-    ) -> _ListQuery:
+    ) -> ListQuery:
         filters = build_filters(**filter_args)
         params = check_order(order_by, direction)
         params["per_page"] = str(check_count(per_page, "per_page", MAX_PER_PAGE))
@@ -115,7 +108,7 @@ class Logs:
             params["search"] = search
         if filters:
             params["filters"] = encode_filters(filters)
-        return _ListQuery(params, per_page, limit)
+        return ListQuery(params, per_page, limit)
 
     def _delete_call(
         self,
@@ -165,26 +158,38 @@ class Logs:
             **fields,
         )
 
-    def _send(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
-        transport = self._transport
+    def _single_try(self) -> Transport:
+        """This gateway's transport without retries, for requests that must not be repeated."""
+        single = self._transport.sibling(self._config)
+        single.max_retries = 0
+        return single
+
+    def _send(
+        self, call: ApiCall, log_id: str | None = None, *, once: bool = False
+    ) -> httpx.Response:
+        transport = self._single_try() if once else self._transport
         try:
-            return transport.send(lambda: call.build(transport.client))
+            return transport.send(lambda: call.build(transport.client), timeout=call.timeout)
         except GatewayError as exc:
             raise self._translate(exc, call, log_id) from exc
 
-    async def _asend(self, call: ApiCall, log_id: str | None = None) -> httpx.Response:
-        transport = self._transport
+    async def _asend(
+        self, call: ApiCall, log_id: str | None = None, *, once: bool = False
+    ) -> httpx.Response:
+        transport = self._single_try() if once else self._transport
         try:
-            return await transport.asend(lambda: call.build(transport.aclient))
+            return await transport.asend(
+                lambda: call.build(transport.aclient), timeout=call.timeout
+            )
         except GatewayError as exc:
             raise self._translate(exc, call, log_id) from exc
 
     # -- list ---------------------------------------------------------------------------------
-    def _page_call(self, query: _ListQuery, page: int, timeout: float | None = None) -> ApiCall:
+    def _page_call(self, query: ListQuery, page: int, timeout: float | None = None) -> ApiCall:
         return self._call("GET", params={**query.params, "page": str(page)}, timeout=timeout)
 
     @staticmethod
-    def _read_page(response: httpx.Response, query: _ListQuery, page: int) -> LogPage:
+    def _read_page(response: httpx.Response, query: ListQuery, page: int) -> LogPage:
         result, info = read_envelope(response)
         return parse_page(result, info, page, query.per_page, response.status_code)
 
@@ -193,8 +198,8 @@ class Logs:
         ``result_info`` (counts and statistics), fetched as iterated."""
         return self._iter_pages(self._query(**list_arguments(query)))
 
-    def _iter_pages(self, query: _ListQuery) -> Iterator[LogPage]:
-        paging = _Paging(query)
+    def _iter_pages(self, query: ListQuery) -> Iterator[LogPage]:
+        paging = Paging(query)
         while True:
             response = self._send(self._page_call(query, paging.number))
             page, last = paging.take(self._read_page(response, query, paging.number))
@@ -248,8 +253,8 @@ class Logs:
         """Async twin of :meth:`pages` (same keyword arguments)."""
         return self._aiter_pages(self._query(**list_arguments(query)))
 
-    async def _aiter_pages(self, query: _ListQuery) -> AsyncIterator[LogPage]:
-        paging = _Paging(query)
+    async def _aiter_pages(self, query: ListQuery) -> AsyncIterator[LogPage]:
+        paging = Paging(query)
         while True:
             response = await self._asend(self._page_call(query, paging.number))
             page, last = paging.take(self._read_page(response, query, paging.number))
@@ -272,12 +277,12 @@ class Logs:
     def get(self, log_id: str, *, timeout: float | None = None) -> GatewayLog:
         """The log entry ``log_id`` (a ``GatewayInfo.log_id``); LogNotFoundError when unknown."""
         call = self._call("GET", log_id, timeout=timeout)
-        return _entry(self._send(call, log_id))
+        return read_entry(self._send(call, log_id))
 
     async def aget(self, log_id: str, *, timeout: float | None = None) -> GatewayLog:
         """Async twin of :meth:`get`."""
         call = self._call("GET", log_id, timeout=timeout)
-        return _entry(await self._asend(call, log_id))
+        return read_entry(await self._asend(call, log_id))
 
     def request(self, log_id: str) -> Any:
         """The stored request body of ``log_id`` (None when payloads were not collected)."""
@@ -309,7 +314,9 @@ class Logs:
         """Delete the entries matching the filters (the keyword filters of :meth:`list` too).
 
         Refuses to run without any filter unless ``everything=True``. ``limit`` caps how many
-        are deleted, in ``order_by`` / ``direction`` order. Returns the API's ``success``.
+        are deleted, in ``order_by`` / ``direction`` order; such a delete is sent once, its
+        5xx or broken connection raised rather than retried (the first try may have deleted
+        entries, and a second would delete ``limit`` more). Returns the API's ``success``.
         """
         call = self._delete_call(
             build_filters(filters=filters, **filter_arguments(filter_args)),
@@ -318,7 +325,7 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(self._send(call))
+        return read_deleted(self._send(call, once=limit is not None))
 
     async def adelete(
         self,
@@ -338,10 +345,10 @@ class Logs:
             order_by,
             direction,
         )
-        return _deleted(await self._asend(call))
+        return read_deleted(await self._asend(call, once=limit is not None))
 
     # -- find (polling) -----------------------------------------------------------------------
-    def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> _ListQuery | None:
+    def _find_query(self, event_id: Any, log_id: Any, timeout: Any) -> ListQuery | None:
         if (event_id is None) == (log_id is None):
             raise ConfigurationError("find() needs exactly one of event_id or log_id")
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
@@ -376,7 +383,8 @@ class Logs:
 
         Give the ``cf-aig-event-id`` you sent (``event_id``) or the ``cf-aig-log-id`` you got
         (``log_id``). Polls until the entry appears or ``timeout`` seconds pass (then
-        :class:`LogNotFoundError`); each request is bounded by what remains of the deadline.
+        :class:`LogNotFoundError`, also when a request was still unanswered at the deadline);
+        each request is bounded by what remains of the deadline.
         """
         query = self._find_query(event_id, log_id, timeout)
         deadline = time.monotonic() + timeout
@@ -388,10 +396,15 @@ class Logs:
                     return self.get(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(self._send(call), query, 1)
-                if page.entries:
-                    return page.entries[0]
+                entry = entry_of_event(page, event_id)
+                if entry is not None:
+                    return entry
             except LogNotFoundError:
                 pass
+            except GatewayTimeoutError as exc:
+                if time.monotonic() < deadline:
+                    raise  # the server's own timeout, before ours
+                raise self._not_found(event_id, log_id, timeout) from exc
             if time.monotonic() + interval >= deadline:
                 raise self._not_found(event_id, log_id, timeout)
             time.sleep(interval)
@@ -411,10 +424,15 @@ class Logs:
                     return await self.aget(str(log_id), timeout=max(remaining, 0.001))
                 call = self._page_call(query, 1, timeout=max(remaining, 0.001))
                 page = self._read_page(await self._asend(call), query, 1)
-                if page.entries:
-                    return page.entries[0]
+                entry = entry_of_event(page, event_id)
+                if entry is not None:
+                    return entry
             except LogNotFoundError:
                 pass
+            except GatewayTimeoutError as exc:
+                if time.monotonic() < deadline:
+                    raise  # the server's own timeout, before ours
+                raise self._not_found(event_id, log_id, timeout) from exc
             if time.monotonic() + interval >= deadline:
                 raise self._not_found(event_id, log_id, timeout)
             await asyncio.sleep(interval)
@@ -429,7 +447,11 @@ class Logs:
         feedback: int | None = None,
         metadata: Mapping[str, Scalar] | None = None,
     ) -> GatewayLog:
-        """Record feedback on ``log_id`` (as ``Gateway.feedback``); returns the updated entry."""
+        """Record feedback on ``log_id`` (as ``Gateway.feedback``); returns the updated entry.
+
+        The API may answer with an empty ``result`` (as its reference shows): the entry then
+        holds ``log_id`` and the values just recorded, and None for every other field.
+        """
         from .feedback import send_feedback
 
         try:
@@ -438,7 +460,7 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return parse_log(raw)
+        return patched_entry(raw, log_id, score, feedback, metadata)
 
     async def afeedback(
         self,
@@ -457,52 +479,4 @@ class Logs:
             )
         except GatewayNotFoundError as exc:
             raise self._translate(exc, self._call("PATCH", log_id), log_id) from exc
-        return parse_log(raw)
-
-
-class _Paging:
-    """Where a listing is: the next page number, the entries seen, the ``limit``."""
-
-    def __init__(self, query: _ListQuery) -> None:
-        self.query = query
-        self.number = 1
-        self.count = 0
-        self.ids: set[str] = set()
-
-    def take(self, page: LogPage) -> tuple[LogPage, bool]:
-        """The page to yield and whether it ends the listing."""
-        fresh = [entry for entry in page.entries if entry.id not in self.ids]
-        if page.entries and not fresh:
-            raise StreamError(
-                f"the logs API answered page {page.page} with entries of earlier pages only; "
-                "the listing would not end"
-            )
-        self.ids.update(entry.id for entry in page.entries)
-        limit = self.query.limit
-        if limit is not None and self.count + len(page.entries) >= limit:
-            keep = limit - self.count
-            trimmed = LogPage(
-                page.entries[:keep], page.page, page.per_page, page.total_count, page.info
-            )
-            return trimmed, True
-        self.count += len(page.entries)
-        self.number += 1
-        return page, page.is_last
-
-
-def _entry(response: httpx.Response) -> GatewayLog:
-    result, _ = read_envelope(response)
-    return parse_log(result, response.status_code)
-
-
-def _deleted(response: httpx.Response) -> bool:
-    result, _ = read_envelope(response)
-    if isinstance(result, dict) and isinstance(result.get("success"), bool):
-        if not result["success"]:
-            raise StreamError(
-                "the logs API reported that the delete failed",
-                status_code=response.status_code,
-                body=result,
-            )
-        return True
-    return True
+        return patched_entry(raw, log_id, score, feedback, metadata)

@@ -318,6 +318,18 @@ def _get(raw: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any
     return value if isinstance(value, kind) else None
 
 
+def _finite(value: Any) -> float | None:
+    """A JSON number as a finite float; None for anything else (an integer beyond a float's
+    range, infinity, NaN, a bool, a string)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _time(value: Any) -> _dt.datetime | None:
     if not isinstance(value, str):
         return None
@@ -387,8 +399,8 @@ def parse_log(raw: Any, status_code: int | None = None) -> GatewayLog:
     """A :class:`GatewayLog` from one API entry; an entry without an id is a StreamError."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise StreamError("the logs API returned an entry without an id", status_code=status_code)
-    cost = _get(raw, "cost", (int, float))
-    score = _get(raw, "score", (int, float))
+    cost = _finite(raw.get("cost"))
+    score = _finite(raw.get("score"))
     return GatewayLog(
         id=raw["id"],
         created_at=_time(raw.get("created_at")),
@@ -399,12 +411,12 @@ def parse_log(raw: Any, status_code: int | None = None) -> GatewayLog:
         status_code=_get(raw, "status_code", int),
         tokens_in=_get(raw, "tokens_in", int),
         tokens_out=_get(raw, "tokens_out", int),
-        cost=float(cost) if cost is not None else None,
+        cost=cost,
         duration_ms=_get(raw, "duration", int),
         event_id=_get(raw, "event_id", str),
         step=_get(raw, "step", int),
         feedback=_get(raw, "feedback", int),
-        score=float(score) if score is not None else None,
+        score=score,
         path=_get(raw, "path", str),
         metadata=_metadata(raw.get("metadata")),
         raw=raw,
@@ -420,6 +432,8 @@ class LogPage:
     per_page: int
     total_count: int | None
     info: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Set on the pages a listing yields: whether the listing ended with this page.
+    last: bool | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[GatewayLog]:
         return iter(self.entries)
@@ -434,11 +448,27 @@ class LogPage:
         return self.info
 
     @property
+    def page_size(self) -> int:
+        """The page size the API used: its ``result_info.per_page`` when smaller than the one
+        asked for (an API capping ``per_page``), else the one asked for."""
+        size = self.info.get("per_page")
+        if type(size) is int and 0 < size < self.per_page:
+            return size
+        return self.per_page
+
+    @property
     def is_last(self) -> bool:
-        """True when no later page can hold more entries."""
-        if len(self.entries) < self.per_page:
+        """True when no later page can hold more entries: the page is empty, it reaches
+        ``total_count``, or (without a count) it is shorter than the API's page size. On a
+        page that ``Logs.pages`` yielded, whether the listing ended with it."""
+        if self.last is not None:
+            return self.last
+        if not self.entries:
             return True
-        return self.total_count is not None and self.page * self.per_page >= self.total_count
+        size = self.page_size
+        if self.total_count is not None:
+            return (self.page - 1) * size + len(self.entries) >= self.total_count
+        return len(self.entries) < size
 
 
 def parse_page(

@@ -16,6 +16,7 @@ through the gateway. ``openai`` is imported only when a client is built.
 from __future__ import annotations
 
 import inspect
+import re
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from . import jsontext
 from .auth import GatewayAuth
-from .errors import ConfigurationError, GatewayError, error_from_response
+from .errors import ConfigurationError, GatewayError, error_from_response, is_error_reply
 from .info import GatewayInfo
 from .options import GatewayOptions
 from .otel_http import attach as trace_http_client
@@ -142,6 +144,77 @@ def _record_responses(client: httpx.Client | httpx.AsyncClient) -> None:
     client.event_hooks = hooks
 
 
+# A 2xx JSON reply that holds an error envelope, is not JSON, or is not a JSON object reaches the
+# SDK as this status (unless an envelope names its own ``httpCode``), marked not to be retried:
+# the request was answered.
+ERROR_REPLY_STATUS = 502
+# Replies up to this size are parsed to be checked (error envelopes are far smaller).
+FULLY_CHECKED_REPLY = 1024 * 1024
+_OBJECT_START = re.compile(rb"[ \t\r\n]*\{")
+
+
+def _json_success(response: httpx.Response) -> bool:
+    return 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", "")
+
+
+def _error_status(response: httpx.Response) -> int | None:
+    """The error status for a read 2xx JSON reply that is no answer, else None."""
+    content = response.content
+    if not content:
+        return None
+    if len(content) > FULLY_CHECKED_REPLY:
+        # A large reply (embeddings) is no error envelope, which are small: it is not parsed
+        # twice, and only a reply that does not even start as an object is refused.
+        return None if _OBJECT_START.match(content) else ERROR_REPLY_STATUS
+    try:
+        body = jsontext.loads(content)
+    except ValueError:  # not JSON, not UTF-8, or nested too deeply
+        return ERROR_REPLY_STATUS
+    if not isinstance(body, dict):
+        return ERROR_REPLY_STATUS
+    if not is_error_reply(body):
+        return None
+    code = body.get("httpCode")
+    if type(code) is int and 400 <= code < 600:
+        return code
+    return ERROR_REPLY_STATUS
+
+
+def _mark_error(response: httpx.Response, status: int) -> None:
+    response.status_code = status
+    response.headers["x-should-retry"] = "false"
+
+
+def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Make a 2xx JSON reply that is no answer an error status the SDK raises.
+
+    The SDK would otherwise build an empty completion from an error envelope (``choices=None``),
+    return ``None`` or a list for other JSON, and leak ``JSONDecodeError`` or ``RecursionError``
+    for bytes that do not parse. With an error status it raises its ``APIStatusError``, which
+    :func:`gateway_error` turns into the typed error an envelope names; ``x-should-retry:
+    false`` keeps the SDK from sending the request again.
+    """
+
+    def check(response: httpx.Response) -> None:
+        if _json_success(response):
+            response.read()
+            status = _error_status(response)
+            if status is not None:
+                _mark_error(response, status)
+
+    async def acheck(response: httpx.Response) -> None:
+        if _json_success(response):
+            await response.aread()
+            status = _error_status(response)
+            if status is not None:
+                _mark_error(response, status)
+
+    hook = acheck if isinstance(client, httpx.AsyncClient) else check
+    hooks = client.event_hooks
+    hooks["response"] = [*hooks.get("response", []), hook]
+    client.event_hooks = hooks
+
+
 def gateway_error(exc: BaseException) -> GatewayError:
     """The typed :class:`GatewayError` for an SDK ``APIStatusError`` (tells gateway 401s from the
     provider's, for instance). The SDK's exception is kept as ``__cause__``."""
@@ -221,6 +294,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     else:
         raise ConfigurationError("http_client must be an httpx.Client for the sync OpenAI client")
     _record_responses(http_client)
+    _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
     client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
     return client
@@ -244,6 +318,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
             "http_client must be an httpx.AsyncClient for the async OpenAI client"
         )
     _record_responses(http_client)
+    _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
     client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
     return client

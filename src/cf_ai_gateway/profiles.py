@@ -127,11 +127,16 @@ def _names(model: str) -> list[str]:
     return names
 
 
-@lru_cache(maxsize=512)
 def model_profile(model: str) -> ModelProfile | None:
-    """The profile of a known model (by longest matching prefix), else None."""
+    """The profile of a known model (by longest matching prefix), else None (also for a
+    value that is not a string)."""
     if not isinstance(model, str):
         return None
+    return _lookup(model)
+
+
+@lru_cache(maxsize=512)
+def _lookup(model: str) -> ModelProfile | None:
     for name in _names(model):
         best: str | None = None
         for prefix in _CATALOG:

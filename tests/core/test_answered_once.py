@@ -17,6 +17,9 @@ from cf_ai_gateway import GatewayConnectionError, GatewayError, ProviderError, S
 
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 LOG = {"cf-aig-log-id": "ANSWERED"}
 BAD_CHUNKED = (
     b"HTTP/1.1 200 OK\r\ncf-aig-log-id: ANSWERED\r\ncontent-type: application/json\r\n"
@@ -118,4 +121,36 @@ async def test_async_invalid_utf8_in_a_stream(make_gateway: Any, server: TestSer
     with pytest.raises(StreamError, match="UTF-8"):
         async for _ in gw.astream("chat/completions", {}):
             pass
+    await gw.aclose()
+
+
+def _oversized(monkeypatch: pytest.MonkeyPatch) -> Reply:
+    from cf_ai_gateway import transport
+
+    monkeypatch.setattr(transport, "MAX_REPLY_BODY", 4096)
+    body = json.dumps({"id": "x", "choices": [], "pad": "y" * 20000}).encode()
+    # Sent in chunks, as a reply that never ends would be: the client stops at the limit.
+    return Reply(chunks=[body[i : i + 1000] for i in range(0, len(body), 1000)],
+                 headers={**LOG, "content-type": "application/json"})
+
+
+def test_reply_body_is_read_up_to_a_limit(
+    make_gateway: Any, server: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.queue(_oversized(monkeypatch), _oversized(monkeypatch))
+    with pytest.raises(StreamError, match="larger than") as err:
+        make_gateway(max_retries=1).create("chat/completions", {"model": "m"})
+    assert err.value.log_id == "ANSWERED"
+    assert len(server.requests) == 1
+
+
+async def test_async_reply_body_is_read_up_to_a_limit(
+    make_gateway: Any, server: TestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.queue(_oversized(monkeypatch), _oversized(monkeypatch))
+    gw = make_gateway(max_retries=1)
+    with pytest.raises(StreamError, match="larger than") as err:
+        await gw.acreate("chat/completions", {"model": "m"})
+    assert err.value.log_id == "ANSWERED"
+    assert len(server.requests) == 1
     await gw.aclose()

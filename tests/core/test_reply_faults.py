@@ -26,6 +26,9 @@ from cf_ai_gateway.wire.types import ChatRequest, Message, Usage
 from .replies import CALL, FUNCTION_CALL, chat_reply, reply, responses_reply
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 REQUEST = ChatRequest(model="m", messages=[Message(role="user", content="hi")])
 LOG = {"cf-aig-log-id": "log-123"}
 ENDPOINT = {"chat": "chat/completions", "responses": "responses"}
@@ -601,3 +604,17 @@ async def test_wrong_shape_stream_events_are_stream_errors(
     with pytest.raises(StreamError) as err:
         await stream_deltas(gw, api, sync)
     assert err.value.log_id == "log-123"
+
+
+@pytest.mark.parametrize("sync", [True, False])
+async def test_a_chat_stream_with_no_chunk_before_done_is_malformed(
+    make_gateway: Any, server: TestServer, sync: bool
+) -> None:
+    server.queue(Reply(chunks=[b"data: [DONE]\n\n"], headers=LOG),
+                 Reply(chunks=[b"data: [DONE]\n\n"], headers=LOG))
+    gw = make_gateway(max_retries=1)
+    with pytest.raises(MalformedResponseError, match="before any chunk") as err:
+        await stream_deltas(gw, "chat", sync)
+    assert err.value.log_id == "log-123"
+    assert len(server.requests) == 1
+    await gw.aclose()

@@ -281,7 +281,13 @@ class StreamHandler:
         return self._done
 
     def on_done(self) -> None:
-        """Record that the stream's ``[DONE]`` marker arrived."""
+        """Record that the stream's ``[DONE]`` marker arrived.
+
+        A stream that ends before any chunk holds no answer at all: that raises
+        :class:`~cf_ai_gateway.MalformedResponseError` rather than passing for an empty reply.
+        """
+        if not self._started:
+            raise malformed("the stream ended ([DONE]) before any chunk: it holds no answer")
         self._done = True
 
     def on_event(self, event: dict[str, Any]) -> ChatDelta | None:
