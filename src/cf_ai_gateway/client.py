@@ -11,7 +11,6 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from .errors import (
 from .fallback_checks import check_dynamic_route, check_fallback_on, check_fallbacks
 from .info import GatewayInfo
 from .options import GatewayOptions
+from .records import record
 from .sse import DEFAULT_MAX_EVENT_SIZE
 from .transport import Transport
 
@@ -48,7 +48,7 @@ __all__ = ["Gateway", "RawResponse"]
 OptionsLike = GatewayOptions | Mapping[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RawResponse:
     """The parsed JSON reply of a raw call, with its gateway info and HTTP status."""
 

@@ -14,7 +14,7 @@ The config builds URLs for the three surfaces: the provider-native routes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ from .credentials import (
     secret,
 )
 from .errors import ConfigurationError, MissingCredentialsError, register_secrets
+from .records import record
 
 if TYPE_CHECKING:
     from .options import GatewayOptions
@@ -193,7 +194,7 @@ def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
     return normalised
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayConfig:
     """Resolved, checked connection settings. Build it with :meth:`resolve`.
 

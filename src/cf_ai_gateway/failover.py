@@ -17,7 +17,6 @@ import dataclasses
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .config import GatewayConfig
@@ -34,6 +33,7 @@ from .errors import (
 from .fallback_checks import check_dynamic_route, check_fallback_on, check_fallbacks
 from .info import Attempt, GatewayInfo
 from .options import GatewayOptions
+from .records import record
 
 if TYPE_CHECKING:
     from .client import Gateway, OptionsLike
@@ -69,7 +69,7 @@ def should_fail_over(exc: GatewayError, fallback_on: tuple[type[BaseException], 
     return named or transient(exc)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Route:
     """One route of a call: the client that sends it and the model it asks for."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,6 +47,7 @@ from .logs_query import (
     parse_log,
     parse_page,
 )
+from .records import record
 from .transport import Transport
 
 __all__ = ["Logs"]
@@ -58,7 +58,7 @@ FIND_FIRST_INTERVAL = 0.1
 FIND_MAX_INTERVAL = 1.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _ListQuery:
     params: dict[str, str]
     per_page: int
