@@ -98,7 +98,7 @@ def main() -> None:
             continue
         for mode in modes:
             ours_s, theirs_s = _measure(ours, theirs, args.runs, mode == "cold")
-            ratios = sorted(a / b for a, b in zip(ours_s, theirs_s))
+            ratios = sorted(a / b for a, b in zip(ours_s, theirs_s, strict=True))
             print(
                 f"{name:<12}{mode:<8}{statistics.median(ours_s) * 1e3:>9.1f}"
                 f"{statistics.median(theirs_s) * 1e3:>11.1f}{statistics.median(ratios):>8.2f}"

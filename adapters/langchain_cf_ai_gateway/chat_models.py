@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from cf_ai_gateway import failover
+from cf_ai_gateway import fallback_checks
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import GatewayConfig, resolve_options
 from cf_ai_gateway.errors import ConfigurationError
@@ -86,7 +86,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
     Billing), and then no ``Authorization`` header is sent at all.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # The validation schema is built on first construction, not at import (about 20 ms).
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, defer_build=True)
 
     # -- where and who -------------------------------------------------------------------------
     model: str = Field(default="gpt-4o-mini", alias="model_name")
@@ -207,12 +208,12 @@ class ChatCloudflareAIGateway(BaseChatModel):
     @classmethod
     def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
         # Keys given in entries are kept as masked secrets, never as plain text.
-        return None if value is None else list(failover.check_fallbacks(value))
+        return None if value is None else list(fallback_checks.check_fallbacks(value))
 
     @field_validator("fallback_on", mode="after")
     @classmethod
     def _check_fallback_on(cls, value: Any) -> Any:
-        return failover.check_fallback_on(value) or None
+        return fallback_checks.check_fallback_on(value) or None
 
     def _check_settings(self) -> None:
         check_reasoning(self.reasoning)
