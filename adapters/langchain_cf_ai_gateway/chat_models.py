@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -26,8 +26,6 @@ from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
@@ -53,6 +51,10 @@ from .settings import check_arguments, check_http_settings, provider_key_env, va
 from .structured import StructuredOutputMethod, build_structured_output
 from .tools import format_tools, validate_tool_choice
 from .tracing import record_gateway_metadata
+
+if TYPE_CHECKING:  # BaseTool costs tens of ms to import; only the annotations name it
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
 
 __all__ = ["ChatCloudflareAIGateway"]
 
