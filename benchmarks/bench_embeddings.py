@@ -18,6 +18,10 @@ ours once with the default ``encoding_format="float"`` (2.5 times the bytes of b
 text to parse) and once with ``encoding_format="base64"``, which the openai SDK behind both
 OpenAI classes always asks for.
 
+Two servers are measured: one that honours ``encoding_format`` (so the OpenAI classes get
+base64 while ours gets floats), and one that answers JSON floats whatever was asked, as a
+provider without base64 support does (``--server`` picks one; both by default).
+
 Run ``python benchmarks/bench_embeddings.py`` (needs the ``bench`` extra). It prints, for each
 pair, the median seconds per call over ``--rounds`` interleaved rounds, the spread (lowest and
 highest round) and the ratio of the medians, ours / theirs (lower is better).
@@ -86,8 +90,11 @@ def _serve(port_queue: Any, counts: list[int]) -> None:
                 request = json.loads(await reader.readexactly(length))
                 raw_input = request["input"]
                 count = len(raw_input) if isinstance(raw_input, list) else 1
-                shape = (count, request.get("dimensions") or DIMENSIONS,
-                         request.get("encoding_format") or "float")
+                # Under /float-only/ the server answers floats whatever was asked, as a
+                # provider without base64 support does; elsewhere it honours encoding_format.
+                asked = request.get("encoding_format") or "float"
+                encoding = "float" if head.startswith(b"POST /float-only/") else asked
+                shape = (count, request.get("dimensions") or DIMENSIONS, encoding)
                 if shape not in rendered:
                     rendered[shape] = _reply(*shape)
                 writer.write(rendered[shape])
@@ -109,9 +116,10 @@ def _serve(port_queue: Any, counts: list[int]) -> None:
 # -- measurement -------------------------------------------------------------------------------
 
 
-def _compare(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int) -> tuple[list[float], list[float]]:
+def _compare(ours: Callable[[], Any], theirs: Callable[[], Any], rounds: int,
+             warmups: int = 2) -> tuple[list[float], list[float]]:
     """Seconds per call of each, one call per round, the two sides alternating who goes first."""
-    for _ in range(2):  # warm up pools, lazy imports and the server's rendered replies
+    for _ in range(warmups):  # warm up pools, lazy imports and the server's rendered replies
         ours()
         theirs()
     samples: tuple[list[float], list[float]] = ([], [])
@@ -128,6 +136,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2000, help="texts per call")
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median kept)")
+    parser.add_argument("--server", choices=("honours", "float-only", "both"), default="both",
+                        help="whether the server honours encoding_format or always sends floats")
+    parser.add_argument("--float-only-rounds", type=int, default=3,
+                        help="rounds against the float-only server, where the OpenAI classes are slow")
     args = parser.parse_args()
 
     port_queue: Any = multiprocessing.Queue()
@@ -136,8 +148,6 @@ def main() -> None:
     server = multiprocessing.Process(target=_serve, args=(port_queue, counts), daemon=True)
     server.start()
     port = port_queue.get(timeout=600)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    provider_url = f"{base_url}/{ACCOUNT}/{GATEWAY}/openai"
     texts = [f"short text number {i} about a topic" for i in range(args.texts)]
 
     from langchain_openai import OpenAIEmbeddings
@@ -146,28 +156,37 @@ def main() -> None:
     from langchain_cf_ai_gateway import CloudflareAIGatewayEmbeddings
     from llama_index.embeddings.cf_ai_gateway import CloudflareAIGatewayEmbedding
 
-    connection = {"account_id": ACCOUNT, "gateway_id": GATEWAY, "api_key": "sk-bench",
-                  "base_url": base_url, "max_retries": 0, "timeout": 600}
-    lc_theirs = OpenAIEmbeddings(model=MODEL, base_url=provider_url, api_key="sk-bench",  # type: ignore[arg-type]
-                                 check_embedding_ctx_length=False, max_retries=0,
-                                 request_timeout=600).embed_documents
-    li_theirs = OpenAIEmbedding(model=MODEL, api_base=provider_url, api_key="sk-bench",
-                                max_retries=0, timeout=600).get_text_embedding_batch
+    servers = ("honours", "float-only") if args.server == "both" else (args.server,)
     pairs = {}
-    for encoding in ("float", "base64"):
-        pairs[f"LangChain embed_documents ({encoding}) vs OpenAIEmbeddings"] = (
-            CloudflareAIGatewayEmbeddings(model=MODEL, encoding_format=encoding, **connection).embed_documents,
-            lc_theirs,
-        )
-        pairs[f"LlamaIndex get_text_embedding_batch ({encoding}) vs OpenAIEmbedding"] = (
-            CloudflareAIGatewayEmbedding(model=MODEL, encoding_format=encoding, **connection).get_text_embedding_batch,
-            li_theirs,
-        )
+    for mode in servers:
+        prefix = "/float-only" if mode == "float-only" else ""
+        base_url = f"http://127.0.0.1:{port}{prefix}/v1"
+        provider_url = f"{base_url}/{ACCOUNT}/{GATEWAY}/openai"
+        connection = {"account_id": ACCOUNT, "gateway_id": GATEWAY, "api_key": "sk-bench",
+                      "base_url": base_url, "max_retries": 0, "timeout": 600}
+        lc_theirs = OpenAIEmbeddings(model=MODEL, base_url=provider_url, api_key="sk-bench",  # type: ignore[arg-type]
+                                     check_embedding_ctx_length=False, max_retries=0,
+                                     request_timeout=600).embed_documents
+        li_theirs = OpenAIEmbedding(model=MODEL, api_base=provider_url, api_key="sk-bench",
+                                    max_retries=0, timeout=600).get_text_embedding_batch
+        # A float-only server answers base64 requests with floats too: one encoding suffices.
+        for encoding in ("float", "base64") if mode == "honours" else ("float",):
+            pairs[f"[server {mode}] LangChain embed_documents ({encoding}) vs OpenAIEmbeddings"] = (
+                CloudflareAIGatewayEmbeddings(model=MODEL, encoding_format=encoding, **connection).embed_documents,
+                lc_theirs,
+            )
+            pairs[f"[server {mode}] LlamaIndex get_text_embedding_batch ({encoding}) vs OpenAIEmbedding"] = (
+                CloudflareAIGatewayEmbedding(model=MODEL, encoding_format=encoding,
+                                             **connection).get_text_embedding_batch,
+                li_theirs,
+            )
     rows = []
     try:
         for name, (ours, theirs) in pairs.items():
             assert len(ours(texts)) == len(theirs(texts)) == len(texts)
-            ours_s, theirs_s = _compare(lambda f=ours: f(texts), lambda f=theirs: f(texts), args.rounds)
+            rounds = args.rounds if "float-only" not in name else min(args.rounds, args.float_only_rounds)
+            warmups = 2 if "float-only" not in name else 0  # the length check above warmed up
+            ours_s, theirs_s = _compare(lambda f=ours: f(texts), lambda f=theirs: f(texts), rounds, warmups)
             rows.append((name, ours_s, theirs_s))
     finally:
         server.terminate()
@@ -176,6 +195,7 @@ def main() -> None:
     print(f"{args.texts} texts, {DIMENSIONS} dimensions, one call; median (lowest-highest) of "
           f"{args.rounds} interleaved rounds")
     for name, ours_s, theirs_s in rows:
+        print(f"({len(ours_s)} rounds)", end=" ")
         ours_m, theirs_m = statistics.median(ours_s), statistics.median(theirs_s)
         print(f"{name}:\n  ours   {ours_m * 1e3:8.1f} ms ({min(ours_s) * 1e3:.1f}-{max(ours_s) * 1e3:.1f})"
               f"\n  theirs {theirs_m * 1e3:8.1f} ms ({min(theirs_s) * 1e3:.1f}-{max(theirs_s) * 1e3:.1f})"

@@ -41,7 +41,7 @@ from pydantic import (
 
 from cf_ai_gateway import fallback_checks
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GatewayConfig, resolve_options
+from cf_ai_gateway.config import GatewayConfig, resolve_options, resolve_pool_limits
 from cf_ai_gateway.errors import ConfigurationError
 
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
@@ -135,6 +135,12 @@ class ChatCloudflareAIGateway(BaseChatModel):
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
     """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
+    max_connections: int | None = Field(default=None, strict=True)
+    """Connections per HTTP client pool (one async pool per event loop); more concurrent calls
+    wait their turn within their timeout (None: ``CF_AIG_MAX_CONNECTIONS``, else 100)."""
+    max_keepalive: int | None = Field(default=None, strict=True)
+    """Idle connections kept for reuse (None: ``CF_AIG_MAX_KEEPALIVE``, else
+    ``max_connections``)."""
     tracing: bool = False
     """Open an OpenTelemetry span per call (``cf_ai_gateway.otel``; ``otel.instrument()``
     traces every model instead)."""
@@ -224,6 +230,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
         )
         self._config = self._resolve_config()
         resolve_options(self.gateway_options)  # CF_AIG_<OPTION> variables are checked now too
+        resolve_pool_limits(self.max_connections, self.max_keepalive)  # and the pool limits
 
     def _resolve_config(self) -> GatewayConfig:
         # Secrets go to the core still wrapped: no frame holds them in plain text.
@@ -298,6 +305,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
         if self.tracing:
             extra["tracing"] = True
         return Gateway(
+            max_connections=self.max_connections,
+            max_keepalive=self.max_keepalive,
             config=self._config or self._resolve_config(),
             gateway_options=self.gateway_options,
             http_client=self.http_client,

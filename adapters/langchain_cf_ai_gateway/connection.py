@@ -17,7 +17,7 @@ from langchain_core.utils import from_env, secret_from_env
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GatewayConfig, resolve_options
+from cf_ai_gateway.config import GatewayConfig, resolve_options, resolve_pool_limits
 
 from .request import options_dict
 from .settings import check_http_settings, provider_key_env
@@ -64,6 +64,12 @@ class GatewayConnection(BaseModel):
     """HTTP timeout in seconds (None: the core's default of 60 s)."""
     max_retries: int | None = None
     """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
+    max_connections: int | None = Field(default=None, strict=True)
+    """Connections per HTTP client pool (one async pool per event loop); more concurrent calls
+    wait their turn within their timeout (None: ``CF_AIG_MAX_CONNECTIONS``, else 100)."""
+    max_keepalive: int | None = Field(default=None, strict=True)
+    """Idle connections kept for reuse (None: ``CF_AIG_MAX_KEEPALIVE``, else
+    ``max_connections``)."""
     http_client: Any | None = Field(default=None, exclude=True)
     """Optional ``httpx.Client`` to send sync requests with (proxies, custom TLS)."""
     http_async_client: Any | None = Field(default=None, exclude=True)
@@ -100,6 +106,7 @@ class GatewayConnection(BaseModel):
             allow_insecure_http=self.allow_insecure_http,
         )
         resolve_options(self.gateway_options)  # CF_AIG_<OPTION> variables are checked now too
+        resolve_pool_limits(self.max_connections, self.max_keepalive)  # and the pool limits
         self._gateway = None
 
     @property
@@ -122,6 +129,8 @@ class GatewayConnection(BaseModel):
         if self.max_retries is not None:
             extra["max_retries"] = self.max_retries
         return Gateway(
+            max_connections=self.max_connections,
+            max_keepalive=self.max_keepalive,
             config=self._config,
             gateway_options=self.gateway_options,
             http_client=self.http_client,

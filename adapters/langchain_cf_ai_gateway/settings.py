@@ -37,6 +37,8 @@ _FIELD_ENV = {
     "gateway_id": "CF_AIG_GATEWAY_ID",
     "cf_aig_token": "CF_AIG_TOKEN",
     "base_url": "CF_AIG_BASE_URL",
+    "max_connections": "CF_AIG_MAX_CONNECTIONS",
+    "max_keepalive": "CF_AIG_MAX_KEEPALIVE",
 }
 
 

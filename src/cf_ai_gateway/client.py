@@ -19,7 +19,7 @@ import httpx
 from . import jsontext
 from .chat_calls import ChatCalls
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
-from .config import GatewayConfig, resolve_options
+from .config import GatewayConfig, resolve_options, resolve_pool_limits
 from .embedding_calls import EmbeddingCalls
 from .errors import (
     ConfigurationError,
@@ -140,7 +140,11 @@ class Gateway(ChatCalls, EmbeddingCalls):
     replaces ``os.environ``.
     ``fallbacks`` (models, or ``{"provider", "model", "api_key"}`` routes) are tried in turn
     when a neutral call fails transiently, or on the error classes of ``fallback_on`` (see
-    :mod:`cf_ai_gateway.failover`). ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
+    :mod:`cf_ai_gateway.failover`). ``max_connections`` (``CF_AIG_MAX_CONNECTIONS``, default
+    100) caps the connections of each HTTP client the gateway creates (one async client per
+    event loop); calls beyond it wait their turn in order, within their ``timeout``.
+    ``max_keepalive`` (``CF_AIG_MAX_KEEPALIVE``, default ``max_connections``) caps the idle
+    connections kept for reuse. Clients passed in keep their own limits. ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
     """
 
     def __init__(
@@ -170,6 +174,8 @@ class Gateway(ChatCalls, EmbeddingCalls):
         tracing: bool = False,
         fallbacks: Sequence[str | Mapping[str, Any]] | None = None,
         fallback_on: Any = None,
+        max_connections: int | None = None,
+        max_keepalive: int | None = None,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
             raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
@@ -191,6 +197,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
             environ=environ,
         )
         self.options = resolve_options(gateway_options, environ)
+        connections, keepalive = resolve_pool_limits(max_connections, max_keepalive, environ)
         self.transport = Transport(
             self.config,
             timeout=timeout,
@@ -199,6 +206,8 @@ class Gateway(ChatCalls, EmbeddingCalls):
             http_client=http_client,
             async_http_client=async_http_client,
             max_event_size=max_event_size,
+            max_connections=connections,
+            max_keepalive=keepalive,
         )
         if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
             from .otel import trace_gateway

@@ -52,6 +52,7 @@ __all__ = [
     "check_endpoint",
     "check_extra_headers",
     "resolve_options",
+    "resolve_pool_limits",
 ]
 
 DEFAULT_BASE_URL = "https://gateway.ai.cloudflare.com/v1"
@@ -97,6 +98,17 @@ MAX_GATEWAY_ID_LENGTH = 64  # the API's gateway_id maxLength
 
 INSECURE_HTTP_ENV = "CF_AIG_ALLOW_INSECURE_HTTP"
 MODEL_ENV = "CF_AIG_MODEL"
+MAX_CONNECTIONS_ENV = "CF_AIG_MAX_CONNECTIONS"
+MAX_KEEPALIVE_ENV = "CF_AIG_MAX_KEEPALIVE"
+# Connections per client pool (per event loop for async): calls beyond it wait in a FIFO gate
+# (see pool_gate). Idle connections kept for reuse default to the same number: httpcore closes
+# an idle connection whenever its pool holds more than max_keepalive connections in all, so a
+# smaller number reopens a connection for nearly every call under fan-out.
+DEFAULT_MAX_CONNECTIONS = 100
+# Seconds an idle connection is kept: under fan-out a CPU-bound event loop can take longer than
+# httpx's default of 5 s to hand a freed connection to the next call. A connection the server
+# closed meanwhile is noticed by the pool before reuse.
+KEEPALIVE_EXPIRY = 30.0
 
 # Every environment variable the library reads, with what it sets (the README's table).
 ENVIRONMENT: dict[str, str] = {
@@ -110,6 +122,8 @@ ENVIRONMENT: dict[str, str] = {
     GENERIC_KEY_ENV: "api_key for providers without a variable of their own",
     INSECURE_HTTP_ENV: "allow_insecure_http",
     MODEL_ENV: "the CLI's default model",
+    MAX_CONNECTIONS_ENV: "max_connections",
+    MAX_KEEPALIVE_ENV: "max_keepalive",
     **{env: f"api_key for provider {slug}" for slug, env in PROVIDER_KEY_ENV.items()},
 }
 
@@ -417,3 +431,48 @@ def resolve_options(
     from .options import GatewayOptions
 
     return GatewayOptions.from_env(environ).merge(gateway_options)
+
+
+def resolve_pool_limits(
+    max_connections: Any = None,
+    max_keepalive: Any = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[int, int]:
+    """``(max_connections, max_keepalive)`` of the pools the library creates.
+
+    Unset values come from ``CF_AIG_MAX_CONNECTIONS`` and ``CF_AIG_MAX_KEEPALIVE``, else
+    :data:`DEFAULT_MAX_CONNECTIONS` and, for ``max_keepalive``, ``max_connections``. Both are
+    positive integers and ``max_keepalive`` is at most ``max_connections``.
+    """
+    connections = _pool_size(max_connections, "max_connections", MAX_CONNECTIONS_ENV, environ)
+    keepalive = _pool_size(max_keepalive, "max_keepalive", MAX_KEEPALIVE_ENV, environ)
+    if connections is None:
+        connections = DEFAULT_MAX_CONNECTIONS
+    if keepalive is None:
+        keepalive = connections
+    elif keepalive > connections:
+        raise ConfigurationError(
+            f"max_keepalive (environment variable {MAX_KEEPALIVE_ENV}) must be at most "
+            f"max_connections ({connections}); got {keepalive}"
+        )
+    return connections, keepalive
+
+
+def _pool_size(
+    value: Any, arg: str, env_name: str, environ: Mapping[str, str] | None
+) -> int | None:
+    if value is None:
+        text = (getenv(environ, env_name) or "").strip()
+        if not text:
+            return None
+        if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+            raise ConfigurationError(
+                f"{arg} (environment variable {env_name}) must be a positive integer; "
+                f"got {text[:20]!r}"
+            )
+        return int(text)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigurationError(
+            f"{arg} (environment variable {env_name}) must be a positive integer; got {value!r:.80}"
+        )
+    return value

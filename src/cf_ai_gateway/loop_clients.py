@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from .pool_gate import PoolGate
 
 __all__ = ["LoopClient"]
 
@@ -28,11 +31,12 @@ class LoopClient:
     that opened them, instead of leaving their sockets to the garbage collector.
     """
 
-    __slots__ = ("_closer", "_keep_open", "client", "loop")
+    __slots__ = ("_closer", "_keep_open", "client", "gate", "loop")
 
-    def __init__(self, loop: Any, client: httpx.AsyncClient) -> None:
+    def __init__(self, loop: Any, client: httpx.AsyncClient, gate: PoolGate | None = None) -> None:
         self.loop = weakref.ref(loop)
         self.client = client
+        self.gate = gate  # admission to the client's pool, for requests of this loop only
         self._keep_open = False
         self._closer = self._close_at_shutdown()
         _drive(self._closer.__anext__())  # run to the first yield: the loop now tracks it

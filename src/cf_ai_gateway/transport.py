@@ -1,7 +1,9 @@
 """HTTP transport: pooled httpx clients, retries, and error translation at the boundary.
 
 One sync client per :class:`Transport` and one async client per event loop, each created on
-first use; the async client of a loop is closed when that loop shuts down. Connection errors,
+first use; the async client of a loop is closed when that loop shuts down. Each holds at most
+``max_connections`` connections, and requests beyond them wait their turn in a
+:mod:`.pool_gate` in front of its pool, within their deadline. Connection errors,
 timeouts before a response, 429 and 5xx are retried with exponential backoff and jitter,
 honouring ``Retry-After``, up to ``max_retries`` times; other 4xx never are. A response that
 began is never sent again: a body that breaks off, stalls or does not decode is raised. The
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Mapping
@@ -24,7 +27,7 @@ import httpx
 
 from .auth import GatewayAuth
 from .checks import check_timeout_value
-from .config import GatewayConfig
+from .config import DEFAULT_MAX_CONNECTIONS, KEEPALIVE_EXPIRY, GatewayConfig
 from .deadline import Deadline, bounded, deadline_client, deadline_seconds
 from .errors import (
     ConfigurationError,
@@ -38,6 +41,7 @@ from .errors import (
 )
 from .info import GatewayInfo
 from .loop_clients import LoopClient
+from .pool_gate import PoolGate, ThreadPoolGate
 from .sse import DEFAULT_MAX_EVENT_SIZE
 
 if TYPE_CHECKING:
@@ -51,6 +55,7 @@ MAX_RETRY_AFTER = 60.0
 MAX_BACKOFF = 8.0
 MAX_ERROR_BODY = 1024 * 1024  # far more than any real error message
 _USER_AGENT = "cf-ai-gateway-python/0.1.0"
+_CLIENT_LOCK = threading.Lock()
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
 
@@ -92,6 +97,8 @@ class Transport:
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_keepalive: int | None = None,
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError("http_client must be an httpx.Client")
@@ -115,6 +122,11 @@ class Transport:
         self.max_retries = max_retries
         self.retry_base_delay = retry_base_delay
         self.max_event_size = max_event_size
+        # Pool limits of the clients this transport creates, and the gate of the sync one
+        # (each event loop's async client has its own gate: see ``_aclient_and_gate``).
+        self.max_connections = max_connections
+        self.max_keepalive = max_connections if max_keepalive is None else max_keepalive
+        self._sync_gate = ThreadPoolGate(max_connections) if http_client is None else None
         self._client = http_client
         self._user_aclient = async_http_client
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
@@ -147,9 +159,13 @@ class Transport:
             http_client=self.client,
             async_http_client=self._user_aclient,
             max_event_size=self.max_event_size,
+            max_connections=self.max_connections,
+            max_keepalive=self.max_keepalive,
         )
-        # The per-loop async clients are shared too: closing this transport closes them.
+        # The per-loop async clients and the gates are shared too: closing this transport
+        # closes them.
         other._aclients = self._aclients
+        other._sync_gate = self._sync_gate
         return other
 
     # -- clients ------------------------------------------------------------------------------
@@ -160,39 +176,52 @@ class Transport:
         return {
             "verify": self._ssl_context,
             "timeout": self.timeout,
-            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            "limits": httpx.Limits(
+                max_connections=self.max_connections,
+                max_keepalive_connections=self.max_keepalive,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+            ),
             "follow_redirects": False,
         }
 
     @property
     def client(self) -> httpx.Client:
         if self._client is None:
-            client = deadline_client(**self._new_client_kwargs())
-            # Closed with this transport when the caller never closes it: no socket outlives it.
-            self._finalizer = weakref.finalize(self, client.close)
-            self._client = client
+            with _CLIENT_LOCK:  # threads racing to the first call share one client and pool
+                if self._client is None:
+                    client = deadline_client(**self._new_client_kwargs())
+                    # Closed with this transport when the caller never closes it: no socket
+                    # outlives it.
+                    self._finalizer = weakref.finalize(self, client.close)
+                    self._client = client
         return self._client
 
     @property
     def aclient(self) -> httpx.AsyncClient:
         """The async client for the running event loop (created on first use in that loop)."""
+        return self._aclient_and_gate()[0]
+
+    def _aclient_and_gate(self) -> tuple[httpx.AsyncClient, PoolGate | None]:
+        """The running loop's async client and its pool gate (none on a client passed in)."""
         if self._user_aclient is not None:
-            return self._user_aclient
+            return self._user_aclient, None
         import asyncio
 
         loop = asyncio.get_running_loop()
         entry = self._aclients.get(id(loop))
         if entry is not None and entry.loop() is loop:
-            return entry.client
+            return entry.client, entry.gate
         # Drop the clients of loops that are gone: their closers ran at the loop's shutdown.
         for key, old in list(self._aclients.items()):
             old_loop = old.loop()
             if old_loop is None or old_loop.is_closed():
                 old.abandon()
                 del self._aclients[key]
-        entry = LoopClient(loop, httpx.AsyncClient(**self._new_client_kwargs()))
+        client = httpx.AsyncClient(**self._new_client_kwargs())
+        # httpcore's pool (the default transport) needs its requests to enter one at a time.
+        entry = LoopClient(loop, client, PoolGate(self.max_connections, serial_entry=True))
         self._aclients[id(loop)] = entry
-        return entry.client
+        return entry.client, entry.gate
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
@@ -357,13 +386,17 @@ class Transport:
         its headers. Only failures before a response, 429 and 5xx are retried.
         """
         deadline, call_timeout = self.deadline(timeout, None if self._owns_client else self._client)
+        gate = self._sync_gate  # None on a client passed in
         attempt = 0
         while True:
             request = request_factory()
             request.extensions["timeout"] = deadline.timeouts(call_timeout)
             try:
                 with bounded(deadline.end):
-                    response = self.client.send(request, stream=True, follow_redirects=False)
+                    if gate is None:
+                        response = self.client.send(request, stream=True, follow_redirects=False)
+                    else:  # holds a pool permit until the response is closed
+                        response = gate.send(self.client, request, deadline.remaining())
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 delay = None
@@ -431,16 +464,22 @@ class Transport:
         import anyio  # deferred: sync users never load it
 
         deadline, call_timeout = self.deadline(timeout, self._user_aclient)
+        client, gate = self._aclient_and_gate()
         attempt = 0
         while True:
             request = request_factory()
+            if gate is not None:  # a pool permit, held until the response is closed
+                await gate.acquire(deadline.remaining())
             request.extensions["timeout"] = deadline.timeouts(call_timeout)
             try:
                 try:
                     with anyio.fail_after(deadline.remaining()):
-                        response = await self.aclient.send(
-                            request, stream=True, follow_redirects=False
-                        )
+                        if gate is None:
+                            response = await client.send(
+                                request, stream=True, follow_redirects=False
+                            )
+                        else:
+                            response = await gate.send(client, request)
                 except TimeoutError:
                     raise httpx.ReadTimeout(
                         "the call's deadline has passed", request=request

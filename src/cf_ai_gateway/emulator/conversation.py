@@ -1,6 +1,7 @@
-"""Read a ``chat/completions`` or ``responses`` request body into one emulator-side conversation.
+"""The emulator's conversation types, and the reading of a ``chat/completions`` request body.
 
-Both endpoints' bodies become a :class:`ModelRequest`: a list of :class:`Turn` (system, user,
+Both endpoints' bodies become a :class:`ModelRequest` (the ``responses`` reading lives in
+:mod:`.responses_request` and uses the checks shared here): a list of :class:`Turn` (system, user,
 assistant with tool calls, tool results), the function tools on offer, the tool choice, the
 structured-output format, and the sampling limits the deterministic model honours. Requests the
 real OpenAI API rejects are rejected here too, with its error message, by raising
@@ -99,9 +100,7 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _content_text(
-    content: Any, where: str, *, responses: bool = False
-) -> tuple[str, int, int, int]:
+def content_text(content: Any, where: str, *, responses: bool = False) -> tuple[str, int, int, int]:
     """Text, image, file and audio counts of a ``content``; audio is chat-only (no Responses part)."""
     if content is None:
         return "", 0, 0, 0
@@ -171,7 +170,7 @@ def _check_input_audio(audio: Any, where: str) -> None:
         )
 
 
-def _function_spec(name: Any, description: Any, parameters: Any, where: str) -> FunctionSpec:
+def function_spec(name: Any, description: Any, parameters: Any, where: str) -> FunctionSpec:
     if not isinstance(name, str) or not _TOOL_NAME.match(name):
         raise InvalidRequest(
             f"Invalid '{where}.name': string does not match pattern. Expected a string that matches "
@@ -190,7 +189,7 @@ def _function_spec(name: Any, description: Any, parameters: Any, where: str) -> 
     return FunctionSpec(name=name, description=str(description or ""), parameters=parameters)
 
 
-def _int_or_none(body: dict[str, Any], *names: str) -> int | None:
+def int_or_none(body: dict[str, Any], *names: str) -> int | None:
     for name in names:
         value = body.get(name)
         if value is None:
@@ -210,7 +209,7 @@ def _int_or_none(body: dict[str, Any], *names: str) -> int | None:
     return None
 
 
-def _check_tool_choice(choice: str, tools: list[FunctionSpec]) -> None:
+def check_tool_choice(choice: str, tools: list[FunctionSpec]) -> None:
     if choice in ("auto", "none"):
         return
     if not tools:
@@ -226,7 +225,7 @@ def _check_tool_choice(choice: str, tools: list[FunctionSpec]) -> None:
         )
 
 
-def _require_json_word(turns: list[Turn], message: str, param: str) -> None:
+def require_json_word(turns: list[Turn], message: str, param: str) -> None:
     if not any("json" in turn.text.lower() for turn in turns):
         raise InvalidRequest(message, param)
 
@@ -254,10 +253,10 @@ def read_chat_request(body: dict[str, Any]) -> ModelRequest:
     turns = _chat_turns(messages)
     tools = _chat_tools(body)
     tool_choice = _chat_tool_choice(body)
-    _check_tool_choice(tool_choice, tools)
+    check_tool_choice(tool_choice, tools)
     response_format = _chat_response_format(body.get("response_format"))
     if response_format and response_format["type"] == "json_object":
-        _require_json_word(
+        require_json_word(
             turns,
             "'messages' must contain the word 'json' in some form, to use "
             "'response_format' of type 'json_object'.",
@@ -281,7 +280,7 @@ def read_chat_request(body: dict[str, Any]) -> ModelRequest:
         tool_choice=tool_choice,
         parallel_tool_calls=body.get("parallel_tool_calls") is not False,
         response_format=response_format,
-        max_tokens=_int_or_none(body, "max_completion_tokens", "max_tokens"),
+        max_tokens=int_or_none(body, "max_completion_tokens", "max_tokens"),
         stop=stops[:4],
         stream=stream,
         include_usage=bool(
@@ -304,17 +303,17 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
             )
         role = message.get("role")
         if role in ("system", "developer"):
-            text, *_ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("system", text))
         elif role == "user":
-            text, images, files, audio = _content_text(message.get("content"), f"{where}.content")
+            text, images, files, audio = content_text(message.get("content"), f"{where}.content")
             turns.append(
                 Turn(
                     "user", text, images=images, files=files, audio=audio, name=message.get("name")
                 )
             )
         elif role == "assistant":
-            text, *_ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = content_text(message.get("content"), f"{where}.content")
             calls = []
             for call in message.get("tool_calls") or []:
                 if not isinstance(call, dict):
@@ -348,11 +347,11 @@ def _chat_turns(messages: list[Any]) -> list[Turn]:
                     f"{where}.role",
                 )
             del open_calls[call_id]
-            text, *_ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = content_text(message.get("content"), f"{where}.content")
             name = _call_name(turns, call_id)
             turns.append(Turn("tool", text, tool_call_id=call_id, name=name))
         elif role == "function":
-            text, *_ = _content_text(message.get("content"), f"{where}.content")
+            text, *_ = content_text(message.get("content"), f"{where}.content")
             turns.append(Turn("tool", text, name=message.get("name")))
         else:
             raise InvalidRequest(
@@ -400,7 +399,7 @@ def _chat_tools(body: dict[str, Any]) -> list[FunctionSpec]:
                 "missing_required_parameter",
             )
         tools.append(
-            _function_spec(
+            function_spec(
                 function.get("name"),
                 function.get("description"),
                 function.get("parameters"),
@@ -410,7 +409,7 @@ def _chat_tools(body: dict[str, Any]) -> list[FunctionSpec]:
     for index, function in enumerate(body.get("functions") or []):
         if isinstance(function, dict):
             tools.append(
-                _function_spec(
+                function_spec(
                     function.get("name"),
                     function.get("description"),
                     function.get("parameters"),
@@ -468,189 +467,6 @@ def _chat_response_format(value: Any) -> dict[str, Any] | None:
         f"Invalid value: '{value['type']}'. Supported values are: 'json_object', "
         "'json_schema', and 'text'.",
         "response_format.type",
-        "invalid_value",
-    )
-
-
-# --- responses ----------------------------------------------------------------------------------
-
-
-def read_responses_request(body: dict[str, Any], history: list[Turn] | None = None) -> ModelRequest:
-    """Read a ``responses`` body; ``history`` holds the turns of ``previous_response_id``."""
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise InvalidRequest(
-            "Missing required parameter: 'model'.", "model", "missing_required_parameter"
-        )
-    turns: list[Turn] = list(history or [])
-    instructions = body.get("instructions")
-    if isinstance(instructions, str) and instructions:
-        turns.insert(0, Turn("system", instructions))
-    turns.extend(_responses_turns(body.get("input"), turns))
-    tools = _responses_tools(body)
-    tool_choice, tools = _responses_tool_choice(body.get("tool_choice"), tools)
-    _check_tool_choice(tool_choice, tools)
-    response_format = _responses_format(as_dict(body.get("text")).get("format"))
-    if response_format and response_format["type"] == "json_object":
-        _require_json_word(
-            turns,
-            "Response input messages must contain the word 'json' in some form to use "
-            "'text.format' of type 'json_object'.",
-            "input",
-        )
-    reasoning = as_dict(body.get("reasoning"))
-    return ModelRequest(
-        endpoint="responses",
-        model=model,
-        turns=turns,
-        tools=tools,
-        tool_choice=tool_choice,
-        parallel_tool_calls=body.get("parallel_tool_calls") is not False,
-        response_format=response_format,
-        max_tokens=_int_or_none(body, "max_output_tokens"),
-        stream=bool(body.get("stream")),
-        include_usage=True,
-        reasoning_effort=reasoning.get("effort"),
-        reasoning_summary=reasoning.get("summary"),
-        previous_response_id=body.get("previous_response_id"),
-        store=body.get("store") is not False,
-        body=body,
-    )
-
-
-def _responses_turns(value: Any, earlier: list[Turn]) -> list[Turn]:
-    if value is None:
-        raise InvalidRequest(
-            "Missing required parameter: 'input'.", "input", "missing_required_parameter"
-        )
-    if isinstance(value, str):
-        return [Turn("user", value)]
-    if not isinstance(value, list):
-        raise InvalidRequest(
-            "Invalid type for 'input': expected a string or an array.", "input", "invalid_type"
-        )
-    turns: list[Turn] = []
-    known_calls = {call.id: call.name for turn in earlier for call in turn.tool_calls}
-    for index, item in enumerate(value):
-        where = f"input[{index}]"
-        if not isinstance(item, dict):
-            raise InvalidRequest(
-                f"Invalid type for '{where}': expected an object.", where, "invalid_type"
-            )
-        kind = item.get("type", "message")
-        if kind == "message":
-            role = item.get("role")
-            text, images, files, _ = _content_text(
-                item.get("content"), f"{where}.content", responses=True
-            )
-            if role in ("system", "developer"):
-                turns.append(Turn("system", text))
-            elif role in ("user", "assistant"):
-                turns.append(Turn(role, text, images=images, files=files))
-            else:
-                raise InvalidRequest(
-                    f"Invalid value: '{role}'. Supported values are: 'assistant', 'system', "
-                    "'developer', and 'user'.",
-                    f"{where}.role",
-                    "invalid_value",
-                )
-        elif kind == "function_call":
-            call = CallRecord(
-                str(item.get("call_id", "")),
-                str(item.get("name", "")),
-                str(item.get("arguments", "")),
-            )
-            known_calls[call.id] = call.name
-            if turns and turns[-1].role == "assistant" and not turns[-1].text:
-                turns[-1].tool_calls.append(call)
-            else:
-                turns.append(Turn("assistant", "", tool_calls=[call]))
-        elif kind == "function_call_output":
-            call_id = str(item.get("call_id", ""))
-            if call_id not in known_calls:
-                raise InvalidRequest(
-                    f"No tool call found for function call output with call_id {call_id}.", "input"
-                )
-            output = item.get("output")
-            text = (
-                output
-                if isinstance(output, str)
-                else _content_text(output, f"{where}.output", responses=True)[0]
-            )
-            turns.append(Turn("tool", text, tool_call_id=call_id, name=known_calls[call_id]))
-        elif kind in (
-            "reasoning",
-            "item_reference",
-            "web_search_call",
-            "file_search_call",
-            "computer_call",
-        ):
-            continue
-        else:
-            raise InvalidRequest(f"Invalid value: '{kind}'.", f"{where}.type", "invalid_value")
-    return turns
-
-
-def _responses_tools(body: dict[str, Any]) -> list[FunctionSpec]:
-    tools: list[FunctionSpec] = []
-    for index, tool in enumerate(body.get("tools") or []):
-        if isinstance(tool, dict) and tool.get("type") == "function":
-            tools.append(
-                _function_spec(
-                    tool.get("name"),
-                    tool.get("description"),
-                    tool.get("parameters"),
-                    f"tools[{index}]",
-                )
-            )
-    return tools
-
-
-def _responses_tool_choice(value: Any, tools: list[FunctionSpec]) -> tuple[str, list[FunctionSpec]]:
-    if value is None:
-        return "auto", tools
-    if isinstance(value, str):
-        if value not in ("auto", "none", "required"):
-            raise InvalidRequest(
-                f"Invalid value: '{value}'. Supported values are: 'none', 'auto', and 'required'.",
-                "tool_choice",
-                "invalid_value",
-            )
-        return value, tools
-    if isinstance(value, dict):
-        if value.get("type") == "function" and isinstance(value.get("name"), str):
-            return value["name"], tools
-        if value.get("type") == "allowed_tools":
-            allowed = {t.get("name") for t in value.get("tools") or [] if isinstance(t, dict)}
-            narrowed = [t for t in tools if t.name in allowed]
-            return ("required" if value.get("mode") == "required" else "auto"), narrowed
-        return "auto", tools  # built-in tool choices: the emulator has no built-in tools
-    raise InvalidRequest("Invalid type for 'tool_choice'.", "tool_choice", "invalid_type")
-
-
-def _responses_format(value: Any) -> dict[str, Any] | None:
-    if not isinstance(value, dict) or value.get("type") in (None, "text"):
-        return None
-    if value["type"] == "json_object":
-        return {"type": "json_object"}
-    if value["type"] == "json_schema":
-        if not value.get("name"):
-            raise InvalidRequest(
-                "Missing required parameter: 'text.format.name'.",
-                "text.format.name",
-                "missing_required_parameter",
-            )
-        if not isinstance(value.get("schema"), dict):
-            raise InvalidRequest(
-                "Missing required parameter: 'text.format.schema'.",
-                "text.format.schema",
-                "missing_required_parameter",
-            )
-        return {"type": "json_schema", "name": value["name"], "schema": value["schema"]}
-    raise InvalidRequest(
-        f"Invalid value: '{value['type']}'. Supported values are: 'text', 'json_object', and "
-        "'json_schema'.",
-        "text.format.type",
         "invalid_value",
     )
 

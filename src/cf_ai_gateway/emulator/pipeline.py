@@ -25,7 +25,6 @@ from .conversation import (
     ModelRequest,
     Turn,
     read_chat_request,
-    read_responses_request,
 )
 from .deliver import deliver_model_output, deliver_reply, json_delivery
 from .embeddings import embeddings_body
@@ -40,6 +39,7 @@ from .model import (
     split_pieces,
 )
 from .policies import apply_policies
+from .responses_request import read_responses_request
 from .retries import Failure, RetryPolicy, retry_policy, run_attempts
 from .routes import (
     COMPAT_PREFIXES,

@@ -113,6 +113,16 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
     max_retries: int = Field(
         default=2, description="Retries after the first attempt (in the core)."
     )
+    max_connections: int | None = Field(
+        default=None,
+        description="Connections per HTTP client pool; more concurrent calls wait their turn "
+        "(None: CF_AIG_MAX_CONNECTIONS, else 100).",
+    )
+    max_keepalive: int | None = Field(
+        default=None,
+        description="Idle connections kept for reuse (None: CF_AIG_MAX_KEEPALIVE, else "
+        "max_connections).",
+    )
 
     _gateway: Gateway | None = PrivateAttr(default=None)
     _last_gateway_info: list[GatewayInfo] = PrivateAttr(default_factory=list)
@@ -168,6 +178,8 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
             max_retries=max_retries,
             default_headers=kwargs.get("default_headers"),
             allow_insecure_http=kwargs.get("allow_insecure_http"),
+            max_connections=kwargs.get("max_connections"),
+            max_keepalive=kwargs.get("max_keepalive"),
         )
         config = gateway.config
         batch = wire.check_batch_size(requested, wire.batch_limit(config.provider, model))
@@ -259,6 +271,8 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
             max_retries=self.max_retries,
             default_headers=self.default_headers,
             allow_insecure_http=self.allow_insecure_http,
+            max_connections=self.max_connections,
+            max_keepalive=self.max_keepalive,
         )
 
     @property

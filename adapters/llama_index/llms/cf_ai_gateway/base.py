@@ -174,6 +174,16 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     max_retries: int = Field(
         default=2, description="Retries after the first attempt (in the core)."
     )
+    max_connections: int | None = Field(
+        default=None,
+        description="Connections per HTTP client pool; more concurrent calls wait their turn "
+        "(None: CF_AIG_MAX_CONNECTIONS, else 100).",
+    )
+    max_keepalive: int | None = Field(
+        default=None,
+        description="Idle connections kept for reuse (None: CF_AIG_MAX_KEEPALIVE, else "
+        "max_connections).",
+    )
     tracing: bool = Field(
         default=False, description="Open an OpenTelemetry span per call (cf_ai_gateway.otel)."
     )
@@ -260,6 +270,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             tracing=kwargs.get("tracing", False),
             fallbacks=kwargs.get("fallbacks"),
             fallback_on=kwargs.get("fallback_on"),
+            max_connections=kwargs.get("max_connections"),
+            max_keepalive=kwargs.get("max_keepalive"),
         )
         config = gateway.config
         try:
@@ -360,6 +372,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             tracing=self.tracing,
             fallbacks=self.fallbacks,
             fallback_on=self.fallback_on,
+            max_connections=self.max_connections,
+            max_keepalive=self.max_keepalive,
         )
 
     @property

@@ -47,6 +47,8 @@ CONNECTION_FIELDS = frozenset(
         "gateway_options",
         "timeout",
         "max_retries",
+        "max_connections",
+        "max_keepalive",
         "default_headers",
         "tracing",
         "fallbacks",
