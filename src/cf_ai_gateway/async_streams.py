@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from dataclasses import replace
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -28,6 +28,9 @@ from .streams import (
     _too_large_reply,
     _undecodable,
 )
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["AsyncRawStream"]
 
@@ -105,11 +108,67 @@ class _AsyncOpening:
         return self.response, self.state
 
 
+class _GapTimer:
+    """The deadline of each wait for the next chunk of a stream, on one lazily re-armed timer.
+
+    A cancel scope per chunk costs more than parsing the chunk when a server flushes one chunk
+    per event. Instead one loop timer is armed for the current deadline (``arm``); when it fires
+    it cancels the task only if the task is still waiting (``waiting``) past the deadline, and
+    otherwise re-arms itself for the later deadline or, if the task is busy elsewhere, waits
+    for the next ``arm``. ``fired`` tells a cancellation of ours from anyone else's.
+    """
+
+    __slots__ = ("_current_task", "_handle", "_loop", "_task", "end", "fired", "waiting")
+
+    def __init__(self) -> None:
+        import asyncio  # deferred: sync users never load it
+
+        self._current_task = asyncio.current_task
+        self._loop = asyncio.get_running_loop()
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self.end: float | None = None
+        self.waiting = False
+        self.fired = False
+
+    def arm(self, end: float | None) -> None:
+        self.end = end
+        self._task = self._current_task()
+        if end is not None and self._handle is None:
+            self._schedule(end - time.monotonic())
+
+    def _schedule(self, left: float) -> None:
+        self._handle = self._loop.call_at(self._loop.time() + max(left, 0.0), self._check)
+
+    def _check(self) -> None:
+        self._handle = None
+        if self.end is None or not self.waiting or self._task is None:
+            return  # not waiting: the next arm() sets the timer again
+        left = self.end - time.monotonic()
+        if left > 0:
+            self._schedule(left)
+            return
+        self.fired = True
+        self._task.cancel()
+
+    def uncancel(self) -> None:
+        """Withdraw the cancellation this timer made (Python 3.11+ counts them)."""
+        uncancel = getattr(self._task, "uncancel", None)
+        if uncancel is not None:
+            uncancel()
+
+    def close(self) -> None:
+        self.end = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 async def _aiter_events(
     opening: _AsyncOpening, idle_timeout: float | None
 ) -> AsyncIterator[dict[str, Any]]:
     """Async twin of :func:`_iter_events`; opens the response first if needed."""
-    import anyio  # deferred: sync users never load it
+    from asyncio import CancelledError  # deferred: sync users never load it
 
     response, state = await opening.open()
     if opening.buffered is not None:
@@ -120,17 +179,23 @@ async def _aiter_events(
         return
     info = state.info
     chunks = response.aiter_bytes()
+    gap = _GapTimer()
     try:
         end = _gap_end(idle_timeout)
         while True:
-            left = None if end is None else max(0.0, end - time.monotonic())
+            gap.arm(end)
             try:
-                with anyio.fail_after(left):
-                    chunk = await chunks.__anext__()
+                gap.waiting = True
+                chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 break
-            except TimeoutError:
+            except CancelledError:
+                if not gap.fired:
+                    raise
+                gap.uncancel()
                 raise _stalled(info, idle_timeout) from None
+            finally:
+                gap.waiting = False
             for event in state.events(chunk):
                 yield event
                 end = _gap_end(idle_timeout)  # the gap counts from when the caller asks again
@@ -143,6 +208,7 @@ async def _aiter_events(
     except SSEError as exc:
         raise _undecodable(exc, info) from None
     finally:
+        gap.close()
         await response.aclose()
 
 

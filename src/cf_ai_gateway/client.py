@@ -19,7 +19,7 @@ import httpx
 from . import jsontext
 from .chat_calls import ChatCalls
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
-from .config import GatewayConfig, resolve_options, resolve_pool_limits
+from .config import GatewayConfig, resolve_options, resolve_pool_limits, resolve_transport
 from .embedding_calls import EmbeddingCalls
 from .errors import (
     ConfigurationError,
@@ -145,6 +145,11 @@ class Gateway(ChatCalls, EmbeddingCalls):
     event loop); calls beyond it wait their turn in order, within their ``timeout``.
     ``max_keepalive`` (``CF_AIG_MAX_KEEPALIVE``, default ``max_connections``) caps the idle
     connections kept for reuse. Clients passed in keep their own limits. ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
+    ``transport`` (``CF_AIG_TRANSPORT``) picks the async wire: ``"auto"`` (the default) sends
+    async calls through aiohttp's C HTTP parser when the ``fast`` extra (aiohttp and orjson) is
+    installed, ``"httpx"`` keeps them on httpx, ``"aiohttp"`` requires aiohttp; sync calls and
+    clients passed in use httpx. Both wires behave the same (see
+    :mod:`cf_ai_gateway.aiohttp_transport`).
     """
 
     def __init__(
@@ -176,6 +181,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         fallback_on: Any = None,
         max_connections: int | None = None,
         max_keepalive: int | None = None,
+        transport: str | None = None,
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
             raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
@@ -208,6 +214,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
             max_event_size=max_event_size,
             max_connections=connections,
             max_keepalive=keepalive,
+            wire=resolve_transport(transport, environ),
         )
         if tracing is not False:  # OpenTelemetry spans for this client's calls (cf_ai_gateway.otel)
             from .otel import trace_gateway

@@ -13,6 +13,7 @@ The config builds URLs for the three surfaces: the provider-native routes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
@@ -53,6 +54,7 @@ __all__ = [
     "check_extra_headers",
     "resolve_options",
     "resolve_pool_limits",
+    "resolve_transport",
 ]
 
 DEFAULT_BASE_URL = "https://gateway.ai.cloudflare.com/v1"
@@ -109,6 +111,10 @@ DEFAULT_MAX_CONNECTIONS = 100
 # httpx's default of 5 s to hand a freed connection to the next call. A connection the server
 # closed meanwhile is noticed by the pool before reuse.
 KEEPALIVE_EXPIRY = 30.0
+TRANSPORT_ENV = "CF_AIG_TRANSPORT"
+# The async wire: "aiohttp" (the ``fast`` extra's C HTTP parser), "httpx", or "auto" (aiohttp
+# when the fast extra, aiohttp and orjson, is installed). Sync calls always go through httpx.
+TRANSPORTS = ("auto", "httpx", "aiohttp")
 
 # Every environment variable the library reads, with what it sets (the README's table).
 ENVIRONMENT: dict[str, str] = {
@@ -124,6 +130,7 @@ ENVIRONMENT: dict[str, str] = {
     MODEL_ENV: "the CLI's default model",
     MAX_CONNECTIONS_ENV: "max_connections",
     MAX_KEEPALIVE_ENV: "max_keepalive",
+    TRANSPORT_ENV: "transport",
     **{env: f"api_key for provider {slug}" for slug, env in PROVIDER_KEY_ENV.items()},
 }
 
@@ -476,3 +483,37 @@ def _pool_size(
             f"{arg} (environment variable {env_name}) must be a positive integer; got {value!r:.80}"
         )
     return value
+
+
+def resolve_transport(value: Any = None, environ: Mapping[str, str] | None = None) -> str:
+    """The async wire, one of :data:`TRANSPORTS`: ``value``, else ``CF_AIG_TRANSPORT``, else
+    ``"auto"``, which is ``"aiohttp"`` when the ``fast`` extra (aiohttp and orjson) is installed
+    and ``"httpx"`` otherwise. ``"aiohttp"`` needs aiohttp (``pip install 'cf-ai-gateway[fast]'``)."""
+    source = "transport"
+    if value is None:
+        value = (getenv(environ, TRANSPORT_ENV) or "").strip().lower() or "auto"
+        source = f"transport (environment variable {TRANSPORT_ENV})"
+    if value not in TRANSPORTS:
+        raise ConfigurationError(
+            f"{source} must be one of {', '.join(map(repr, TRANSPORTS))}; got {str(value)[:40]!r}"
+        )
+    if value == "auto":
+        return "aiohttp" if _fast_extra_installed() else "httpx"
+    if value == "aiohttp" and not _installed("aiohttp"):
+        raise ConfigurationError(
+            f"{source} is 'aiohttp', which is not installed: "
+            "pip install 'cf-ai-gateway[fast]', or use 'httpx'"
+        )
+    return str(value)
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@functools.cache
+def _fast_extra_installed() -> bool:
+    """Whether aiohttp and orjson, the ``fast`` extra, are both importable (looked up once)."""
+    return _installed("aiohttp") and _installed("orjson")

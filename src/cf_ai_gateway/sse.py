@@ -3,9 +3,10 @@
 :class:`SSEDecoder` takes the raw bytes of a response in whatever pieces the network delivers
 and returns the ``data`` payload of each complete event. It handles events split across reads,
 ``\\r\\n`` and ``\\r`` line endings, multi-line ``data:`` fields, comments and fields it does not
-use (``id:``, ``retry:``). The common case, one ``data:`` line per event, takes a
-fast path without per-line work. The ``[DONE]`` marker is returned as :data:`DONE`, and the data
-of an ``event: error`` block as :class:`ErrorData` (a ``str``), even when it has no data.
+use (``id:``, ``retry:``). The common cases, one ``data:`` line per event (chat) or an
+``event:`` line and a ``data:`` line (Responses), take a fast path without per-line work.
+The ``[DONE]`` marker is returned as :data:`DONE`, and the data of an ``event: error`` block
+as :class:`ErrorData` (a ``str``), even when it has no data.
 
 Work and memory are bounded: each byte is scanned and copied a constant number of times however
 the stream is cut, and an event that grows past ``max_event_size`` bytes raises
@@ -96,6 +97,16 @@ class SSEDecoder:
             if block[:6] == "data: " and "\n" not in block:
                 out.append(block[6:])
                 continue
+            if block[:7] == "event: ":
+                # "event: X\ndata: Y", the block of every Responses event (X not "error").
+                cut = block.find("\n")
+                if (
+                    block[cut + 1 : cut + 7] == "data: "
+                    and block.find("\n", cut + 1) < 0
+                    and block[7:cut] != "error"
+                ):
+                    out.append(block[cut + 7 :])
+                    continue
             payload = _parse_block(block)
             if payload is not None:
                 out.append(payload)

@@ -153,7 +153,7 @@ class _StreamState:
         return event
 
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
-        loads = json.loads
+        loads = jsontext.loads
         try:
             payloads = self._decoder.feed(chunk)
         except SSEError as exc:
@@ -166,7 +166,7 @@ class _StreamState:
                 continue
             try:
                 event = loads(data)
-            except (ValueError, RecursionError) as exc:
+            except ValueError as exc:
                 raise self.malformed(
                     f"could not parse stream event: {scrub(data[:120], self.secrets)!r}"
                 ) from exc

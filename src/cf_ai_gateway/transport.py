@@ -58,6 +58,7 @@ _USER_AGENT = "cf-ai-gateway-python/0.1.0"
 _CLIENT_LOCK = threading.Lock()
 _JSON_HEADERS = {"content-type": "application/json", "accept": "application/json"}
 _SSE_HEADERS = {"content-type": "application/json", "accept": "text/event-stream"}
+_MAX_CACHED_URLS = 256  # parsed endpoint URLs kept per transport (a gateway has a handful)
 
 
 def is_retryable_status(status: int) -> bool:
@@ -99,6 +100,7 @@ class Transport:
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         max_keepalive: int | None = None,
+        wire: str = "httpx",
     ) -> None:
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError("http_client must be an httpx.Client")
@@ -127,6 +129,7 @@ class Transport:
         self.max_connections = max_connections
         self.max_keepalive = max_connections if max_keepalive is None else max_keepalive
         self._sync_gate = ThreadPoolGate(max_connections) if http_client is None else None
+        self.wire = wire  # the async clients' transport: "httpx" or "aiohttp"
         self._client = http_client
         self._user_aclient = async_http_client
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
@@ -148,6 +151,7 @@ class Transport:
         self.auth.apply(signed)
         self._signed_json = {**self._json_headers, **dict(signed)}
         self._signed_sse = {**self._sse_headers, **dict(signed)}
+        self._urls: dict[str, httpx.URL] = {}
 
     def sibling(self, config: GatewayConfig) -> Transport:
         """A transport for another provider route of the same gateway, on this one's clients."""
@@ -161,6 +165,7 @@ class Transport:
             max_event_size=self.max_event_size,
             max_connections=self.max_connections,
             max_keepalive=self.max_keepalive,
+            wire=self.wire,
         )
         # The per-loop async clients and the gates are shared too: closing this transport
         # closes them.
@@ -217,11 +222,21 @@ class Transport:
             if old_loop is None or old_loop.is_closed():
                 old.abandon()
                 del self._aclients[key]
-        client = httpx.AsyncClient(**self._new_client_kwargs())
-        # httpcore's pool (the default transport) needs its requests to enter one at a time.
-        entry = LoopClient(loop, client, PoolGate(self.max_connections, serial_entry=True))
+        client = self._new_aclient()
+        # httpcore's pool (the httpx wire) needs its requests to enter one at a time;
+        # aiohttp's connector hands each waiting request its own connection.
+        gate = PoolGate(self.max_connections, serial_entry=self.wire != "aiohttp")
+        entry = LoopClient(loop, client, gate)
         self._aclients[id(loop)] = entry
         return entry.client, entry.gate
+
+    def _new_aclient(self) -> httpx.AsyncClient:
+        kwargs = self._new_client_kwargs()
+        if self.wire == "aiohttp":
+            from .aiohttp_transport import AiohttpTransport
+
+            kwargs["transport"] = AiohttpTransport(verify=kwargs["verify"], limits=kwargs["limits"])
+        return httpx.AsyncClient(**kwargs)
 
     def close(self) -> None:
         if self._client is not None and self._owns_client:
@@ -239,6 +254,15 @@ class Transport:
         self.close()
 
     # -- request building ---------------------------------------------------------------------
+    def parsed_url(self, url: str) -> httpx.URL:
+        """``url`` parsed once and kept: parsing costs more than building the rest of a request."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _MAX_CACHED_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = httpx.URL(url)
+        return parsed
+
     def build_request(
         self,
         client: httpx.Client | httpx.AsyncClient,
@@ -258,11 +282,13 @@ class Transport:
             merged = dict(self._signed_sse if stream else self._signed_json)
             if headers:
                 merged.update(headers)
-            return httpx.Request(method, url, content=content, headers=merged)
+            return httpx.Request(method, self.parsed_url(url), content=content, headers=merged)
         merged = dict(self._sse_headers if stream else self._json_headers)
         if headers:
             merged.update(headers)
-        request = client.build_request(method, url, content=content, headers=merged)
+        request = client.build_request(
+            method, self.parsed_url(url), content=content, headers=merged
+        )
         self.auth.apply(request.headers)
         return request
 
@@ -301,6 +327,11 @@ class Transport:
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
         if isinstance(exc, httpx.TimeoutException):
             return GatewayTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
+        if getattr(exc, "may_be_answered", False):
+            return GatewayConnectionError(
+                f"the reply from {url} could not be parsed ({type(exc).__name__}); it may have "
+                "been answered, so it is not sent again"
+            )
         return GatewayConnectionError(
             f"could not reach {url}: {type(exc).__name__}: {_short(str(exc), self.secrets)}"
         )
@@ -487,7 +518,7 @@ class Transport:
             except httpx.HTTPError as exc:
                 error = self._translate(exc)
                 delay = None
-                if not isinstance(exc, httpx.UnsupportedProtocol):
+                if not _never_retried(exc):
                     delay = self._wait_before_retry(attempt, error, deadline, None)
                 if delay is None:
                     raise error from exc
@@ -542,6 +573,13 @@ class Transport:
         finally:
             await response.aclose()
         return b"".join(chunks)[:MAX_ERROR_BODY]
+
+
+def _never_retried(exc: httpx.HTTPError) -> bool:
+    """A URL httpx cannot send, or a reply that may have been answered (see aiohttp_transport)."""
+    return isinstance(exc, httpx.UnsupportedProtocol) or bool(
+        getattr(exc, "may_be_answered", False)
+    )
 
 
 def _has_request(exc: httpx.HTTPError) -> bool:

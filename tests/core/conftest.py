@@ -57,3 +57,30 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "CF_AIG_TOKEN", "CF_AIG_BASE_URL", "CF_API_TOKEN", "CF_API_BASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+def _aiohttp_missing() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("aiohttp") is None
+
+
+WIRES = [
+    pytest.param("httpx", id="httpx"),
+    pytest.param(
+        "aiohttp",
+        id="aiohttp",
+        marks=pytest.mark.skipif(_aiohttp_missing(), reason="aiohttp (the fast extra) is missing"),
+    ),
+]
+
+
+@pytest.fixture(params=WIRES)
+def wire(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each async transport in turn (``CF_AIG_TRANSPORT``), for the modules that use it.
+
+    Plain tests run on both too: many of them drive event loops of their own.
+    """
+    name: str = request.param
+    monkeypatch.setenv("CF_AIG_TRANSPORT", name)
+    return name

@@ -17,6 +17,9 @@ from cf_ai_gateway import GatewayConnectionError, GatewayError, ProviderError, S
 
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 LOG = {"cf-aig-log-id": "ANSWERED"}
 BAD_CHUNKED = (
     b"HTTP/1.1 200 OK\r\ncf-aig-log-id: ANSWERED\r\ncontent-type: application/json\r\n"

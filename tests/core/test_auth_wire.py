@@ -11,6 +11,9 @@ from cf_ai_gateway import ConfigurationError, GatewayOptions
 from .conftest import ACCOUNT, API_KEY, TOKEN
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 AIG_AUTH = f"Bearer {TOKEN}"
 PROVIDER_AUTH = f"Bearer {API_KEY}"
 

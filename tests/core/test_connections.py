@@ -24,6 +24,9 @@ from cf_ai_gateway.wire.types import ChatRequest, Message
 
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 CHAT_EVENT = {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
 RESPONSES_EVENT = {"type": "response.output_text.delta", "delta": "hi", "output_index": 0,
                    "content_index": 0, "item_id": "m"}

@@ -17,6 +17,9 @@ from cf_ai_gateway import GatewayRateLimitError, GatewayTimeoutError, ProviderEr
 
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 REPLY = json.dumps({"id": "x", "text": "y" * 40}).encode()
 RATE = {"error": [{"code": 2003, "message": "Rate limited"}], "name": "AiGatewayError", "success": False}
 HEADERS_ONLY = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"

@@ -23,6 +23,9 @@ from cf_ai_gateway.wire.types import ChatRequest, Message
 from .conftest import API_KEY, TOKEN
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 REQUEST = ChatRequest(model="m", messages=[Message(role="user", content="hi")])
 
 

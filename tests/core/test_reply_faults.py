@@ -26,6 +26,9 @@ from cf_ai_gateway.wire.types import ChatRequest, Message, Usage
 from .replies import CALL, FUNCTION_CALL, chat_reply, reply, responses_reply
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 REQUEST = ChatRequest(model="m", messages=[Message(role="user", content="hi")])
 LOG = {"cf-aig-log-id": "log-123"}
 ENDPOINT = {"chat": "chat/completions", "responses": "responses"}

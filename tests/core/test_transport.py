@@ -20,6 +20,9 @@ from cf_ai_gateway.transport import Transport
 from .conftest import API_KEY
 from .testserver import Reply, TestServer, sse
 
+# Every async test runs on both async transports (httpx, and aiohttp where installed).
+pytestmark = pytest.mark.usefixtures("wire")
+
 RATE = {"success": False, "result": [], "messages": [], "error": [{"code": 2003, "message": "Rate limited"}],
         "name": "AiGatewayError", "httpCode": 429}
 

@@ -5,6 +5,7 @@ reaches deep into the parsers) is fed to ``wire``'s reply parsers, stream handle
 replay and error readers, to the stream checks of ``streams.py``, to the error envelope reader
 and to the response-header reader. Nothing may escape as ``TypeError``, ``KeyError``,
 ``AttributeError``, ``RecursionError`` or any other exception, and every error must pickle.
+The stream tests run on both JSON parsers (``json`` alone, and orjson where installed).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import pickle
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +23,8 @@ from cf_ai_gateway.errors import error_from_response, is_error_reply
 from cf_ai_gateway.streams import _StreamState
 from cf_ai_gateway.wire import chat, events, responses
 from cf_ai_gateway.wire._common import raise_stream_error
+
+from .json_backends import BACKENDS, use_backend
 
 FIELDS = [
     "choices",
@@ -181,8 +185,14 @@ def test_error_readers_never_fail(payload: Any) -> None:
 
 
 @PROPERTY
+@pytest.mark.parametrize("backend", BACKENDS)
 @given(json_values | objects)
-def test_stream_checks_accept_events_or_raise_a_gateway_error(event: Any) -> None:
+def test_stream_checks_accept_events_or_raise_a_gateway_error(backend: str, event: Any) -> None:
+    with use_backend(backend):
+        _stream_checks(event)
+
+
+def _stream_checks(event: Any) -> None:
     for api in ("chat", "responses", None):
         state = _StreamState(GatewayInfo(log_id="l"), ("secret-value",), api=api)
         checked = _outcome(state.check, event)
@@ -194,10 +204,12 @@ def test_stream_checks_accept_events_or_raise_a_gateway_error(event: Any) -> Non
 
 
 @PROPERTY
+@pytest.mark.parametrize("backend", BACKENDS)
 @given(st.binary(max_size=200))
-def test_stream_bytes_end_in_events_or_a_gateway_error(data: bytes) -> None:
+def test_stream_bytes_end_in_events_or_a_gateway_error(backend: str, data: bytes) -> None:
     state = _StreamState(GatewayInfo(), (), api="responses")
-    _outcome(lambda: (list(state.events(data)), list(state.finish())))
+    with use_backend(backend):
+        _outcome(lambda: (list(state.events(data)), list(state.finish())))
 
 
 @PROPERTY

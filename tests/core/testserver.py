@@ -54,6 +54,7 @@ class TestServer:
         self.default = Reply(body={"ok": True})
         self.disconnected = threading.Event()  # a client hung up on a held stream
         self.open_connections = 0
+        self.accepted = 0  # connections accepted since the server started
         self._idle = threading.Condition()
         server = self
 
@@ -67,6 +68,7 @@ class TestServer:
                 super().setup()
                 with server._idle:
                     server.open_connections += 1
+                    server.accepted += 1
 
             def finish(self) -> None:
                 with contextlib.suppress(OSError):
