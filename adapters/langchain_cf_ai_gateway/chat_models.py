@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -26,8 +26,6 @@ from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
@@ -41,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from cf_ai_gateway import failover
+from cf_ai_gateway import fallback_checks
 from cf_ai_gateway.client import Gateway
 from cf_ai_gateway.config import GatewayConfig, resolve_options, resolve_pool_limits
 from cf_ai_gateway.errors import ConfigurationError
@@ -53,6 +51,10 @@ from .settings import check_arguments, check_http_settings, provider_key_env, va
 from .structured import StructuredOutputMethod, build_structured_output
 from .tools import format_tools, validate_tool_choice
 from .tracing import record_gateway_metadata
+
+if TYPE_CHECKING:  # BaseTool costs tens of ms to import; only the annotations name it
+    from langchain_core.runnables import Runnable
+    from langchain_core.tools import BaseTool
 
 __all__ = ["ChatCloudflareAIGateway"]
 
@@ -86,7 +88,8 @@ class ChatCloudflareAIGateway(BaseChatModel):
     Billing), and then no ``Authorization`` header is sent at all.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+    # The validation schema is built on first construction, not at import (about 20 ms).
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True, defer_build=True)
 
     # -- where and who -------------------------------------------------------------------------
     model: str = Field(default="gpt-4o-mini", alias="model_name")
@@ -213,12 +216,12 @@ class ChatCloudflareAIGateway(BaseChatModel):
     @classmethod
     def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
         # Keys given in entries are kept as masked secrets, never as plain text.
-        return None if value is None else list(failover.check_fallbacks(value))
+        return None if value is None else list(fallback_checks.check_fallbacks(value))
 
     @field_validator("fallback_on", mode="after")
     @classmethod
     def _check_fallback_on(cls, value: Any) -> Any:
-        return failover.check_fallback_on(value) or None
+        return fallback_checks.check_fallback_on(value) or None
 
     def _check_settings(self) -> None:
         check_reasoning(self.reasoning)

@@ -18,11 +18,6 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
-from langchain_core.output_parsers.openai_tools import (
-    JsonOutputKeyToolsParser,
-    PydanticToolsParser,
-)
 from langchain_core.runnables import (
     Runnable,
     RunnableGenerator,
@@ -161,6 +156,13 @@ def build_structured_output(
         raise ValueError("strict is not supported with method='json_mode'")
     if schema is None and method != "json_mode":
         raise ValueError(f"schema must be given for method={method!r}")
+    # The output parsers load with the first structured-output model, not at import.
+    from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+    from langchain_core.output_parsers.openai_tools import (
+        JsonOutputKeyToolsParser,
+        PydanticToolsParser,
+    )
+
     is_pydantic = _is_pydantic_class(schema)
     llm: Runnable[LanguageModelInput, Any]
     parser: Runnable[Any, Any]

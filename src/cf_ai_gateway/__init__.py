@@ -5,13 +5,17 @@ of the three auth modes, sends checked :class:`GatewayOptions` as ``cf-aig-*`` h
 the ``chat/completions`` and ``responses`` endpoints (sync and async, streaming or not), retries,
 exposes the gateway's response headers as :class:`GatewayInfo`, and raises typed errors that
 tell gateway errors from provider errors. The LangChain and LlamaIndex adapters build on it.
+Names a plain call does not need (streams, logs, embeddings results, adapter discovery) load on
+first access, so ``import cf_ai_gateway`` stays cheap; every name in ``__all__`` imports as usual.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .client import Gateway, RawResponse
 from .config import GatewayConfig, Secret
-from .discovery import available_adapters, load_adapter
 from .errors import (
     ConfigurationError,
     GatewayAuthenticationError,
@@ -32,11 +36,14 @@ from .errors import (
     SpendLimitError,
     StreamError,
 )
-from .info import Attempt, GatewayInfo
-from .logs_query import GatewayLog, LogFilter, LogPage
 from .options import GatewayOptions
-from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
-from .wire.embeddings import EmbeddingResult
+
+if TYPE_CHECKING:
+    from .discovery import available_adapters, load_adapter
+    from .info import Attempt, GatewayInfo
+    from .logs_query import GatewayLog, LogFilter, LogPage
+    from .streams import AsyncChatStream, AsyncRawStream, ChatStream, RawStream
+    from .wire.embeddings import EmbeddingResult
 
 __version__ = "0.1.0"
 
@@ -78,3 +85,32 @@ __all__ = [
     "available_adapters",
     "load_adapter",
 ]
+
+# Public name -> the module (relative to this package) that defines it, imported on first access.
+_LAZY = {
+    "AsyncChatStream": ".streams",
+    "AsyncRawStream": ".streams",
+    "ChatStream": ".streams",
+    "RawStream": ".streams",
+    "Attempt": ".info",
+    "GatewayInfo": ".info",
+    "GatewayLog": ".logs_query",
+    "LogFilter": ".logs_query",
+    "LogPage": ".logs_query",
+    "EmbeddingResult": ".wire.embeddings",
+    "available_adapters": ".discovery",
+    "load_adapter": ".discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -128,7 +128,10 @@ class _HeadersFirst(ResponseHandler):
         super().set_exception(exc, *cause)
         body = getattr(self, "_payload", None)
         if body is not None and not body.is_eof() and body.exception() is None:
-            body.set_exception(aiohttp.ClientPayloadError(f"the reply body broke off: {exc}"))
+            if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+                body.set_exception(exc)  # a stalled read stays a timeout
+            else:
+                body.set_exception(aiohttp.ClientPayloadError(f"the reply body broke off: {exc}"))
 
 
 def _headers_first(connector: aiohttp.BaseConnector) -> bool:

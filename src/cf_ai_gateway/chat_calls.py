@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import failover, failover_streams
 from .errors import ConfigurationError, GatewayError
-from .streams import AsyncChatStream, ChatStream, failed_error
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the stream and failover modules load with the first call that needs them
     from .client import Gateway, OptionsLike, RawResponse
+    from .streams import AsyncChatStream, ChatStream
     from .wire.types import Api, ChatRequest, ChatResult
 
 __all__ = ["ChatCalls"]
@@ -60,6 +59,8 @@ class ChatCalls:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
+            from . import failover
+
             return failover.chat(
                 self,
                 request,
@@ -96,6 +97,8 @@ class ChatCalls:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
+            from . import failover
+
             return await failover.achat(
                 self,
                 request,
@@ -132,6 +135,8 @@ class ChatCalls:
             raise
         result.info = raw.info
         if result.status == "failed":
+            from .streams import failed_error
+
             raise failed_error(result, secrets)
         return result
 
@@ -150,6 +155,8 @@ class ChatCalls:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
+            from . import failover_streams
+
             return failover_streams.chat_stream(
                 self,
                 request,
@@ -169,6 +176,8 @@ class ChatCalls:
             timeout=timeout,
             extra_headers=extra_headers,
         )
+        from .streams import ChatStream
+
         return ChatStream(raw, wire.StreamHandler())
 
     def achat_stream(  # type: ignore[misc]
@@ -186,6 +195,8 @@ class ChatCalls:
         if fallbacks is None:
             fallbacks = self.fallbacks
         if fallbacks:
+            from . import failover_streams
+
             return failover_streams.achat_stream(
                 self,
                 request,
@@ -205,4 +216,6 @@ class ChatCalls:
             timeout=timeout,
             extra_headers=extra_headers,
         )
+        from .streams import AsyncChatStream
+
         return AsyncChatStream(raw, wire.StreamHandler())

@@ -10,6 +10,7 @@ environment variable; messages never echo a secret.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import re
@@ -35,13 +36,14 @@ __all__ = [
     "where",
 ]
 
-ID_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
-PROVIDER_RULE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-ENDPOINT_RULE = re.compile(r"[A-Za-z0-9@._:-]+")
-_HEADER_NAME_RULE = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+# Patterns, compiled on first use (see :func:`compiled`), so importing costs nothing.
+ID_RULE = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
+PROVIDER_RULE = r"[a-z0-9][a-z0-9-]{0,63}"
+ENDPOINT_RULE = r"[A-Za-z0-9@._:-]+"
+_HEADER_NAME_RULE = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 _RULE_TEXT = {
-    ID_RULE.pattern: "letters, digits, '-' and '_' (starting with a letter or digit, at most 128)",
-    PROVIDER_RULE.pattern: (
+    ID_RULE: "letters, digits, '-' and '_' (starting with a letter or digit, at most 128)",
+    PROVIDER_RULE: (
         "lower-case letters, digits and '-' (starting with a letter or digit, at most 64; no '_')"
     ),
 }
@@ -50,17 +52,23 @@ _RULE_TEXT = {
 MAX_SECONDS = 86400.0
 
 
+@functools.cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled once, on its first use."""
+    return re.compile(pattern)
+
+
 def where(arg: str, env_name: str | None) -> str:
     """``arg``, with its environment variable when it has one."""
     return f"{arg} (environment variable {env_name})" if env_name else arg
 
 
-def check_id(value: Any, arg: str, env_name: str | None, rule: re.Pattern[str] = ID_RULE) -> str:
-    """A whole-string match of ``rule``; anything else (a trailing newline too) is refused."""
+def check_id(value: Any, arg: str, env_name: str | None, rule: str = ID_RULE) -> str:
+    """A whole-string match of the pattern ``rule``; anything else (a trailing newline too) is refused."""
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{where(arg, env_name)} must be a non-empty string")
-    if rule.fullmatch(value) is None:
-        allowed = _RULE_TEXT.get(rule.pattern, f"characters matching {rule.pattern}")
+    if compiled(rule).fullmatch(value) is None:
+        allowed = _RULE_TEXT.get(rule, f"characters matching {rule}")
         raise ConfigurationError(
             f"{where(arg, env_name)} is not a valid id: {value[:80]!r}. It may hold {allowed} "
             "only; slashes, '..', '?', '#', whitespace and control characters would change the "
@@ -76,7 +84,7 @@ def check_endpoint(endpoint: Any) -> str:
             f"endpoint must be a relative provider path such as 'chat/completions'; got {endpoint!r}"
         )
     for segment in endpoint.split("/"):
-        if segment in ("", ".", "..") or ENDPOINT_RULE.fullmatch(segment) is None:
+        if segment in ("", ".", "..") or compiled(ENDPOINT_RULE).fullmatch(segment) is None:
             raise ConfigurationError(
                 f"endpoint {endpoint[:80]!r} has an invalid path segment; '..', '?', '#', "
                 "whitespace and control characters are not allowed"
@@ -153,7 +161,7 @@ def check_extra_headers(headers: Any, arg: str = "extra_headers") -> dict[str, s
         raise ConfigurationError(f"{arg} must be a dict of header names to values")
     out: dict[str, str] = {}
     for name, value in headers.items():
-        if not isinstance(name, str) or _HEADER_NAME_RULE.fullmatch(name) is None:
+        if not isinstance(name, str) or compiled(_HEADER_NAME_RULE).fullmatch(name) is None:
             raise ConfigurationError(f"{arg} has an invalid header name {name!r}")
         lowered = name.lower()
         if lowered in _FORBIDDEN_HEADERS or lowered == "cf-aig-authorization":

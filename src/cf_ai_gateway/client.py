@@ -11,13 +11,12 @@ It offers raw pass-through calls for users who speak the OpenAI wire format (``c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import failover, jsontext
+from . import jsontext
 from .chat_calls import ChatCalls
 from .checks import check_extra_headers, check_max_retries, check_retry_base_delay
 from .config import GatewayConfig, resolve_options, resolve_pool_limits, resolve_transport
@@ -28,17 +27,18 @@ from .errors import (
     error_from_response,
     is_error_reply,
 )
+from .fallback_checks import check_dynamic_route, check_fallback_on, check_fallbacks
 from .info import GatewayInfo
 from .options import GatewayOptions
+from .records import record
 from .sse import DEFAULT_MAX_EVENT_SIZE
-from .streams import AsyncRawStream, RawStream
 from .transport import Transport
-from .wire.events import api_for_endpoint
 
 if TYPE_CHECKING:
     import openai
 
     from .logs import Logs
+    from .streams import AsyncRawStream, RawStream
 
 if TYPE_CHECKING:  # the neutral types load with the first neutral call
     from .wire.types import ChatRequest
@@ -48,7 +48,7 @@ __all__ = ["Gateway", "RawResponse"]
 OptionsLike = GatewayOptions | Mapping[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RawResponse:
     """The parsed JSON reply of a raw call, with its gateway info and HTTP status."""
 
@@ -185,8 +185,8 @@ class Gateway(ChatCalls, EmbeddingCalls):
     ) -> None:
         if config is not None and not isinstance(config, GatewayConfig):
             raise ConfigurationError(f"config must be a GatewayConfig, not {type(config).__name__}")
-        self.fallbacks = failover.check_fallbacks(fallbacks)
-        self.fallback_on = failover.check_fallback_on(fallback_on)
+        self.fallbacks = check_fallbacks(fallbacks)
+        self.fallback_on = check_fallback_on(fallback_on)
         self.config = config or GatewayConfig.resolve(
             account_id=account_id,
             gateway_id=gateway_id,
@@ -280,7 +280,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         error status would; an empty, non-JSON or non-object body raises
         :class:`~cf_ai_gateway.MalformedResponseError`.
         """
-        failover.check_dynamic_route(self.config, endpoint, body)
+        check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.client
@@ -302,7 +302,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         extra_headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Async twin of :meth:`create`."""
-        failover.check_dynamic_route(self.config, endpoint, body)
+        check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         client = self.transport.aclient
@@ -332,7 +332,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         """
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
-        failover.check_dynamic_route(self.config, endpoint, body)
+        check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
         transport = self.transport
@@ -342,6 +342,9 @@ class Gateway(ChatCalls, EmbeddingCalls):
             stream=True,
             timeout=timeout,
         )
+        from .streams import RawStream
+        from .wire.events import api_for_endpoint
+
         return RawStream(
             response,
             transport.secrets,
@@ -362,7 +365,7 @@ class Gateway(ChatCalls, EmbeddingCalls):
         """Async twin of :meth:`stream`: use with ``async with``, ``await`` or ``async for``."""
         if isinstance(body, dict) and "stream" not in body:
             body = {**body, "stream": True}
-        failover.check_dynamic_route(self.config, endpoint, body)
+        check_dynamic_route(self.config, endpoint, body)
         url = self.config.url(endpoint)
         headers = self._headers(options, extra_headers)
 
@@ -376,6 +379,9 @@ class Gateway(ChatCalls, EmbeddingCalls):
                 stream=True,
                 timeout=timeout,
             )
+
+        from .streams import AsyncRawStream
+        from .wire.events import api_for_endpoint
 
         return AsyncRawStream(
             opener,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from .credentials import (
     secret,
 )
 from .errors import ConfigurationError, MissingCredentialsError, register_secrets
+from .records import record
 
 if TYPE_CHECKING:
     from .options import GatewayOptions
@@ -214,7 +215,7 @@ def _normalise_base_url(value: Any, arg: str, env_name: str) -> str:
     return normalised
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayConfig:
     """Resolved, checked connection settings. Build it with :meth:`resolve`.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,6 +22,7 @@ from .errors import (
     is_error_reply,
 )
 from .info import GatewayInfo
+from .records import record
 from .transport import check_timeout
 from .wire import embeddings as wire
 from .wire.types import ChatRequest, Usage
@@ -36,7 +36,7 @@ _CACHE_KEY_HEADER = "cf-aig-cache-key"
 _CACHE_TTL_HEADER = "cf-aig-cache-ttl"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BatchReply:
     """One batch's parsed reply."""
 
@@ -46,7 +46,7 @@ class BatchReply:
     info: GatewayInfo
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class EmbeddingPlan:
     """The checked batches, headers and deadline of one embeddings call."""
 

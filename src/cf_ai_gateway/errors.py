@@ -14,6 +14,7 @@ are importable from here.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import weakref
@@ -45,10 +46,16 @@ __all__ = [
     "scrub_value",
 ]
 
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
-)
+
+@functools.cache
+def _secret_patterns() -> tuple[re.Pattern[str], ...]:
+    """Bearer tokens and ``sk-`` keys, compiled on first use so importing costs nothing."""
+    return (
+        re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{4,}"),
+        re.compile(r"\bsk-[A-Za-z0-9_-]{6,}"),
+    )
+
+
 # A cut-off piece of a secret this long (a quoted line truncated mid-key) is masked too.
 _FRAGMENT = 8
 # Secrets of every live client, so that an error built anywhere never shows one. Each value
@@ -141,7 +148,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     client (with cut-off pieces of them) from ``text``."""
     for secret in known_secrets(secrets):
         text = _mask_secret(text, secret)
-    for pattern in _SECRET_PATTERNS:
+    for pattern in _secret_patterns():
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
     return text
 

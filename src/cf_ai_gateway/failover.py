@@ -16,11 +16,10 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .config import DEFAULT_GATEWAY_ID, GatewayConfig, Secret
+from .config import GatewayConfig
 from .errors import (
     ConfigurationError,
     GatewayAuthenticationError,
@@ -31,8 +30,10 @@ from .errors import (
     SpendLimitError,
     StreamError,
 )
+from .fallback_checks import check_dynamic_route, check_fallback_on, check_fallbacks
 from .info import Attempt, GatewayInfo
 from .options import GatewayOptions
+from .records import record
 
 if TYPE_CHECKING:
     from .client import Gateway, OptionsLike
@@ -40,85 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["check_dynamic_route", "check_fallback_on", "check_fallbacks"]
 
-_ENTRY_KEYS = frozenset({"provider", "model", "api_key"})
 # Broad classes: naming one in ``fallback_on`` still skips client errors (400, 401, 403, 404).
 _BROAD: tuple[type[BaseException], ...] = (BaseException, Exception, GatewayError, ProviderError)
-
-
-def check_dynamic_route(config: GatewayConfig, endpoint: str, body: Any) -> None:
-    """Refuse ``model: "dynamic/<route>"`` where it cannot work, before anything is sent.
-
-    Dynamic routes take the chat completions shape only (the Responses API gets a 400), and a
-    route belongs to one gateway: on the REST surface, without a gateway id the request resolves
-    against the account's default gateway and gets a 404.
-    """
-    model = body.get("model") if isinstance(body, Mapping) else None
-    if not isinstance(model, str) or not model.startswith("dynamic/"):
-        return
-    if endpoint == "responses":
-        raise ConfigurationError(
-            f"model {model!r} is a dynamic route, which takes chat completions only: "
-            "call it with api='chat' (chat/completions), not the Responses API"
-        )
-    if config.surface == "rest" and config.gateway_id == DEFAULT_GATEWAY_ID:
-        raise ConfigurationError(
-            f"model {model!r} is a dynamic route: on the REST surface pass gateway_id=... "
-            "(environment variable CF_AIG_GATEWAY_ID) naming the gateway that owns the route"
-        )
-
-
-def check_fallbacks(value: Any, arg: str = "fallbacks") -> tuple[str | dict[str, Any], ...]:
-    """The checked entries of ``value``; a bad entry raises :class:`ConfigurationError`."""
-    if value is None:
-        return ()
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-        raise ConfigurationError(
-            f"{arg} must be a list of model names or {{'provider', 'model', 'api_key'}} mappings"
-        )
-    entries: list[str | dict[str, Any]] = []
-    for index, entry in enumerate(value):
-        where = f"{arg}[{index}]"
-        if isinstance(entry, str):
-            if not entry.strip():
-                raise ConfigurationError(f"{where} must be a non-empty model name")
-            entries.append(entry)
-            continue
-        if not isinstance(entry, Mapping):
-            raise ConfigurationError(
-                f"{where} must be a model name or a {{'provider', 'model', 'api_key'}} mapping, "
-                f"not {type(entry).__name__}"
-            )
-        unknown = sorted(str(k) for k in entry if k not in _ENTRY_KEYS)
-        if unknown:
-            raise ConfigurationError(f"{where} has unknown keys {unknown}")
-        model = entry.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise ConfigurationError(f"{where}['model'] must be a non-empty string")
-        provider = entry.get("provider")
-        if provider is not None and (not isinstance(provider, str) or not provider):
-            raise ConfigurationError(f"{where}['provider'] must be a non-empty string")
-        checked = dict(entry)
-        key = entry.get("api_key")
-        if key is not None:
-            if hasattr(key, "get_secret_value"):
-                key = key.get_secret_value()
-            if not isinstance(key, str) or not key:
-                raise ConfigurationError(f"{where}['api_key'] must be a non-empty string")
-            checked["api_key"] = Secret(key)  # masked in every repr
-        entries.append(checked)
-    return tuple(entries)
-
-
-def check_fallback_on(value: Any, arg: str = "fallback_on") -> tuple[type[BaseException], ...]:
-    """``fallback_on`` as a tuple of exception classes (empty: the transient default)."""
-    if value is None:
-        return ()
-    items = (value,) if isinstance(value, type) else value
-    if not isinstance(items, (tuple, list)) or not all(
-        isinstance(item, type) and issubclass(item, BaseException) for item in items
-    ):
-        raise ConfigurationError(f"{arg} must be an exception class or a list of them")
-    return tuple(items)
 
 
 def transient(exc: GatewayError) -> bool:
@@ -172,7 +96,7 @@ def should_fail_over(exc: GatewayError, fallback_on: tuple[type[BaseException], 
     return named or transient(exc)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Route:
     """One route of a call: the client that sends it and the model it asks for."""
 

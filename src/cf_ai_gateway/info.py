@@ -12,15 +12,16 @@ in ``headers``): it never breaks an otherwise good reply.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .jsontext import loads, shallow
+from .records import record
 
 __all__ = ["Attempt", "GatewayInfo"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Attempt:
     """One try of a call with fallbacks: which route, and how it ended.
 
@@ -49,7 +50,7 @@ def _without_secrets(aig: dict[str, str]) -> dict[str, str]:
     return {k: scrub(v) for k, v in aig.items() if k not in _AUTH_HEADERS}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayInfo:
     """The ``cf-aig-*`` response headers of one gateway response.
 

@@ -15,10 +15,11 @@ import datetime as _dt
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .errors import ConfigurationError, StreamError
+from .records import record
 
 __all__ = [
     "FILTER_KEYS",
@@ -71,7 +72,7 @@ MAX_PER_PAGE = 50
 Scalar = str | int | float | bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogFilter:
     """One item of the logs API's ``filters``: ``key``, ``operator`` and the values it matches."""
 
@@ -340,7 +341,7 @@ def _time(value: Any) -> _dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=_dt.timezone.utc)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayLog:
     """One gateway log entry as the logs API returns it.
 
@@ -423,7 +424,7 @@ def parse_log(raw: Any, status_code: int | None = None) -> GatewayLog:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogPage:
     """One page of a log listing, with the API's ``result_info`` (counts and statistics)."""
 

@@ -9,14 +9,16 @@ Options set on a client and options passed per call merge field by field, and th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 from .checks import is_finite_number
 from .errors import ConfigurationError
+from .records import record
 
 __all__ = ["BACKOFF_STRATEGIES", "CUSTOM_COST_KEYS", "GatewayOptions"]
 
@@ -110,7 +112,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GatewayOptions:
     """Per-request gateway options. Every field left ``None`` sends no header.
 
@@ -237,7 +239,7 @@ class GatewayOptions:
     def coerce(cls, value: GatewayOptions | Mapping[str, Any] | None) -> GatewayOptions:
         """Accept ``GatewayOptions``, a dict of its fields, or None."""
         if value is None:
-            return _EMPTY
+            return _empty()
         if isinstance(value, GatewayOptions):
             return value
         if isinstance(value, Mapping):
@@ -262,7 +264,7 @@ class GatewayOptions:
             if raw is None or raw == "":
                 continue
             values[name] = _parse_env_value(name, raw)
-        return cls(**values) if values else _EMPTY
+        return cls(**values) if values else _empty()
 
     @staticmethod
     def header_names() -> dict[str, str]:
@@ -346,7 +348,11 @@ def _parse_env_value(name: str, raw: str) -> Any:
     return raw
 
 
-_EMPTY = GatewayOptions()
+@functools.cache
+def _empty() -> GatewayOptions:
+    """The shared options that set nothing (built on first use, not at import)."""
+    return GatewayOptions()
+
 
 # Field names in declaration order (handy for tooling and docs).
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(GatewayOptions) if f.init)

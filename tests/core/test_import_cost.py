@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 FORBIDDEN = ("langchain", "langchain_core", "llama_index", "openai", "pydantic", "starlette", "uvicorn")
 
 
@@ -31,3 +33,57 @@ def test_public_surface() -> None:
         assert name in cf_ai_gateway.__all__ and hasattr(cf_ai_gateway, name)
     assert issubclass(cf_ai_gateway.ConfigurationError, ValueError)
     assert issubclass(cf_ai_gateway.ConfigurationError, cf_ai_gateway.GatewayError)
+
+
+LAZY_MODULES = (
+    "cf_ai_gateway.streams",
+    "cf_ai_gateway.discovery",
+    "cf_ai_gateway.failover",
+    "cf_ai_gateway.logs_query",
+    "cf_ai_gateway.wire.types",
+    "cf_ai_gateway.wire.embeddings",
+)
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys, json; {statement}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout))
+
+
+def test_import_defers_streams_discovery_logs_and_wire_types() -> None:
+    loaded = _loaded_after("import cf_ai_gateway; cf_ai_gateway.Gateway")
+    assert not loaded & set(LAZY_MODULES), sorted(loaded & set(LAZY_MODULES))
+
+
+def test_every_public_name_imports_in_a_fresh_interpreter() -> None:
+    import cf_ai_gateway
+
+    names = [name for name in cf_ai_gateway.__all__ if name != "__version__"]
+    statement = f"from cf_ai_gateway import {', '.join(names)}"
+    loaded = _loaded_after(statement)
+    assert "cf_ai_gateway.streams" in loaded and "cf_ai_gateway.discovery" in loaded
+    for name in names:
+        value = getattr(cf_ai_gateway, name)
+        assert getattr(value, "__name__", name) == name, name
+    assert set(dir(cf_ai_gateway)) >= set(cf_ai_gateway.__all__)
+
+
+def test_lazy_names_are_the_defining_modules_objects() -> None:
+    import cf_ai_gateway
+    from cf_ai_gateway import discovery, info, logs_query, streams
+    from cf_ai_gateway.wire import embeddings
+
+    assert cf_ai_gateway.ChatStream is streams.ChatStream
+    assert cf_ai_gateway.RawStream is streams.RawStream
+    assert cf_ai_gateway.GatewayInfo is info.GatewayInfo
+    assert cf_ai_gateway.LogPage is logs_query.LogPage
+    assert cf_ai_gateway.EmbeddingResult is embeddings.EmbeddingResult
+    assert cf_ai_gateway.load_adapter is discovery.load_adapter
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    import cf_ai_gateway
+
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        cf_ai_gateway.NoSuchName  # noqa: B018

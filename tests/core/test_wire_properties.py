@@ -164,7 +164,7 @@ def test_stream_handlers_return_deltas_or_raise_a_gateway_error(events_: list[An
         for event in events_:
             if isinstance(_outcome(handler.on_event, event), GatewayError):
                 break
-        handler.on_done()
+        _outcome(handler.on_done)
         _outcome(handler.result)
 
 

@@ -17,12 +17,13 @@ import sys
 from array import array
 from base64 import b64decode
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Any, cast
 
 from cf_ai_gateway.errors import ConfigurationError, MalformedResponseError, StreamError
 from cf_ai_gateway.info import GatewayInfo
+from cf_ai_gateway.records import record
 from cf_ai_gateway.wire.types import Usage
 
 __all__ = [
@@ -58,7 +59,7 @@ _NUMBER_TYPES = frozenset({float, int})
 ENCODINGS = ("float", "base64")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class EmbeddingResult:
     """The vectors of one ``Gateway.embed`` call, in input order.
 

@@ -24,11 +24,11 @@ tools); a forcing choice is sent as asked.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from cf_ai_gateway.errors import ConfigurationError
+from cf_ai_gateway.records import record
 from cf_ai_gateway.wire.inbound import (
     read_reasoning,
     read_response_format,
@@ -57,7 +57,7 @@ _REQUEST_FIELDS = frozenset(f.name for f in dataclass_fields(ChatRequest))
 _READ_FIELDS = frozenset({"tools", "tool_choice", "response_format", "stop", "extra_body"})
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class CallOptions:
     """What a call sends besides its body: gateway options, a timeout, extra headers and
     the call's fallbacks (``fallbacks``, ``fallback_on``; see :mod:`cf_ai_gateway.failover`)."""

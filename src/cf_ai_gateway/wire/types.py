@@ -4,14 +4,16 @@ The adapters speak only these types: they build a :class:`ChatRequest`, and they
 :class:`ChatResult` (non-streaming) or a sequence of :class:`ChatDelta` (streaming). The
 converters in :mod:`cf_ai_gateway.wire.chat` and :mod:`cf_ai_gateway.wire.responses` translate
 them to and from the ``chat/completions`` and ``responses`` wire formats, so no adapter ever
-parses endpoint JSON itself. All types are plain slotted dataclasses: cheap to build per chunk.
+parses endpoint JSON itself. All types are plain slotted dataclasses (see :mod:`cf_ai_gateway.records`): cheap to build per chunk.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal
+
+from cf_ai_gateway.records import record
 
 if TYPE_CHECKING:
     from cf_ai_gateway.info import GatewayInfo
@@ -21,7 +23,7 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 Api = Literal["chat", "responses"]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class TextPart:
     """A text content part."""
 
@@ -29,7 +31,7 @@ class TextPart:
     type: Literal["text"] = "text"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ImagePart:
     """An image content part: an ``https:`` URL or a ``data:`` URL holding base64 bytes."""
 
@@ -38,7 +40,7 @@ class ImagePart:
     type: Literal["image"] = "image"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class FilePart:
     """A file content part: base64 ``data`` (a data URL) or an uploaded ``file_id``."""
 
@@ -58,7 +60,7 @@ _AUDIO_FORMATS = {
 }
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class AudioPart:
     """An audio content part: base64 ``data`` (no ``data:`` prefix) and its ``format``.
 
@@ -86,7 +88,7 @@ class AudioPart:
 ContentPart = TextPart | ImagePart | FilePart | AudioPart
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ToolCall:
     """A complete tool call made by the model.
 
@@ -110,7 +112,7 @@ class ToolCall:
         return value
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ToolCallChunk:
     """A streamed piece of a tool call. Pieces with the same ``index`` concatenate."""
 
@@ -121,7 +123,7 @@ class ToolCallChunk:
     item_id: str | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Message:
     """One chat message in neutral form.
 
@@ -139,7 +141,7 @@ class Message:
     reasoning_items: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class FunctionTool:
     """A function tool: a name, a description and a JSON-schema ``parameters`` object."""
 
@@ -154,7 +156,7 @@ class FunctionTool:
 Tool = FunctionTool | dict[str, Any]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class BuiltInToolChoice:
     """A tool choice that is not a function: a built-in tool, an MCP tool, ``allowed_tools``.
 
@@ -176,7 +178,7 @@ class BuiltInToolChoice:
 ToolChoice = str | BuiltInToolChoice
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ResponseFormat:
     """Structured-output request: ``json_schema`` (with ``schema``) or ``json_object``."""
 
@@ -187,7 +189,7 @@ class ResponseFormat:
     description: str | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ChatRequest:
     """One neutral model call, translated to either endpoint by the wire converters.
 
@@ -225,7 +227,7 @@ class ChatRequest:
     extra_body: dict[str, Any] | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class TopLogprob:
     """One alternative token at a position, with its log probability."""
 
@@ -238,7 +240,7 @@ class TopLogprob:
         return {"token": self.token, "logprob": self.logprob, "bytes": self.bytes}
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class TokenLogprob:
     """The log probability of one generated token and its most likely alternatives."""
 
@@ -257,7 +259,7 @@ class TokenLogprob:
         }
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Usage:
     """Token counts. ``cached_tokens`` and ``reasoning_tokens`` are parts of input and output."""
 
@@ -269,7 +271,7 @@ class Usage:
     cache_write_tokens: int = 0
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ChatResult:
     """A whole reply from either endpoint, in neutral form.
 
@@ -301,7 +303,7 @@ class ChatResult:
     info: GatewayInfo | None = None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class ChatDelta:
     """One streamed increment, in neutral form.
 

@@ -25,6 +25,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
+    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -36,7 +37,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
-from cf_ai_gateway import ConfigurationError, Gateway, failover
+from cf_ai_gateway import ConfigurationError, Gateway, fallback_checks
 from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 from cf_ai_gateway.wire.types import ChatRequest
@@ -105,6 +106,9 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         print(llm.complete("Say hi").text)
         ```
     """
+
+    # The validation schema is built on first construction, not at import.
+    model_config = ConfigDict(defer_build=True)
 
     model: str = Field(default=DEFAULT_MODEL, description="Model name, e.g. 'gpt-4o-mini'.")
     api: Literal["chat", "responses"] = Field(
@@ -195,12 +199,12 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     @classmethod
     def _check_fallbacks(cls, value: list[Any] | None) -> list[Any] | None:
         # Keys given in entries are kept as masked secrets, never as plain text.
-        return None if value is None else list(failover.check_fallbacks(value))
+        return None if value is None else list(fallback_checks.check_fallbacks(value))
 
     @field_validator("fallback_on", mode="after")
     @classmethod
     def _check_fallback_on(cls, value: Any) -> Any:
-        return failover.check_fallback_on(value) or None
+        return fallback_checks.check_fallback_on(value) or None
 
     @field_serializer("fallbacks")
     def _dump_fallbacks(self, value: list[Any] | None) -> list[Any] | None:
