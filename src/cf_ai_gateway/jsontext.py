@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MAX_KEPT_DEPTH", "loads", "shallow"]
+__all__ = ["MAX_KEPT_DEPTH", "fast_parser", "loads", "shallow"]
 
 # The deepest value an error keeps as its ``body``; real error bodies are a few levels deep.
 MAX_KEPT_DEPTH = 64
@@ -45,6 +45,11 @@ def _resolve() -> Callable[[bytes], Any] | None:
     return _fast
 
 
+def fast_parser() -> Callable[[bytes], Any] | None:
+    """orjson's ``loads`` when it is installed (looked up once, on first use), else None."""
+    return _fast if _fast is not _UNSET else _resolve()
+
+
 def _loads_json(data: str | bytes) -> Any:
     try:
         return json.loads(data)
@@ -54,7 +59,7 @@ def _loads_json(data: str | bytes) -> Any:
 
 def loads(data: str | bytes) -> Any:
     """Parse JSON text; raise ``ValueError`` for invalid, too deeply nested or undecodable text."""
-    fast = _fast if _fast is not _UNSET else _resolve()
+    fast = fast_parser()
     if fast is not None:
         try:
             raw = data.encode() if isinstance(data, str) else data

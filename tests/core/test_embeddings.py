@@ -306,7 +306,9 @@ def test_bad_replies_raise_stream_error(
     make_gateway: Any, server: TestServer, body: bytes, parser: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if parser == "stdlib":
-        monkeypatch.setattr(wire, "_fast_loads", lambda: None)
+        from cf_ai_gateway import jsontext
+
+        monkeypatch.setattr(jsontext, "_fast", None)
     server.replies.put(Reply(body=body, headers={"content-type": "application/json", "cf-aig-log-id": "log-1"}))
     gw = make_gateway()
     with pytest.raises(StreamError) as caught:
