@@ -217,15 +217,20 @@ def test_each_read_is_cut_after_every_header_terminator(reads: list[bytes]) -> N
 
 
 @needs_aiohttp
-def test_loop_shutdown_closes_the_aiohttp_session(make_gateway: Any, server: TestServer) -> None:
-    gw = make_gateway(transport="aiohttp")
+def test_loop_shutdown_closes_the_aiohttp_session(make_gateway: Any) -> None:
+    # A server of its own: connections other tests leave to the garbage collector don't count.
+    server = TestServer().start()
+    try:
+        gw = make_gateway(transport="aiohttp", base_url=server.base_url)
 
-    async def call() -> Any:
-        async for _ in gw.astream("chat/completions", {}):
-            pass
-        return (await gw.acreate("chat/completions", {})).body
+        async def call() -> Any:
+            async for _ in gw.astream("chat/completions", {}):
+                pass
+            return (await gw.acreate("chat/completions", {})).body
 
-    for _ in range(3):
-        server.queue(Reply(chunks=sse({"a": 1})), Reply(body={"ok": 1}))
-        assert asyncio.run(call()) == {"ok": 1}
-        assert server.wait_idle(2.0), "a connection of a finished event loop is still open"
+        for _ in range(3):
+            server.queue(Reply(chunks=sse({"a": 1})), Reply(body={"ok": 1}))
+            assert asyncio.run(call()) == {"ok": 1}
+            assert server.wait_idle(2.0), "a connection of a finished event loop is still open"
+    finally:
+        server.stop()
