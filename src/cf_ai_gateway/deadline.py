@@ -22,7 +22,7 @@ import httpx
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Deadline", "bounded", "deadline_client", "deadline_seconds", "read_by"]
+__all__ = ["Deadline", "bounded", "deadline_client", "deadline_seconds", "read_by", "time_left"]
 
 T = TypeVar("T")
 
@@ -84,8 +84,14 @@ def bounded(end: float | None) -> Iterator[None]:
         _current_end.reset(token)
 
 
-def deadline_client(**kwargs: Any) -> httpx.Client:
-    """An ``httpx.Client`` whose connections honour :func:`bounded` deadlines."""
+def deadline_client(*, wire: str = "httpx", **kwargs: Any) -> httpx.Client:
+    """An ``httpx.Client`` whose connections honour :func:`bounded` deadlines: on httpcore,
+    or with ``wire="aiohttp"`` (the ``fast`` wires) on :class:`SocketTransport`."""
+    if wire == "aiohttp":
+        from .socket_transport import SocketTransport
+
+        fast = SocketTransport(verify=kwargs["verify"], limits=kwargs["limits"])
+        return httpx.Client(transport=fast, **kwargs)
     transport = httpx.HTTPTransport(verify=kwargs["verify"], limits=kwargs["limits"])
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
@@ -94,12 +100,16 @@ def deadline_client(**kwargs: Any) -> httpx.Client:
     return httpx.Client(transport=transport, **kwargs)
 
 
-def _left(timeout: float | None, error: type[Exception]) -> float | None:
+def time_left(timeout: float | None, error: type[Exception]) -> float | None:
+    """How long the next socket wait may last: ``timeout`` cut to the deadline :func:`bounded`
+    set; ``error`` is raised when no time is left."""
     end = _current_end.get()
     if end is None:
+        if timeout is not None and timeout <= 0:
+            raise error("timed out")
         return timeout
     left = end - time.monotonic()
-    if left <= 0:
+    if left <= 0 or (timeout is not None and timeout <= 0):
         raise error("the call's deadline has passed")
     return left if timeout is None else min(timeout, left)
 
@@ -119,10 +129,10 @@ def _backend_class() -> type[Any]:
             self._stream = stream
 
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-            return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+            return self._stream.read(max_bytes, time_left(timeout, httpcore.ReadTimeout))
 
         def write(self, buffer: bytes, timeout: float | None = None) -> None:
-            self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+            self._stream.write(buffer, time_left(timeout, httpcore.WriteTimeout))
 
         def close(self) -> None:
             self._stream.close()
@@ -133,7 +143,7 @@ def _backend_class() -> type[Any]:
             server_hostname: str | None = None,
             timeout: float | None = None,
         ) -> httpcore.NetworkStream:
-            timeout = _left(timeout, httpcore.ConnectTimeout)
+            timeout = time_left(timeout, httpcore.ConnectTimeout)
             return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
 
         def get_extra_info(self, info: str) -> Any:
@@ -151,7 +161,7 @@ def _backend_class() -> type[Any]:
             local_address: str | None = None,
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:
-            timeout = _left(timeout, httpcore.ConnectTimeout)
+            timeout = time_left(timeout, httpcore.ConnectTimeout)
             stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
             return DeadlineStream(stream)
 
@@ -161,7 +171,7 @@ def _backend_class() -> type[Any]:
             timeout: float | None = None,
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.NetworkStream:
-            timeout = _left(timeout, httpcore.ConnectTimeout)
+            timeout = time_left(timeout, httpcore.ConnectTimeout)
             return DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
         def sleep(self, seconds: float) -> None:

@@ -138,7 +138,7 @@ class Transport:
         self.max_connections = max_connections
         self.max_keepalive = max_connections if max_keepalive is None else max_keepalive
         self._sync_gate = ThreadPoolGate(max_connections) if http_client is None else None
-        self.wire = wire  # the async clients' transport: "httpx" or "aiohttp"
+        self.wire = wire  # "httpx", or "aiohttp": the fast wires (aiohttp async, sockets sync)
         self._client = http_client
         self._user_aclient = async_http_client
         # Our own async clients, one per live event loop: a pool is bound to the loop that opened
@@ -203,7 +203,7 @@ class Transport:
         if self._client is None:
             with _CLIENT_LOCK:  # threads racing to the first call share one client and pool
                 if self._client is None:
-                    client = deadline_client(**self._new_client_kwargs())
+                    client = deadline_client(wire=self.wire, **self._new_client_kwargs())
                     # Closed with this transport when the caller never closes it: no socket
                     # outlives it.
                     self._finalizer = weakref.finalize(self, client.close)

@@ -1,8 +1,8 @@
 """The async wire is chosen by ``transport`` / ``CF_AIG_TRANSPORT`` and behaves the same on both.
 
 ``"auto"`` (the default) is aiohttp when the ``fast`` extra (aiohttp and orjson) is installed,
-else httpx; ``"aiohttp"`` sends async calls through aiohttp's C parser while sync calls stay on
-httpx. On a real loopback server both wires send the same request bytes (headers, path, body,
+else httpx; ``"aiohttp"`` sends async calls through aiohttp's C parser and sync calls through
+the core's socket transport. On a real loopback server both wires send the same request bytes (headers, path, body,
 no cookies, no headers of their own) and end every failure in the same ``GatewayError``
 subclass: a refused connection or one closed before a reply is a retried connection error, a
 stalled reply a timeout, a malformed status line a retried connection error, a body that breaks
@@ -61,7 +61,8 @@ async def test_the_async_client_is_on_the_chosen_wire(make_gateway: Any, wire: s
     transport = gw.transport.aclient._transport
     on_aiohttp = type(transport).__name__ == "AiohttpTransport"
     assert on_aiohttp is (wire == "aiohttp")
-    assert isinstance(gw.transport.client._transport, httpx.HTTPTransport)  # sync: httpx
+    sync = gw.transport.client._transport
+    assert type(sync).__name__ == ("SocketTransport" if wire == "aiohttp" else "HTTPTransport")
     assert make_gateway(transport="httpx").transport.wire == "httpx"  # the argument wins
 
 

@@ -1,0 +1,290 @@
+"""Sync calls behave the same on httpx and on the fast extra's socket transport.
+
+With ``transport="aiohttp"`` (or ``"auto"`` and the ``fast`` extra) sync calls go through
+:class:`~cf_ai_gateway.socket_transport.SocketTransport`, which speaks HTTP/1.1 itself. Every
+test here runs on both sync wires against real loopback servers: the same request bytes, one
+kept-alive connection for sequential calls and none reused after the server closed it, every
+body framing (length, chunked with extensions and trailers, until close, none), and the same
+typed error for every malformed reply. Property tests feed the socket transport's reader
+arbitrary chunked bodies cut into arbitrary reads, and arbitrary bytes, over a socket pair:
+it returns the body exactly, or raises an ``httpx`` error, never anything else.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cf_ai_gateway import GatewayConnectionError, GatewayTimeoutError
+from cf_ai_gateway import socket_transport as wire_module
+
+from .testserver import Reply, TestServer, sse
+
+on_both_wires = pytest.mark.usefixtures("wire")
+
+
+@on_both_wires
+def test_sync_calls_send_the_same_request_on_both_wires(
+    make_gateway: Any, server: TestServer
+) -> None:
+    sent = []
+    for wire in ("httpx", "aiohttp"):
+        gw = make_gateway(transport=wire)
+        server.reset()
+        server.queue(Reply(body={"ok": 1}), Reply(chunks=sse({"a": 1})))
+        gw.create("chat/completions", {"model": "m ü"}, extra_headers={"x-a": "1"})
+        assert list(gw.stream("models/a.b:c@d-e_f", {"model": "m"})) == [{"a": 1}]
+        sent.append(
+            [(r.method, r.path, sorted(r.headers.items()), r.body) for r in server.requests]
+        )
+        gw.close()
+    assert sent[0] == sent[1]
+
+
+@on_both_wires
+def test_sequential_sync_calls_share_one_connection(make_gateway: Any, server: TestServer) -> None:
+    gw = make_gateway()
+    gw.create("chat/completions", {})
+    before = server.accepted
+    for _ in range(3):
+        server.queue(Reply(body={"ok": 1}), Reply(chunks=sse({"a": 1}, {"a": 2})))
+        assert gw.create("chat/completions", {}).body == {"ok": 1}
+        assert list(gw.stream("chat/completions", {})) == [{"a": 1}, {"a": 2}]
+    assert server.accepted == before
+
+
+class ClosingServer:
+    """Answers each request with a kept-alive reply, then closes the connection anyway."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.accepted = 0
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                while len(body) < length:
+                    body += conn.recv(65536)
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b'content-length: 8\r\n\r\n{"ok":1}'
+                )
+                conn.shutdown(socket.SHUT_WR)
+                conn.recv(1)  # until the client is done with it
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@on_both_wires
+def test_a_connection_the_server_closed_is_not_reused(make_gateway: Any) -> None:
+    server = ClosingServer()
+    try:
+        gw = make_gateway(base_url=server.base_url, max_retries=0)
+        for _ in range(3):
+            assert gw.create("chat/completions", {}).body == {"ok": 1}
+        assert server.accepted == 3
+    finally:
+        server.close()
+
+
+@on_both_wires
+def test_large_header_blocks_are_read_and_oversized_ones_refused(
+    make_gateway: Any, server: TestServer
+) -> None:
+    many = {f"x-h{i}": "1" for i in range(300)}
+    server.queue(Reply(body={"ok": 1}, headers={"x-big": "v" * 20_000, **many}))
+    reply = make_gateway().create("chat/completions", {})
+    assert reply.body == {"ok": 1} and len(reply.headers["x-big"]) == 20_000
+    server.queue(Reply(body={"ok": 1}, headers={"x-big": "v" * 300_000}))
+    with pytest.raises(GatewayConnectionError):
+        make_gateway(max_retries=0).create("chat/completions", {})
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@on_both_wires
+def test_a_refused_connection_is_a_connection_error(make_gateway: Any) -> None:
+    gw = make_gateway(base_url=f"http://127.0.0.1:{_closed_port()}/v1", max_retries=1)
+    with pytest.raises(GatewayConnectionError) as err:
+        gw.create("chat/completions", {})
+    assert not isinstance(err.value, GatewayTimeoutError)
+    assert "ConnectError" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"HTTX/1.1 200 OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n"]
+)
+@on_both_wires
+def test_no_reply_or_a_malformed_head_is_retried(
+    make_gateway: Any, server: TestServer, raw: bytes
+) -> None:
+    server.queue(Reply(raw=raw), Reply(body={"ok": 1}))
+    assert make_gateway(max_retries=1).create("chat/completions", {}).body == {"ok": 1}
+    assert len(server.requests) == 2
+
+
+@on_both_wires
+def test_a_stalled_sync_stream_is_a_timeout(make_gateway: Any, server: TestServer) -> None:
+    server.queue(Reply(chunks=sse({"a": 1}, {"a": 2}), trickle_after=1, trickle=0.2))
+    gw = make_gateway(timeout=0.3, max_retries=0)
+    with pytest.raises(GatewayTimeoutError):
+        for _ in gw.stream("chat/completions", {}):
+            pass
+
+
+HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+FRAMINGS = {
+    "length": HEAD + b'content-length: 8\r\n\r\n{"ok":1}',
+    "chunked, extensions and trailers": HEAD
+    + b'transfer-encoding: chunked\r\n\r\n3;a=b\r\n{"o\r\n5 \r\nk":1}\r\n0\r\nx-t: 1\r\n\r\n',
+    "until close": b'HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"ok":1}',
+    "interim reply first": b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n"
+    + HEAD
+    + b'content-length: 8\r\n\r\n{"ok":1}',
+}
+
+
+@pytest.mark.parametrize("raw", FRAMINGS.values(), ids=FRAMINGS.keys())
+@on_both_wires
+def test_every_body_framing_is_read(make_gateway: Any, server: TestServer, raw: bytes) -> None:
+    server.queue(Reply(raw=raw))
+    assert make_gateway(max_retries=0).create("chat/completions", {}).body == {"ok": 1}
+
+
+BROKEN = {
+    "conflicting lengths": HEAD + b'content-length: 8\r\ncontent-length: 9\r\n\r\n{"ok":1}',
+    "not a length": HEAD + b'content-length: 8x\r\n\r\n{"ok":1}',
+    "unknown coding": HEAD + b'transfer-encoding: gzip\r\n\r\n{"ok":1}',
+    "cut short": HEAD + b'content-length: 80\r\n\r\n{"ok":1}',
+    "bad chunk footer": HEAD + b'transfer-encoding: chunked\r\n\r\n8\r\n{"ok":1}XX0\r\n\r\n',
+    "chunked cut short": HEAD + b'transfer-encoding: chunked\r\n\r\n8\r\n{"ok"',
+}
+
+
+@pytest.mark.parametrize("raw", BROKEN.values(), ids=BROKEN.keys())
+@on_both_wires
+def test_malformed_framing_is_a_connection_error(
+    make_gateway: Any, server: TestServer, raw: bytes
+) -> None:
+    server.queue(Reply(raw=raw), Reply(raw=raw))
+    with pytest.raises(GatewayConnectionError):
+        make_gateway(max_retries=0).create("chat/completions", {})
+
+
+# -- the socket transport's reader, over a socket pair ----------------------------------------
+
+
+def _read(wire: bytes, recv_size: int, method: str = "POST") -> tuple[int, bytes]:
+    """Status and body the socket transport reads from ``wire``, sent then half-closed."""
+    ours, theirs = socket.socketpair()
+    transport = wire_module.SocketTransport(
+        verify=httpx.create_ssl_context(), limits=httpx.Limits(max_keepalive_connections=1)
+    )
+    sent = threading.Thread(target=lambda: (theirs.sendall(wire), theirs.shutdown(socket.SHUT_WR)))
+    sent.start()
+    try:
+        original = wire_module._RECV
+        wire_module._RECV = recv_size
+        try:
+            conn = wire_module._Connection(ours, ("http", "x", 80))
+            head = wire_module._read_head(conn, 5.0)
+            framing, length = wire_module._framing(head, method)
+            body = wire_module._Body(transport, conn, framing, length, head.keep_alive, 5.0)
+            return head.status, b"".join(body)
+        finally:
+            wire_module._RECV = original
+    finally:
+        sent.join()
+        ours.close()
+        theirs.close()
+        transport.close()
+
+
+def _chunked(body: bytes, sizes: list[int], extensions: bool) -> Iterator[bytes]:
+    at = 0
+    for size in sizes:
+        piece = body[at : at + size]
+        if not piece:
+            break
+        ext = b";n=v" if extensions else b""
+        yield b"%x%s\r\n%s\r\n" % (len(piece), ext, piece)
+        at += len(piece)
+    if at < len(body):
+        yield b"%X\r\n%s\r\n" % (len(body) - at, body[at:])
+    yield b"0\r\n\r\n"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.binary(max_size=3000),
+    sizes=st.lists(st.integers(1, 700), max_size=12),
+    recv_size=st.integers(1, 64),
+    extensions=st.booleans(),
+)
+def test_any_chunked_body_in_any_reads_is_read_exactly(
+    body: bytes, sizes: list[int], recv_size: int, extensions: bool
+) -> None:
+    wire = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + b"".join(
+        _chunked(body, sizes, extensions)
+    )
+    assert _read(wire, recv_size) == (200, body)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tail=st.lists(
+        st.sampled_from(
+            [
+                b"\r\n",
+                b"\n",
+                b"0",
+                b"5",
+                b"ff",
+                b"zz",
+                b";x",
+                b":",
+                b" ",
+                b"abc",
+                b"HTTP/1.1 200 OK",
+                b"content-length: 3",
+                b"transfer-encoding: chunked",
+                b"\x00",
+                b"\xff",
+            ]
+        ),
+        max_size=30,
+    ).map(b"".join),
+    recv_size=st.integers(1, 64),
+)
+def test_any_bytes_end_in_a_reply_or_an_httpx_error(tail: bytes, recv_size: int) -> None:
+    for wire in (tail, b"HTTP/1.1 200 OK\r\n" + tail):
+        try:
+            status, body = _read(wire, recv_size)
+        except httpx.HTTPError:
+            continue
+        assert 100 <= status <= 999 and isinstance(body, bytes)
