@@ -25,6 +25,7 @@ from langchain_core.outputs import ChatGenerationChunk
 from cf_ai_gateway.wire.types import ChatDelta, ChatResult, ToolCall, Usage
 
 from .messages import FUNCTION_CALL_ITEM_IDS_KEY, REASONING_ITEMS_KEY
+from .text_chunks import text_chunk
 
 __all__ = [
     "closing_chunk",
@@ -140,8 +141,7 @@ def delta_to_chunk(delta: ChatDelta) -> ChatGenerationChunk | None:
     """
     text = delta.text
     if text and not (delta.tool_call_chunks or delta.reasoning or delta.refusal or delta.logprobs):
-        # The common case, kept to one object each.
-        return ChatGenerationChunk(message=AIMessageChunk(content=text), text=text)
+        return text_chunk(text)  # the common case, built without validation (see text_chunks)
     extra: dict[str, Any] = {}
     if delta.reasoning:
         extra["reasoning_content"] = delta.reasoning
