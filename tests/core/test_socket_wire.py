@@ -288,3 +288,111 @@ def test_any_bytes_end_in_a_reply_or_an_httpx_error(tail: bytes, recv_size: int)
         except httpx.HTTPError:
             continue
         assert 100 <= status <= 999 and isinstance(body, bytes)
+
+
+# -- TLS ------------------------------------------------------------------------------------
+
+
+class TLSServer:
+    """A loopback HTTPS server (a certificate for 127.0.0.1 from a test CA) that answers each
+    request on a connection with ``{"n": <request number on this connection>}``, or that never
+    completes a TLS handshake (``handshake=False``)."""
+
+    def __init__(self, context: Any, *, handshake: bool = True) -> None:
+        self.context = context
+        self.handshake = handshake
+        self.accepted = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}/v1/x"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if not self.handshake:
+                self.held.append(raw)
+                continue
+            threading.Thread(target=self._answer, args=(raw,), daemon=True).start()
+
+    def _answer(self, raw: socket.socket) -> None:
+        try:
+            with self.context.wrap_socket(raw, server_side=True) as conn:
+                data, n = b"", 0
+                while True:
+                    while b"\r\n\r\n" not in data:
+                        more = conn.recv(65536)
+                        if not more:
+                            return
+                        data += more
+                    _, _, data = data.partition(b"\r\n\r\n")
+                    n += 1
+                    body = b'{"n":%d}' % n
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+        except (OSError, ValueError):
+            return
+
+    def close(self) -> None:
+        self.sock.close()
+        for held in self.held:
+            held.close()
+
+
+@pytest.fixture
+def tls() -> Iterator[tuple[Any, Any]]:
+    trustme = pytest.importorskip("trustme")
+    import ssl
+
+    ca = trustme.CA()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    yield server_context, client_context
+
+
+def _client(context: Any, fast: bool, **timeouts: Any) -> httpx.Client:
+    limits = httpx.Limits(max_keepalive_connections=4)
+    if fast:
+        transport: Any = wire_module.SocketTransport(verify=context, limits=limits)
+    else:
+        transport = httpx.HTTPTransport(verify=context, limits=limits)
+    return httpx.Client(transport=transport, timeout=httpx.Timeout(5.0, **timeouts))
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["httpx", "sockets"])
+def test_https_is_verified_and_kept_alive(tls: tuple[Any, Any], fast: bool) -> None:
+    server_context, client_context = tls
+    server = TLSServer(server_context)
+    try:
+        with _client(client_context, fast) as client:
+            assert [client.post(server.url, content=b"{}").json() for _ in range(3)] == [
+                {"n": 1},
+                {"n": 2},
+                {"n": 3},
+            ]
+        assert server.accepted == 1
+        with _client(httpx.create_ssl_context(), fast) as untrusting:
+            with pytest.raises(httpx.ConnectError):
+                untrusting.post(server.url, content=b"{}")
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["httpx", "sockets"])
+def test_a_tls_handshake_that_never_ends_is_a_connect_timeout(
+    tls: tuple[Any, Any], fast: bool
+) -> None:
+    server = TLSServer(tls[0], handshake=False)
+    try:
+        with _client(tls[1], fast, connect=0.3) as client:
+            with pytest.raises(httpx.ConnectTimeout):
+                client.post(server.url, content=b"{}")
+    finally:
+        server.close()
