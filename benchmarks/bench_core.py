@@ -3,8 +3,9 @@
 Run: ``python benchmarks/bench_core.py [--quick]`` (knobs in ``harness.py``). It serves a fixed
 chat completion and a 200-chunk stream, one HTTP chunk per event, from a separate process, then
 times, interleaved round by round on the same server: a non-streamed call and a full streamed
-call for raw httpx (the floor), the core (raw ``create``/``stream`` and the neutral
-``chat``/``chat_stream``) and the openai SDK; an async stream for raw ``httpx.AsyncClient``, the
+call for raw httpx (the floor), the core on the httpx wire (raw ``create``/``stream`` and the
+neutral ``chat``/``chat_stream``), the core on the ``fast`` extra's sync wire (sockets, "core
+[fast]") when aiohttp is installed, and the openai SDK; an async stream for raw ``httpx.AsyncClient``, the
 core, and the core on aiohttp's transport ("core [fast]") when aiohttp is installed; and the
 import time of the core against httpx in fresh interpreters. It prints each ratio against raw httpx as
 the median of the rounds with their spread.
@@ -65,7 +66,12 @@ def measure(s: Settings) -> list[Row]:
         url = f"{server.base_url}/acct/default/openai/chat/completions"
         headers = {"authorization": f"Bearer {KEY}"}
         raw = httpx.Client()
-        gw = Gateway(account_id="acct", api_key=KEY, base_url=server.base_url)
+        common: dict[str, Any] = {"account_id": "acct", "api_key": KEY, "base_url": server.base_url}
+        # "core": the httpx wire; "core [fast]": the fast extra's wires (sync: sockets).
+        gw = Gateway(**common, transport="httpx")
+        fast: Gateway | None = None
+        with contextlib.suppress(ConfigurationError):  # raised when aiohttp is not installed
+            fast = Gateway(**common, transport="aiohttp")
         req = ChatRequest(model="gpt-4o-mini", messages=[Message(role="user", content="Say hello")])
 
         def httpx_call() -> object:
@@ -79,9 +85,12 @@ def measure(s: Settings) -> list[Row]:
                         out.append(json.loads(line[6:]))
             return out
 
-        def core_stream() -> object:
-            with gw.stream("chat/completions", STREAM_BODY) as events:
-                return list(events)
+        def core_stream(on: Gateway) -> Callable[[], object]:
+            def run() -> object:
+                with on.stream("chat/completions", STREAM_BODY) as events:
+                    return list(events)
+
+            return run
 
         def core_chat_stream() -> object:
             with gw.chat_stream(req) as stream:
@@ -96,9 +105,12 @@ def measure(s: Settings) -> list[Row]:
         }
         streams: dict[str, Callable[[], object]] = {
             "httpx": httpx_stream,
-            "core": core_stream,
+            "core": core_stream(gw),
             "core chat_stream": core_chat_stream,
         }
+        if fast is not None:
+            calls["core [fast]"] = lambda: fast.create("chat/completions", BODY).body
+            streams["core [fast]"] = core_stream(fast)
         try:
             import openai
 
@@ -121,6 +133,10 @@ def measure(s: Settings) -> list[Row]:
         samples = interleave(calls, calls=s.calls, rounds=s.rounds)
         rows.append(row("core `create` vs raw httpx", samples, "core", "httpx"))
         rows.append(row("core `chat` (neutral) vs raw httpx", samples, "core chat", "httpx"))
+        if "core [fast]" in samples:
+            rows.append(
+                row("core [fast] `create` (sockets) vs raw httpx", samples, "core [fast]", "httpx")
+            )
         if "openai" in samples:
             rows.append(row("openai SDK create vs raw httpx", samples, "openai", "httpx"))
         samples = interleave(streams, calls=s.streams, rounds=s.rounds)
@@ -128,10 +144,21 @@ def measure(s: Settings) -> list[Row]:
         rows.append(
             row("core `chat_stream` (neutral) vs raw httpx", samples, "core chat_stream", "httpx")
         )
+        if "core [fast]" in samples:
+            rows.append(
+                row(
+                    f"core [fast] {s.chunks}-chunk `stream` (sockets) vs raw httpx",
+                    samples,
+                    "core [fast]",
+                    "httpx",
+                )
+            )
         if "openai" in samples:
             rows.append(row("openai SDK stream vs raw httpx", samples, "openai", "httpx"))
         rows += _async_streams(s, server.base_url, url, headers)
         gw.close()
+        if fast is not None:
+            fast.close()
         raw.close()
 
     samples = import_samples(

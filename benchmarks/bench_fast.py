@@ -6,7 +6,8 @@ as one HTTP chunk per SSE event (as a streaming gateway flushes them). In interl
 one event loop it times raw httpx (``AsyncClient.stream`` + ``aiter_lines`` + ``json.loads``: the
 floor the README compares with) and the core's ``astream`` / ``acreate`` on the httpx wire with
 ``json``, on the httpx wire with orjson, and on the aiohttp wire with orjson (the ``fast``
-extra), then the sync ``stream`` / ``create`` against raw sync httpx. Each round takes the median
+extra), then the sync ``stream`` / ``create`` on the httpx wire (``json``, orjson) and on the
+sockets of the ``fast`` extra, against raw sync httpx. Each round takes the median
 of its calls and the client process's CPU time per call; the script prints, per contender, the
 median over rounds of its ratio to raw httpx and the spread (min-max) of that ratio, for both.
 CPU time leaves out the waits for the server, which on a loaded machine swamp wall time. ``BENCH_ROUNDS`` (5), ``BENCH_STREAMS`` (30) and
@@ -217,7 +218,8 @@ def _sync_rounds(base_url: str) -> None:
     url = f"{base_url}/acct/default/openai/chat/completions"
     headers = {"authorization": f"Bearer {KEY}"}
     raw = httpx.Client()
-    gw = Gateway(account_id="acct", api_key=KEY, base_url=base_url)
+    gw = Gateway(account_id="acct", api_key=KEY, base_url=base_url, transport="httpx")
+    fast = Gateway(account_id="acct", api_key=KEY, base_url=base_url, transport="aiohttp")
 
     def httpx_stream() -> object:
         out = []
@@ -227,24 +229,30 @@ def _sync_rounds(base_url: str) -> None:
                     out.append(json.loads(line[6:]))
         return out
 
-    def core_stream(orjson: bool) -> Callable[[], object]:
+    def core_stream(on: Gateway, orjson: bool) -> Callable[[], object]:
         def call() -> object:
             _use_orjson(orjson)
-            with gw.stream("chat/completions", STREAM_BODY) as events:
+            with on.stream("chat/completions", STREAM_BODY) as events:
                 return list(events)
         return call
 
-    def core_create(orjson: bool) -> Callable[[], object]:
+    def core_create(on: Gateway, orjson: bool) -> Callable[[], object]:
         def call() -> object:
             _use_orjson(orjson)
-            return gw.create("chat/completions", BODY).body
+            return on.create("chat/completions", BODY).body
         return call
 
-    streams = {"raw httpx": httpx_stream, "core, json": core_stream(False), "core, orjson": core_stream(True)}
+    streams = {
+        "raw httpx": httpx_stream,
+        "core httpx wire, json": core_stream(gw, False),
+        "core httpx wire, orjson": core_stream(gw, True),
+        "core sockets + orjson (fast)": core_stream(fast, True),
+    }
     creates = {
         "raw httpx": lambda: json.loads(raw.post(url, json=BODY, headers=headers).content),
-        "core, json": core_create(False),
-        "core, orjson": core_create(True),
+        "core httpx wire, json": core_create(gw, False),
+        "core httpx wire, orjson": core_create(gw, True),
+        "core sockets + orjson (fast)": core_create(fast, True),
     }
     for table in (streams, creates):
         for call in table.values():
@@ -261,6 +269,7 @@ def _sync_rounds(base_url: str) -> None:
     _report("sync create", create_rounds, "raw httpx")
     raw.close()
     gw.close()
+    fast.close()
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ whose protocol cannot be swapped that way, a reply that does not parse is
 :class:`UnreadableReply` and is never sent again. ``httpx-aiohttp`` (the transport the openai
 SDK offers) was measured as fast, but maps a refused connection and a server that hangs up to
 ``ConnectTimeout``, lets aiohttp's own exceptions escape for malformed replies and has the
-lost-headers problem, so the core carries this small transport instead. Sync calls stay on
-httpx.
+lost-headers problem, so the core carries this small transport instead. Sync calls of the
+same wire go through :mod:`~cf_ai_gateway.socket_transport`.
 """
 
 from __future__ import annotations

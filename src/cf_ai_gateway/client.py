@@ -145,11 +145,11 @@ class Gateway(ChatCalls, EmbeddingCalls):
     event loop); calls beyond it wait their turn in order, within their ``timeout``.
     ``max_keepalive`` (``CF_AIG_MAX_KEEPALIVE``, default ``max_connections``) caps the idle
     connections kept for reuse. Clients passed in keep their own limits. ``tracing=True`` opens an OpenTelemetry span per call (see :mod:`cf_ai_gateway.otel`).
-    ``transport`` (``CF_AIG_TRANSPORT``) picks the async wire: ``"auto"`` (the default) sends
-    async calls through aiohttp's C HTTP parser when the ``fast`` extra (aiohttp and orjson) is
-    installed, ``"httpx"`` keeps them on httpx, ``"aiohttp"`` requires aiohttp; sync calls and
-    clients passed in use httpx. Both wires behave the same (see
-    :mod:`cf_ai_gateway.aiohttp_transport`).
+    ``transport`` (``CF_AIG_TRANSPORT``) picks the wire: ``"auto"`` (the default) sends async
+    calls through aiohttp's C HTTP parser and sync calls through the core's sockets when the
+    ``fast`` extra (aiohttp and orjson) is installed, ``"httpx"`` keeps every call on httpx,
+    ``"aiohttp"`` requires aiohttp; clients passed in keep their own. Both wires behave the same
+    (see :mod:`cf_ai_gateway.aiohttp_transport` and :mod:`cf_ai_gateway.socket_transport`).
     """
 
     def __init__(

@@ -112,8 +112,9 @@ DEFAULT_MAX_CONNECTIONS = 100
 # closed meanwhile is noticed by the pool before reuse.
 KEEPALIVE_EXPIRY = 30.0
 TRANSPORT_ENV = "CF_AIG_TRANSPORT"
-# The async wire: "aiohttp" (the ``fast`` extra's C HTTP parser), "httpx", or "auto" (aiohttp
-# when the fast extra, aiohttp and orjson, is installed). Sync calls always go through httpx.
+# The wire: "aiohttp" (the ``fast`` extra's wires: aiohttp's C HTTP parser for async calls, the
+# core's sockets for sync ones), "httpx", or "auto" (the fast wires when the extra, aiohttp and
+# orjson, is installed).
 TRANSPORTS = ("auto", "httpx", "aiohttp")
 
 # Every environment variable the library reads, with what it sets (the README's table).
@@ -486,7 +487,7 @@ def _pool_size(
 
 
 def resolve_transport(value: Any = None, environ: Mapping[str, str] | None = None) -> str:
-    """The async wire, one of :data:`TRANSPORTS`: ``value``, else ``CF_AIG_TRANSPORT``, else
+    """The wire, one of :data:`TRANSPORTS`: ``value``, else ``CF_AIG_TRANSPORT``, else
     ``"auto"``, which is ``"aiohttp"`` when the ``fast`` extra (aiohttp and orjson) is installed
     and ``"httpx"`` otherwise. ``"aiohttp"`` needs aiohttp (``pip install 'cf-ai-gateway[fast]'``)."""
     source = "transport"
