@@ -43,6 +43,7 @@ __all__ = [
     "error_from_response",
     "is_error_reply",
     "scrub",
+    "scrub_chain",
     "scrub_value",
 ]
 
@@ -151,6 +152,33 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
     for pattern in _secret_patterns():
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
     return text
+
+
+def scrub_chain(error: BaseException, secrets: tuple[str, ...] = ()) -> BaseException:
+    """``error``, an HTTP library's exception about to become the cause of a ``GatewayError``,
+    with its message scrubbed as :func:`scrub` does and the exceptions below it dropped: a
+    parser's error quotes the reply bytes it refused, and an aiohttp error carries the request's
+    headers, either of which may show a secret. ``error``'s own message keeps the gist."""
+    error.args = tuple(_scrubbed_arg(arg, secrets) for arg in error.args)
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
+def _scrubbed_arg(arg: Any, secrets: tuple[str, ...]) -> Any:
+    """An exception argument, or its scrubbed text when it shows a secret (a request's
+    headers, reply bytes)."""
+    if isinstance(arg, str):
+        return scrub(arg, secrets)
+    if isinstance(arg, (int, float, bool)) or arg is None:
+        return arg
+    try:
+        text = repr(arg)
+    except Exception:
+        return type(arg).__name__
+    clean = scrub(text, secrets)
+    return arg if clean == text else clean
 
 
 def scrub_value(value: Any, secrets: tuple[str, ...] = ()) -> Any:

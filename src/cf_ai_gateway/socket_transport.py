@@ -8,10 +8,10 @@ are found by ``bytes`` methods written in C, one ``recv`` per wait, and the repl
 error translation stay the same code on both wires. It refuses what h11 refuses (a bad status
 line, a header block past 100 KiB, conflicting ``Content-Length``, a ``Transfer-Encoding`` other
 than ``chunked``, a bad chunk size or footer, a body cut short) with the httpx exception httpx
-raises there; a reply whose status line or headers do not parse is never sent again, since the
-server answered. Every wait (connect, TLS handshake, send, each read) ends by the request's
-per-phase timeout and by the deadline :func:`~cf_ai_gateway.deadline.bounded` set. Proxies from
-the environment still go through httpx, which mounts its own transports for them.
+raises there; its messages quote no byte of the reply, which may echo a secret. Every wait
+(connect, TLS handshake, send, each read) ends by the request's per-phase timeout and by the
+deadline :func:`~cf_ai_gateway.deadline.bounded` set. Proxies from the environment still go
+through httpx, which mounts its own transports for them.
 """
 
 from __future__ import annotations
@@ -138,9 +138,7 @@ def _parse_head(block: bytes) -> _Head:
     status_line = lines[0].removesuffix(b"\r")
     match = _STATUS.fullmatch(status_line)
     if match is None:
-        raise httpx.RemoteProtocolError(
-            f"the reply's status line is not HTTP/1.x: {status_line[:40]!r}"
-        )
+        raise httpx.RemoteProtocolError("the reply's status line is not HTTP/1.x")
     headers: list[tuple[bytes, bytes]] = []
     for raw in lines[1:]:
         line = raw.removesuffix(b"\r")
@@ -150,7 +148,7 @@ def _parse_head(block: bytes) -> _Head:
             continue
         field = _FIELD.fullmatch(line)
         if field is None:
-            raise httpx.RemoteProtocolError(f"the reply has a malformed header line: {line[:40]!r}")
+            raise httpx.RemoteProtocolError("the reply has a malformed header line")
         headers.append((field[1], field[2]))
     return _Head(int(match[2]), b"HTTP/1." + match[1], match[3] or b"", headers)
 
@@ -243,7 +241,7 @@ class _Body(httpx.SyncByteStream):
             size_line = conn.buf[conn.pos : end]
             found = match_size(size_line)
             if found is None:
-                raise httpx.RemoteProtocolError(f"bad chunk size line: {size_line[:40]!r}")
+                raise httpx.RemoteProtocolError("bad chunk size line")
             size = int(found[1], 16)
             conn.pos = end + 2
             if size == 0:
@@ -343,7 +341,7 @@ class SocketTransport(httpx.BaseTransport):
     def _connection(self, url: httpx.URL, timeouts: dict[str, Any], sni: Any) -> _Connection:
         """An idle connection to ``url``'s origin that the server kept open, else a new one."""
         scheme = url.scheme
-        host = url.host
+        host = url.raw_host.decode("ascii")  # IDNA-encoded, IPv6 without brackets
         port = url.port or (443 if scheme == "https" else 80)
         key = (scheme, host, port)
         now = time.monotonic()

@@ -41,6 +41,7 @@ from .errors import (
     error_from_response,
     is_error_reply,
     scrub,
+    scrub_chain,
 )
 from .info import GatewayInfo
 from .jsontext import shallow
@@ -298,6 +299,7 @@ def _read_buffered(
 
 
 def _network_error(exc: httpx.HTTPError, info: GatewayInfo) -> GatewayError:
+    scrub_chain(exc)  # a parser's message may quote reply bytes echoing a secret
     if isinstance(exc, httpx.TimeoutException):
         return GatewayTimeoutError(
             f"stream timed out ({type(exc).__name__})", log_id=info.log_id, info=info

@@ -38,6 +38,7 @@ from .errors import (
     StreamError,
     error_from_response,
     scrub,
+    scrub_chain,
 )
 from .info import GatewayInfo
 from .loop_clients import LoopClient
@@ -333,6 +334,7 @@ class Transport:
         return delay
 
     def _translate(self, exc: httpx.HTTPError) -> GatewayError:
+        scrub_chain(exc, self.secrets)  # a parser's message may quote reply bytes
         url = str(exc.request.url) if _has_request(exc) else self.config.provider_base_url
         if isinstance(exc, httpx.TimeoutException):
             return GatewayTimeoutError(f"request to {url} timed out ({type(exc).__name__})")
@@ -366,6 +368,7 @@ class Transport:
 
         The request was answered, so it is never sent again: a retry would pay twice.
         """
+        scrub_chain(exc, self.secrets)  # a parser's message may quote reply bytes
         info = GatewayInfo.from_headers(response.headers, response.status_code)
         fields: dict[str, Any] = {
             "status_code": response.status_code,

@@ -66,6 +66,7 @@ class ClosingServer:
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.accepted = 0
+        self.closed = threading.Event()  # set once a connection's end has been sent
         self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -90,6 +91,7 @@ class ClosingServer:
                     b'content-length: 8\r\n\r\n{"ok":1}'
                 )
                 conn.shutdown(socket.SHUT_WR)
+                self.closed.set()
                 conn.recv(1)  # until the client is done with it
 
     def close(self) -> None:
@@ -103,6 +105,8 @@ def test_a_connection_the_server_closed_is_not_reused(make_gateway: Any) -> None
         gw = make_gateway(base_url=server.base_url, max_retries=0)
         for _ in range(3):
             assert gw.create("chat/completions", {}).body == {"ok": 1}
+            assert server.closed.wait(5)  # the client's next call finds the connection closed
+            server.closed.clear()
         assert server.accepted == 3
     finally:
         server.close()
@@ -396,3 +400,36 @@ def test_a_tls_handshake_that_never_ends_is_a_connect_timeout(
                 client.post(server.url, content=b"{}")
     finally:
         server.close()
+
+
+ECHOED = "sk-echoed-secret-0123456789abcdef"
+
+
+@on_both_wires
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nx-echo " + ECHOED.encode() + b"\r\n\r\n",
+        b"HTTP/1.1 2000 " + ECHOED.encode() + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + ECHOED.encode() + b"\r\n",
+    ],
+    ids=["header line", "status line", "chunk size"],
+)
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+async def test_errors_of_malformed_replies_quote_no_reply_bytes(
+    make_gateway: Any, server: TestServer, raw: bytes, sync: bool
+) -> None:
+    server.queue(Reply(raw=raw))
+    gw = make_gateway(api_key=ECHOED, max_retries=0)
+    with pytest.raises(GatewayConnectionError) as err:
+        if sync:
+            gw.create("chat/completions", {})
+        else:
+            await gw.acreate("chat/completions", {})
+    chain: list[BaseException] = []
+    error: BaseException | None = err.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    for link in chain:
+        assert ECHOED not in str(link) and ECHOED not in repr(link)
