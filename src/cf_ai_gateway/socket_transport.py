@@ -5,10 +5,14 @@ about 20 µs of a streamed event's cost when a server flushes one HTTP chunk per
 :class:`SocketTransport` speaks HTTP/1.1 itself over pooled sockets: line ends and chunk bounds
 are found by ``bytes`` methods written in C, one ``recv`` per wait, and the replies are plain
 ``httpx.Response`` objects, so retries, deadlines, auth, redirect refusal, content decoding and
-error translation stay the same code on both wires. It refuses what h11 refuses (a bad status
-line, a header block past 100 KiB, conflicting ``Content-Length``, a ``Transfer-Encoding`` other
-than ``chunked``, a bad chunk size or footer, a body cut short) with the httpx exception httpx
-raises there; its messages quote no byte of the reply, which may echo a secret. Every wait
+error translation stay the same code on both wires. It reads heads and trailers by h11's
+grammar (:mod:`~cf_ai_gateway.http1`) and refuses what h11 refuses (a bad status line, a header
+block or trailers past 100 KiB, conflicting ``Content-Length``, a ``Transfer-Encoding`` other
+than ``chunked``, a bad chunk size or footer, a body cut short, a protocol switch it never asks
+for) with the httpx exception httpx raises there; its messages quote no byte of the reply, which
+may echo a secret. Parsing is linear: a head or a line arriving in many small reads is searched
+and joined once, and no pattern backtracks over a run of blanks. Bytes after a reply's end are
+never read as the next reply: the connection is closed instead of reused. Every wait
 (connect, TLS handshake, send, each read) ends by the request's per-phase timeout and by the
 deadline :func:`~cf_ai_gateway.deadline.bounded` set. Proxies from the environment still go
 through httpx, which mounts its own transports for them.
@@ -29,17 +33,16 @@ from typing import Any
 import httpx
 
 from .deadline import time_left
+from .http1 import Head, body_framing, parse_fields, parse_head, request_bytes, wants_keep_alive
 
 __all__ = ["SocketTransport"]
 
 # As much status line and header block as httpcore lets h11 buffer.
 _MAX_HEAD = 100 * 1024
 _RECV = 65536
-_STATUS = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([\t \x21-\x7e\x80-\xff]*))?")
-_FIELD = re.compile(rb"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t \x21-\x7e\x80-\xff]*?)[ \t]*")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})[ \t]*(?:;[^\r\n]*)?")
 _HEAD_END = re.compile(rb"\n\r?\n")
-_BAD_OUTGOING = re.compile(rb"[\r\n\x00]")
+_CRLF = re.compile(rb"\r\n")
 _CUT_CHUNKED = (
     "peer closed connection without sending complete message body: incomplete chunked read"
 )
@@ -57,16 +60,20 @@ class _Connection:
         self.pos = 0
         self.idle_since = 0.0
 
-    def fill(self, read_timeout: float | None) -> bool:
-        """Read once more from the socket, within the read timeout and the deadline; False at EOF."""
+    def recv(self, read_timeout: float | None) -> bytes:
+        """One read from the socket, within the read timeout and the deadline; b"" at EOF."""
         sock = self.sock
-        sock.settimeout(time_left(read_timeout, httpx.ReadTimeout))
         try:
-            data = sock.recv(_RECV)
+            sock.settimeout(time_left(read_timeout, httpx.ReadTimeout))  # OSError once closed
+            return sock.recv(_RECV)
         except TimeoutError as exc:
             raise httpx.ReadTimeout("timed out reading the reply") from exc
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+    def fill(self, read_timeout: float | None) -> bool:
+        """Read once more onto the few unread bytes (if any); False at EOF."""
+        data = self.recv(read_timeout)
         if not data:
             return False
         pos = self.pos
@@ -74,11 +81,49 @@ class _Connection:
         self.pos = 0
         return True
 
+    def until(
+        self, pattern: re.Pattern[bytes], read_timeout: float | None, too_long: str
+    ) -> re.Match[bytes] | None:
+        """The first match of ``pattern`` (at most three bytes long) in the unread bytes,
+        reading more while there are at most ``_MAX_HEAD`` of them; None at EOF.
+
+        Each read is searched once (with the two bytes before it, where a match may begin)
+        and the reads are joined once, so a head or a line trickled in tiny reads costs
+        time linear in its length.
+        """
+        found = pattern.search(self.buf, self.pos)
+        if found is not None:
+            return found
+        pieces = [self.buf[self.pos :]]
+        size = len(pieces[0])
+        tail = pieces[0][-2:]
+        try:
+            while True:
+                if size > _MAX_HEAD:
+                    raise httpx.RemoteProtocolError(too_long)
+                data = self.recv(read_timeout)
+                if not data:
+                    return None
+                pieces.append(data)
+                probe = tail + data
+                if pattern.search(probe) is not None:
+                    start = size - len(tail)
+                    break
+                size += len(data)
+                tail = probe[-2:]
+        finally:
+            self.buf = b"".join(pieces)
+            self.pos = 0
+        return pattern.search(self.buf, start)
+
     def is_stale(self) -> bool:
         """Whether the server closed (or wrote to) this idle connection."""
         if self.pos < len(self.buf):
             return True
-        fd = self.sock.fileno()
+        sock = self.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():  # decrypted, not read yet
+            return True
+        fd = sock.fileno()
         if fd < 0:
             return True
         try:
@@ -95,103 +140,42 @@ class _Connection:
             self.sock.close()
 
 
-class _Head:
-    __slots__ = ("headers", "keep_alive", "reason", "status", "version")
-
-    def __init__(
-        self, status: int, version: bytes, reason: bytes, headers: list[tuple[bytes, bytes]]
-    ) -> None:
-        self.status = status
-        self.version = version
-        self.reason = reason
-        self.headers = headers
-        self.keep_alive = True
-
-
-def _read_head(conn: _Connection, read_timeout: float | None) -> _Head:
+def _read_head(conn: _Connection, read_timeout: float | None) -> Head:
     """The status line and headers of the next final reply (informational ones are skipped)."""
-    received = False
+    interim = False
     while True:
-        start = conn.pos
-        while (found := _HEAD_END.search(conn.buf, start)) is None:
-            unread = len(conn.buf) - conn.pos
-            if unread > _MAX_HEAD:
-                raise httpx.RemoteProtocolError("the reply's status line and headers are too long")
-            if not conn.fill(read_timeout):
-                if received or unread:
-                    raise httpx.RemoteProtocolError(
-                        "the server closed the connection inside the reply's headers"
-                    )
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-            received = True
-            start = max(0, unread - 2)  # a terminator may straddle two reads
+        found = conn.until(
+            _HEAD_END, read_timeout, "the reply's status line and headers are too long"
+        )
+        if found is None:
+            if interim or conn.pos < len(conn.buf):
+                raise httpx.RemoteProtocolError(
+                    "the server closed the connection inside the reply's headers"
+                )
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
         block = conn.buf[conn.pos : found.start()]
         conn.pos = found.end()
-        head = _parse_head(block)
-        if head.status >= 200 or head.status == 101:
+        head = parse_head(block)
+        if head.status >= 200:
             return head
-        received = True
-
-
-def _parse_head(block: bytes) -> _Head:
-    lines = block.split(b"\n")
-    status_line = lines[0].removesuffix(b"\r")
-    match = _STATUS.fullmatch(status_line)
-    if match is None:
-        raise httpx.RemoteProtocolError("the reply's status line is not HTTP/1.x")
-    headers: list[tuple[bytes, bytes]] = []
-    for raw in lines[1:]:
-        line = raw.removesuffix(b"\r")
-        if line[:1] in (b" ", b"\t") and headers:  # an obsolete folded line continues the last
-            name, value = headers[-1]
-            headers[-1] = (name, (value + b" " + line.strip(b" \t")).strip(b" "))
-            continue
-        field = _FIELD.fullmatch(line)
-        if field is None:
-            raise httpx.RemoteProtocolError("the reply has a malformed header line")
-        headers.append((field[1], field[2]))
-    status = int(match[2])
-    if status < 100:
-        raise httpx.RemoteProtocolError("the reply's status code is below 100")
-    return _Head(status, b"HTTP/1." + match[1], match[3] or b"", headers)
-
-
-def _values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
-    found = []
-    for key, value in headers:
-        if key.lower() == name:
-            found += [v.strip(b" \t").lower() for v in value.split(b",")]
-    return found
-
-
-def _framing(head: _Head, method: str) -> tuple[str, int]:
-    """How the body ends: ("none"|"length"|"chunked"|"close", length); sets ``keep_alive``."""
-    headers = head.headers
-    tokens = _values(headers, b"connection")
-    head.keep_alive = head.version == b"HTTP/1.1" and b"close" not in tokens
-    if method == "HEAD" or head.status in (204, 304) or head.status < 200:
-        if head.status == 101:
-            head.keep_alive = False
-        return "none", 0
-    coding = _values(headers, b"transfer-encoding")
-    if coding:
-        if coding != [b"chunked"]:
-            raise httpx.RemoteProtocolError("the reply's Transfer-Encoding is not chunked")
-        return "chunked", 0
-    lengths = set(_values(headers, b"content-length"))
-    if lengths:
-        if len(lengths) != 1 or not next(iter(lengths)).isdigit() or len(next(iter(lengths))) > 20:
-            raise httpx.RemoteProtocolError("the reply has a bad Content-Length")
-        return "length", int(next(iter(lengths)))
-    head.keep_alive = False
-    return "close", 0
+        if head.status == 101:  # no request of this transport asks to switch protocols
+            raise httpx.RemoteProtocolError("the server switched protocols unasked")
+        interim = True
 
 
 class _Body(httpx.SyncByteStream):
     """A reply body as it arrives; read to its end, its connection goes back to the pool,
     otherwise closing it closes the connection."""
 
-    __slots__ = ("_conn", "_done", "_framing", "_keep", "_length", "_read_timeout", "_transport")
+    __slots__ = (
+        "_conn",
+        "_done",
+        "_keep",
+        "_length",
+        "_read_timeout",
+        "_transport",
+        "body_framing",
+    )
 
     def __init__(
         self,
@@ -204,7 +188,7 @@ class _Body(httpx.SyncByteStream):
     ) -> None:
         self._transport = transport
         self._conn: _Connection | None = conn
-        self._framing = framing
+        self.body_framing = framing
         self._length = length
         self._keep = keep_alive
         self._read_timeout = read_timeout
@@ -219,9 +203,9 @@ class _Body(httpx.SyncByteStream):
         if conn is None:
             raise httpx.StreamClosed()
         try:
-            if self._framing == "chunked":
+            if self.body_framing == "chunked":
                 yield from self._chunked(conn)
-            elif self._framing == "length":
+            elif self.body_framing == "length":
                 yield from self._sized(conn)
             else:
                 yield from self._until_close(conn)
@@ -236,11 +220,12 @@ class _Body(httpx.SyncByteStream):
         match_size = _CHUNK_SIZE.fullmatch
         while True:
             # The size line: in the buffer already, in the common case of one chunk per read.
-            while (end := conn.buf.find(b"\r\n", conn.pos)) < 0:
-                if len(conn.buf) - conn.pos > _MAX_HEAD:
-                    raise httpx.RemoteProtocolError("a chunk size line is too long")
-                if not conn.fill(timeout):
+            end = conn.buf.find(b"\r\n", conn.pos)
+            if end < 0:
+                found = conn.until(_CRLF, timeout, "a chunk size line is too long")
+                if found is None:
                     raise httpx.RemoteProtocolError(_CUT_CHUNKED)
+                end = found.start()
             size_line = conn.buf[conn.pos : end]
             found = match_size(size_line)
             if found is None:
@@ -271,20 +256,22 @@ class _Body(httpx.SyncByteStream):
             conn.pos += 2
 
     def _trailers(self, conn: _Connection) -> None:
+        """Skip the trailers: a header block, as h11 reads them (none: a bare line end)."""
         while True:
-            end = conn.buf.find(b"\r\n", conn.pos)
-            if end < 0:
-                if len(conn.buf) - conn.pos > _MAX_HEAD:
-                    raise httpx.RemoteProtocolError("the reply's trailers are too long")
-                if not conn.fill(self._read_timeout):
-                    raise httpx.RemoteProtocolError(_CUT_CHUNKED)
-                continue
-            line = conn.buf[conn.pos : end]
-            conn.pos = end + 2
-            if not line:
+            start = conn.buf[conn.pos : conn.pos + 2]
+            if start[:1] == b"\n" or start == b"\r\n":
+                conn.pos += len(start) if start == b"\r\n" else 1
                 return
-            if _FIELD.fullmatch(line) is None:
-                raise httpx.RemoteProtocolError("the reply has a malformed trailer line")
+            if start not in (b"", b"\r"):
+                break
+            if not conn.fill(self._read_timeout):
+                raise httpx.RemoteProtocolError(_CUT_CHUNKED)
+        found = conn.until(_HEAD_END, self._read_timeout, "the reply's trailers are too long")
+        if found is None:
+            raise httpx.RemoteProtocolError(_CUT_CHUNKED)
+        block = conn.buf[conn.pos : found.start()]
+        conn.pos = found.end()
+        parse_fields(block, "the reply has a malformed trailer line")
 
     def _sized(self, conn: _Connection) -> Iterator[bytes]:
         left = self._length
@@ -403,7 +390,7 @@ class SocketTransport(httpx.BaseTransport):
         if not url.host:
             raise httpx.UnsupportedProtocol("Request URL is missing a host.")
         timeouts: dict[str, Any] = request.extensions.get("timeout", {})
-        message = _request_bytes(request)
+        message = request_bytes(request)
         conn = self._connection(url, timeouts, request.extensions.get("sni_hostname"))
         try:
             write_error: httpx.HTTPError | None = None
@@ -423,8 +410,8 @@ class SocketTransport(httpx.BaseTransport):
                 if write_error is not None and conn.pos == 0 and not conn.buf:
                     raise write_error from None
                 raise
-            framing, length = _framing(head, request.method)
-            keep = head.keep_alive and _wants_keep_alive(request)
+            framing, length = body_framing(head, request.method)
+            keep = head.keep_alive and wants_keep_alive(request)
         except BaseException:
             conn.close()
             raise
@@ -443,30 +430,3 @@ class SocketTransport(httpx.BaseTransport):
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
-
-
-def _wants_keep_alive(request: httpx.Request) -> bool:
-    value = request.headers.get("connection")
-    return value is None or "close" not in value.lower()
-
-
-def _request_bytes(request: httpx.Request) -> bytes:
-    """The request line, headers and body, as one buffer (the core sends small JSON bodies)."""
-    target = request.url.raw_path or b"/"
-    parts = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
-    chunked = False
-    for name, value in request.headers.raw:
-        if _BAD_OUTGOING.search(name) or _BAD_OUTGOING.search(value):
-            raise httpx.LocalProtocolError("a request header contains CR, LF or NUL")
-        if name.lower() == b"transfer-encoding" and value.lower() == b"chunked":
-            chunked = True
-        parts += (name, b": ", value, b"\r\n")
-    parts.append(b"\r\n")
-    body = request.read()
-    if chunked:
-        if body:
-            parts += (b"%x\r\n" % len(body), body, b"\r\n")
-        parts.append(b"0\r\n\r\n")
-    elif body:
-        parts.append(body)
-    return b"".join(parts)

@@ -218,7 +218,7 @@ def _read(wire: bytes, recv_size: int, method: str = "POST") -> tuple[int, bytes
         try:
             conn = wire_module._Connection(ours, ("http", "x", 80))
             head = wire_module._read_head(conn, 5.0)
-            framing, length = wire_module._framing(head, method)
+            framing, length = wire_module.body_framing(head, method)
             body = wire_module._Body(transport, conn, framing, length, head.keep_alive, 5.0)
             return head.status, b"".join(body)
         finally:
