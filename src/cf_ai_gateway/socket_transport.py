@@ -40,7 +40,7 @@ __all__ = ["SocketTransport"]
 # As much status line and header block as httpcore lets h11 buffer.
 _MAX_HEAD = 100 * 1024
 _RECV = 65536
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})[ \t]*(?:;[^\r\n]*)?")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;[^\n]*)?[ \t]*")  # h11's chunk header
 _HEAD_END = re.compile(rb"\n\r?\n")
 _CRLF = re.compile(rb"\r\n")
 _CUT_CHUNKED = (

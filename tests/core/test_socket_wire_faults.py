@@ -15,6 +15,7 @@ reply on a correctly reused connection.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -232,6 +233,42 @@ def test_control_bytes_in_a_head_are_read_as_httpx_reads_them(
     else:
         with pytest.raises(GatewayConnectionError):
             gw.create("chat/completions", {})
+
+
+SIZE_LINES = {
+    "a blank before the extension": (b"8 ;x=1", False),
+    "a CR inside the extension": (b"8;x=\r1", True),
+    "blanks after the size": (b"8 \t", True),
+}
+
+
+@pytest.mark.parametrize("line, ok", SIZE_LINES.values(), ids=SIZE_LINES.keys())
+@on_both_wires
+def test_chunk_size_lines_are_read_as_httpx_reads_them(
+    make_gateway: Any, server: TestServer, line: bytes, ok: bool
+) -> None:
+    server.queue(Reply(raw=CHUNKED + line + b'\r\n{"ok":1}\r\n0\r\n\r\n'))
+    gw = make_gateway(max_retries=0)
+    if ok:
+        assert gw.create("chat/completions", {}).body == {"ok": 1}
+    else:
+        with pytest.raises(GatewayConnectionError):
+            gw.create("chat/completions", {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"0", b"8", b"f", b"A", b"g", b";", b"=", b" ", b"\t", b"\r", b"x"]),
+        max_size=25,
+    ).map(b"".join)
+)
+def test_any_chunk_size_line_is_read_as_h11_reads_it(line: bytes) -> None:
+    from h11._abnf import chunk_header  # the pattern h11 matches a size line with
+
+    theirs = re.fullmatch(chunk_header.encode(), line + b"\r\n")
+    ours = wire_module._CHUNK_SIZE.fullmatch(line)
+    assert (ours and int(ours[1], 16)) == (theirs and int(theirs["chunk_size"], 16))
 
 
 # -- h11's grammar, for any head ------------------------------------------------------------
