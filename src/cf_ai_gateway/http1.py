@@ -101,18 +101,20 @@ def body_framing(head: Head, method: str) -> tuple[str, int]:
     headers = head.headers
     tokens = _values(headers, b"connection")
     head.keep_alive = head.version >= b"HTTP/1.1" and b"close" not in tokens
+    # h11 checks the framing headers of every reply, even one without a body.
+    coding = _values(headers, b"transfer-encoding")
+    if coding and coding != [b"chunked"]:
+        raise httpx.RemoteProtocolError("the reply's Transfer-Encoding is not chunked")
+    lengths = set(_values(headers, b"content-length"))
+    length = next(iter(lengths)) if len(lengths) == 1 else b""
+    if lengths and (not length.isdigit() or len(length) > 20):
+        raise httpx.RemoteProtocolError("the reply has a bad Content-Length")
     if method == "HEAD" or head.status in (204, 304):
         return "none", 0
-    coding = _values(headers, b"transfer-encoding")
     if coding:
-        if coding != [b"chunked"]:
-            raise httpx.RemoteProtocolError("the reply's Transfer-Encoding is not chunked")
         return "chunked", 0
-    lengths = set(_values(headers, b"content-length"))
     if lengths:
-        if len(lengths) != 1 or not next(iter(lengths)).isdigit() or len(next(iter(lengths))) > 20:
-            raise httpx.RemoteProtocolError("the reply has a bad Content-Length")
-        return "length", int(next(iter(lengths)))
+        return "length", int(length)
     head.keep_alive = False
     return "close", 0
 

@@ -5,8 +5,9 @@ Each test runs on httpx's own wire and on the fast extra's
 what a well-behaved server never sends: long runs of blanks inside header values, trailers past
 the header limit or written like a header block, a protocol switch nobody asked for, folded
 header lines, heads, chunk size lines and trailers trickled a byte at a time, endless interim
-replies, bytes after a reply's end. A property test reads arbitrary header blocks with the
-socket transport and with h11, in arbitrary reads: both refuse, or both read the same fields.
+replies, bytes after a reply's end. Property tests read arbitrary header blocks, chunk size
+lines and whole replies with the socket transport (in arbitrary reads) and with h11: both
+refuse them, or both read the same fields, status and body.
 Every call ends in the same result or a ``GatewayError``
 subclass on both wires, by its deadline, and threads sharing one gateway each get their own
 reply on a correctly reused connection.
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from cf_ai_gateway import GatewayConnectionError, GatewayError, GatewayTimeoutError
 from cf_ai_gateway import socket_transport as wire_module
 
+from .test_socket_wire import _read
 from .testserver import Reply, TestServer, sse
 
 on_both_wires = pytest.mark.usefixtures("wire")
@@ -271,6 +273,15 @@ def test_any_chunk_size_line_is_read_as_h11_reads_it(line: bytes) -> None:
     assert (ours and int(ours[1], 16)) == (theirs and int(theirs["chunk_size"], 16))
 
 
+@on_both_wires
+def test_bad_framing_headers_on_a_reply_without_a_body_are_refused(
+    make_gateway: Any, server: TestServer
+) -> None:
+    server.queue(Reply(raw=b"HTTP/1.1 204 No Content\r\ncontent-length: x\r\n\r\n"))
+    with pytest.raises(GatewayConnectionError):
+        make_gateway(max_retries=0).create("chat/completions", {})
+
+
 # -- h11's grammar, for any head ------------------------------------------------------------
 
 
@@ -340,6 +351,82 @@ def test_any_header_block_is_read_as_h11_reads_it(fields: bytes, recv_size: int)
         ours[0].close()
         ours[1].close()
     assert (head.status, [(k.lower(), v) for k, v in head.headers]) == expected
+
+
+def _h11_reply(wire: bytes) -> tuple[int, bytes] | None:
+    """Status and body h11 reads from ``wire`` and then the end of the connection; None if it
+    refuses them."""
+    import h11
+
+    conn = h11.Connection(our_role=h11.CLIENT)
+    conn.send(h11.Request(method="POST", target="/", headers=[("host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(wire)
+    conn.receive_data(b"")
+    status, body = 0, b""
+    try:
+        while True:
+            event = conn.next_event()
+            if isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return status, body
+            elif event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
+                return None
+    except h11.RemoteProtocolError:
+        return None
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    version=st.sampled_from([b"HTTP/1.1", b"HTTP/1.0"]),
+    status=st.sampled_from([b"200", b"204", b"304", b"404"]),
+    fields=st.lists(
+        st.sampled_from(
+            [
+                b"content-length: 5",
+                b"content-length: 3",
+                b"content-length: x",
+                b"transfer-encoding: chunked",
+                b"transfer-encoding: gzip",
+                b"connection: close",
+                b"x-a: 1",
+                b" folded",
+                b"bad line",
+            ]
+        ),
+        max_size=4,
+    ),
+    body=st.lists(
+        st.sampled_from(
+            [
+                b"5\r\n",
+                b"3;x\r\n",
+                b"abcde",
+                b"abc",
+                b"\r\n",
+                b"0\r\n",
+                b"x-t: 1\r\n",
+                b"\n",
+                b"zz\r\n",
+                b"0\r\n\r\n",
+            ]
+        ),
+        max_size=8,
+    ).map(b"".join),
+    recv_size=st.integers(1, 64),
+)
+def test_any_reply_is_read_as_h11_reads_it(
+    version: bytes, status: bytes, fields: list[bytes], body: bytes, recv_size: int
+) -> None:
+    wire = b"%s %s X\r\n%s\r\n%s" % (version, status, b"".join(f + b"\r\n" for f in fields), body)
+    expected = _h11_reply(wire)
+    try:
+        assert _read(wire, recv_size) == expected
+    except httpx.HTTPError:
+        assert expected is None
 
 
 # -- deadlines --------------------------------------------------------------------------------
