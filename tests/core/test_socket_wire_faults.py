@@ -7,10 +7,9 @@ the header limit or written like a header block, a protocol switch nobody asked 
 header lines, heads, chunk size lines and trailers trickled a byte at a time, endless interim
 replies, bytes after a reply's end. Property tests read arbitrary header blocks, chunk size
 lines and whole replies with the socket transport (in arbitrary reads) and with h11: both
-refuse them, or both read the same fields, status and body.
-Every call ends in the same result or a ``GatewayError``
-subclass on both wires, by its deadline, and threads sharing one gateway each get their own
-reply on a correctly reused connection.
+refuse them, or both read the same fields, status and body. Every call ends in the same
+result or a ``GatewayError`` subclass on both wires, by its deadline, and threads sharing one
+gateway each get their own reply on a correctly reused connection.
 """
 
 from __future__ import annotations
