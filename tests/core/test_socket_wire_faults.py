@@ -380,6 +380,7 @@ def _h11_reply(wire: bytes) -> tuple[int, bytes] | None:
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
+    interim=st.sampled_from([b"", b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 103 X\r\na: 1\n\n"]),
     version=st.sampled_from([b"HTTP/1.1", b"HTTP/1.0"]),
     status=st.sampled_from([b"200", b"204", b"304", b"404"]),
     fields=st.lists(
@@ -418,9 +419,10 @@ def _h11_reply(wire: bytes) -> tuple[int, bytes] | None:
     recv_size=st.integers(1, 64),
 )
 def test_any_reply_is_read_as_h11_reads_it(
-    version: bytes, status: bytes, fields: list[bytes], body: bytes, recv_size: int
+    interim: bytes, version: bytes, status: bytes, fields: list[bytes], body: bytes, recv_size: int
 ) -> None:
-    wire = b"%s %s X\r\n%s\r\n%s" % (version, status, b"".join(f + b"\r\n" for f in fields), body)
+    head = b"".join(f + b"\r\n" for f in fields)
+    wire = interim + b"%s %s X\r\n%s\r\n%s" % (version, status, head, body)
     expected = _h11_reply(wire)
     try:
         assert _read(wire, recv_size) == expected
