@@ -14,6 +14,7 @@ gateway each get their own reply on a correctly reused connection.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -29,7 +30,8 @@ from hypothesis import strategies as st
 from cf_ai_gateway import GatewayConnectionError, GatewayError, GatewayTimeoutError
 from cf_ai_gateway import socket_transport as wire_module
 
-from .test_socket_wire import _read
+from .test_socket_wire import TLSServer, _client, _read
+from .test_socket_wire import tls as tls  # a fixture
 from .testserver import Reply, TestServer, sse
 
 on_both_wires = pytest.mark.usefixtures("wire")
@@ -525,3 +527,49 @@ def test_threads_sharing_a_gateway_each_get_their_own_reply(
     assert server.accepted <= 8  # connections were reused, never shared by two calls at once
     gw.close()
     assert server.wait_closed()
+
+
+class ClosingTLSServer(TLSServer):
+    """Answers one request per TLS connection (kept alive, it says), then ends the connection
+    with a TLS close_notify, or with a bare close (``notify=False``)."""
+
+    def __init__(self, context: Any, notify: bool) -> None:
+        self.notify = notify
+        self.ended = threading.Event()  # set once a connection's end has been sent
+        super().__init__(context)
+
+    def _answer(self, raw: socket.socket) -> None:
+        try:
+            conn = self.context.wrap_socket(raw, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(b'HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\n{"ok":1}')
+            if self.notify:  # send close_notify, without waiting for the client's
+                conn.settimeout(0.2)
+                with contextlib.suppress(OSError, ValueError):
+                    conn.unwrap()
+            conn.close()
+        except (OSError, ValueError):
+            return
+        finally:
+            self.ended.set()
+
+
+@pytest.mark.parametrize("notify", [True, False], ids=["close_notify", "bare close"])
+@pytest.mark.parametrize("fast", [False, True], ids=["httpx", "sockets"])
+def test_a_tls_connection_the_server_ended_is_not_reused(
+    tls: tuple[Any, Any], fast: bool, notify: bool
+) -> None:
+    if not fast and not notify:
+        pytest.xfail("httpcore reuses a TLS connection the server closed without close_notify")
+    server = ClosingTLSServer(tls[0], notify)
+    try:
+        with _client(tls[1], fast) as client:
+            for _ in range(3):
+                assert client.post(server.url, content=b"{}").json() == {"ok": 1}
+                assert server.ended.wait(5)  # the next call finds the connection ended
+                server.ended.clear()
+        assert server.accepted == 3
+    finally:
+        server.close()
