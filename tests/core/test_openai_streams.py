@@ -1,0 +1,329 @@
+"""Streams of the OpenAI SDK clients from `Gateway.openai_client()` against bad server bytes.
+
+Everything a server can send in a stream ends in the SDK's own events or a `StreamError`
+(`MalformedResponseError` for bytes that are no event) carrying the reply's log id: never a
+`JSONDecodeError`, `UnicodeDecodeError`, an httpx exception, an `openai.APIError` or a silently
+short answer. Good streams give exactly what the plain SDK gives. Every test talks HTTP to the
+loopback test server, sync and async, for chat completions and Responses streams.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+openai = pytest.importorskip("openai")
+
+from cf_ai_gateway import GatewayError, MalformedResponseError, StreamError  # noqa: E402
+
+from .conftest import API_KEY, TOKEN  # noqa: E402
+from .testserver import Reply, TestServer, sse  # noqa: E402
+
+LOG_ID = "01JLOGIDSTREAMCHECKS000000"
+HEADERS = {"cf-aig-log-id": LOG_ID}
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def chunk(content: str | None, finish: str | None = None) -> dict[str, Any]:
+    delta = {"content": content} if content is not None else {}
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+RESPONSE = {
+    "id": "resp_1",
+    "object": "response",
+    "created_at": 1,
+    "model": "gpt-4o-mini",
+    "status": "completed",
+    "output": [],
+    "parallel_tool_calls": True,
+    "tool_choice": "auto",
+    "tools": [],
+}
+
+
+def responses_event(kind: str, seq: int, **fields: Any) -> bytes:
+    data = json.dumps({"type": kind, "sequence_number": seq, **fields})
+    return f"event: {kind}\ndata: {data}\n\n".encode()
+
+
+CREATED = responses_event("response.created", 0, response={**RESPONSE, "status": "in_progress"})
+DELTA = responses_event(
+    "response.output_text.delta", 1, item_id="m", output_index=0, content_index=0, delta="po"
+)
+COMPLETED = responses_event("response.completed", 2, response=RESPONSE)
+GOOD_CHAT = sse(chunk("a"), chunk("b"))[:2]
+
+
+def drain_sync(gw: Any, api: str) -> list[Any]:
+    with gw.openai_client(max_retries=0) as client:
+        if api == "chat":
+            stream = client.chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES, stream=True
+            )
+        else:
+            stream = client.responses.create(model="gpt-4o-mini", input="ping", stream=True)
+        return list(stream)
+
+
+async def drain_async(gw: Any, api: str) -> list[Any]:
+    async with gw.async_openai_client(max_retries=0) as client:
+        if api == "chat":
+            stream = await client.chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES, stream=True
+            )
+        else:
+            stream = await client.responses.create(model="gpt-4o-mini", input="ping", stream=True)
+        return [event async for event in stream]
+
+
+async def drain(gw: Any, api: str, mode: str) -> list[Any]:
+    return drain_sync(gw, api) if mode == "sync" else await drain_async(gw, api)
+
+
+def start_of(api: str) -> list[bytes]:
+    return list(GOOD_CHAT) if api == "chat" else [CREATED, DELTA]
+
+
+def end_of(api: str) -> list[bytes]:
+    return [b"data: [DONE]\n\n"] if api == "chat" else [COMPLETED]
+
+
+MODES = pytest.mark.parametrize("mode", ["sync", "async"])
+APIS = pytest.mark.parametrize("api", ["chat", "responses"])
+
+BAD_EVENTS = {
+    "not-json": b"data: {not json}\n\n",
+    "json-array": b"data: [1,2]\n\n",
+    "json-number": b"data: 7\n\n",
+    "json-string": b'data: "text"\n\n',
+    "empty-data": b"data:\n\n",
+    "not-utf8": b'data: {"x": "\xff\xfe"}\n\n',
+    "deep-nesting": b"data: " + b"[" * 100_000 + b"\n\n",
+}
+
+
+@MODES
+@APIS
+@pytest.mark.parametrize("bad", list(BAD_EVENTS))
+async def test_an_event_that_is_no_json_object_is_a_malformed_response(
+    make_gateway: Any, server: TestServer, mode: str, api: str, bad: str
+) -> None:
+    gw = make_gateway(api_key=API_KEY, cf_aig_token=TOKEN)
+    chunks = [*start_of(api), BAD_EVENTS[bad], *end_of(api)]
+    server.queue(Reply(chunks=chunks, headers=HEADERS))
+    with pytest.raises(StreamError) as caught:
+        await drain(gw, api, mode)
+    error = caught.value
+    if bad not in ("not-utf8", "json-string"):  # a bare string is read as an error's text
+        assert isinstance(error, MalformedResponseError)
+    assert error.log_id == LOG_ID
+    assert API_KEY not in str(error) + repr(error)
+    assert server.wait_idle()
+
+
+ERROR_BLOCKS = {
+    "event-error-object": b'event: error\ndata: {"error": {"message": "overloaded"}}\n\n',
+    "event-error-text": b"event: error\ndata: overloaded\n\n",
+    "event-error-empty": b"event: error\n\n",
+    "error-chunk": b'data: {"error": {"message": "overloaded", "type": "server_error"}}\n\n',
+    "responses-error": b'event: error\ndata: {"type": "error", "message": "overloaded"}\n\n',
+    "gateway-error": b'data: {"error": [{"code": 2005, "message": "overloaded"}]}\n\n',
+}
+
+
+@MODES
+@APIS
+@pytest.mark.parametrize("block", list(ERROR_BLOCKS))
+async def test_an_error_event_is_a_stream_error(
+    make_gateway: Any, server: TestServer, mode: str, api: str, block: str
+) -> None:
+    gw = make_gateway()
+    server.queue(Reply(chunks=[*start_of(api), ERROR_BLOCKS[block]], headers=HEADERS))
+    with pytest.raises(StreamError) as caught:
+        await drain(gw, api, mode)
+    assert caught.value.log_id == LOG_ID
+    if block != "event-error-empty":
+        assert "overloaded" in str(caught.value)
+
+
+@MODES
+async def test_a_secret_echoed_in_an_error_event_is_scrubbed(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    gw = make_gateway(api_key=API_KEY, cf_aig_token=TOKEN)
+    echo = json.dumps({"error": {"message": f"bad key {API_KEY} / Bearer {TOKEN}"}})
+    server.queue(Reply(chunks=[f"event: error\ndata: {echo}\n\n".encode()], headers=HEADERS))
+    with pytest.raises(StreamError) as caught:
+        await drain(gw, "chat", mode)
+    text = str(caught.value) + repr(caught.value) + repr(caught.value.body)
+    assert API_KEY not in text and TOKEN not in text
+
+
+@MODES
+@APIS
+async def test_a_stream_cut_mid_event_is_a_stream_error(
+    make_gateway: Any, server: TestServer, mode: str, api: str
+) -> None:
+    gw = make_gateway()
+    server.queue(
+        Reply(
+            chunks=[*start_of(api), b'data: {"id": "chatcmpl-1", "obj'], cut=True, headers=HEADERS
+        )
+    )
+    with pytest.raises(StreamError) as caught:
+        await drain(gw, api, mode)
+    assert caught.value.log_id == LOG_ID
+    assert server.wait_idle()
+
+
+@MODES
+@APIS
+async def test_a_stream_that_ends_before_its_terminal_event_is_a_stream_error(
+    make_gateway: Any, server: TestServer, mode: str, api: str
+) -> None:
+    gw = make_gateway()
+    server.queue(Reply(chunks=start_of(api), headers=HEADERS))
+    with pytest.raises(StreamError, match="terminal") as caught:
+        await drain(gw, api, mode)
+    assert caught.value.log_id == LOG_ID
+
+
+@MODES
+async def test_a_responses_stream_with_done_but_no_terminal_event_is_a_stream_error(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    gw = make_gateway()
+    server.queue(Reply(chunks=[CREATED, DELTA, b"data: [DONE]\n\n"], headers=HEADERS))
+    with pytest.raises(StreamError, match=r"response\.completed"):
+        await drain(gw, "responses", mode)
+
+
+# -- good streams are the plain SDK's -------------------------------------------------------------
+
+GOOD_STREAMS = {
+    "chat": [
+        b": keep-alive comment\n\n",
+        *sse(chunk("a"), chunk(" b\u00e9"), chunk(None, "stop"), done=False),
+        b'data: {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,\r\n'
+        b'data: "model": "m", "choices": []}\r\n\r\n',
+        b"data: [DONE]\n\n",
+    ],
+    "responses": [CREATED, b"id: 7\nretry: 10\n" + DELTA, COMPLETED],
+}
+
+
+@MODES
+@APIS
+async def test_good_streams_give_what_the_plain_sdk_gives(
+    make_gateway: Any, server: TestServer, mode: str, api: str
+) -> None:
+    gw = make_gateway()
+    server.queue(
+        Reply(chunks=GOOD_STREAMS[api], headers=HEADERS),
+        Reply(chunks=GOOD_STREAMS[api], headers=HEADERS),
+    )
+    ours = await drain(gw, api, mode)
+    plain_url = str(gw.openai_client().base_url)
+    if mode == "sync":
+        with openai.OpenAI(api_key="sk-plain", base_url=plain_url, max_retries=0) as plain:
+            if api == "chat":
+                theirs = list(
+                    plain.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+                )
+            else:
+                theirs = list(plain.responses.create(model="m", input="ping", stream=True))
+    else:
+        async with openai.AsyncOpenAI(
+            api_key="sk-plain", base_url=plain_url, max_retries=0
+        ) as aplain:
+            if api == "chat":
+                astream = await aplain.chat.completions.create(
+                    model="m", messages=MESSAGES, stream=True
+                )
+            else:
+                astream = await aplain.responses.create(model="m", input="ping", stream=True)
+            theirs = [event async for event in astream]
+    assert len(ours) == len(theirs) == (4 if api == "chat" else 3)
+    assert [type(e) for e in ours] == [type(e) for e in theirs]
+    assert [e.model_dump() for e in ours] == [e.model_dump() for e in theirs]
+
+
+# -- any bytes in a data line ---------------------------------------------------------------------
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    payload=st.binary(max_size=64).filter(lambda b: b"\n" not in b and b"\r" not in b),
+    api=st.sampled_from(["chat", "responses"]),
+)
+def test_any_bytes_in_a_data_line_end_in_events_or_a_gateway_error(
+    make_gateway: Any, server: TestServer, payload: bytes, api: str
+) -> None:
+    gw = make_gateway(api_key=API_KEY)
+    server.reset()
+    server.queue(Reply(chunks=[*start_of(api), b"data: " + payload + b"\n\n", *end_of(api)]))
+    try:
+        drain_sync(gw, api)
+    except GatewayError as exc:
+        assert API_KEY not in str(exc) + repr(exc)
+    assert server.wait_idle()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    payload=st.binary(max_size=64).filter(lambda b: b"\n" not in b and b"\r" not in b),
+    api=st.sampled_from(["chat", "responses"]),
+)
+def test_any_bytes_in_a_data_line_end_in_events_or_a_gateway_error_async(
+    make_gateway: Any, server: TestServer, payload: bytes, api: str
+) -> None:
+    import asyncio
+
+    gw = make_gateway(api_key=API_KEY)
+    server.reset()
+    server.queue(Reply(chunks=[*start_of(api), b"data: " + payload + b"\n\n", *end_of(api)]))
+    try:
+        asyncio.run(drain_async(gw, api))
+    except GatewayError as exc:
+        assert API_KEY not in str(exc) + repr(exc)
+
+
+@MODES
+async def test_clients_copied_with_options_keep_checked_streams(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    gw = make_gateway()
+    server.queue(Reply(chunks=[*GOOD_CHAT, b"data: {not json}\n\n"], headers=HEADERS))
+    if mode == "sync":
+        with gw.openai_client() as client:
+            copy = client.with_options(max_retries=0, timeout=9)
+            assert isinstance(copy, openai.OpenAI)
+            stream = copy.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            with pytest.raises(MalformedResponseError):
+                list(stream)
+    else:
+        async with gw.async_openai_client() as aclient:
+            acopy = aclient.with_options(max_retries=0, timeout=9)
+            assert isinstance(acopy, openai.AsyncOpenAI)
+            astream = await acopy.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+            with pytest.raises(MalformedResponseError):
+                [event async for event in astream]
