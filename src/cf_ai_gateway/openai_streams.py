@@ -4,8 +4,9 @@ The SDK frames a stream's events and parses each one itself, so bad bytes from a
 reach the user as ``JSONDecodeError``, ``UnicodeDecodeError``, an httpx exception, an
 ``openai.APIError`` or, for a stream that ends early, a silently short answer. The gateway's
 SDK clients (:func:`checked_client_classes`) give every stream a :class:`CheckedSSEDecoder`: it
-keeps the SDK's own framing, parses each event once (the SDK reuses that parse, so a good stream
-costs no extra pass) and checks it as the library's own streams do: an object, no error event,
+splits lines in linear time with a bound on an event's size, reads their fields with the SDK's
+own ``decode``, parses each event once (the SDK reuses that parse, so a good stream costs no
+extra pass) and checks it as the library's own streams do: an object, no error event,
 and the terminal event at the end (``[DONE]`` for chat, ``response.completed``, ``.incomplete``
 or ``.failed`` for Responses). The first bad event is replaced by a :class:`Refusal`, which the
 client's ``_process_response_data`` (the one place that sees the reply) raises as a
@@ -25,7 +26,7 @@ import httpx
 from . import jsontext
 from .errors import GatewayError, StreamError
 from .info import GatewayInfo
-from .sse import ErrorData, SSEError
+from .sse import DEFAULT_MAX_EVENT_SIZE, ErrorData, SSEError
 from .streams import _network_error, _StreamState, _undecodable
 
 if TYPE_CHECKING:
@@ -78,61 +79,150 @@ def _refusal_of_network_error(exc: httpx.HTTPError) -> Refusal:
     return Refusal(lambda state: _network_error(exc, state.info), exc)
 
 
+def _refusal_of_sse_error(exc: SSEError) -> Refusal:
+    return Refusal(lambda state: _undecodable(exc, state.info))
+
+
 _UNPARSED = Refusal(lambda state: state.malformed("a stream event is not JSON"))
 _UNDECODABLE = Refusal(
     lambda state: _undecodable(SSEError("the stream is not valid UTF-8"), state.info)
 )
 
 
+class _Lines:
+    """Splits bytes into lines at ``\n``, ``\r`` or ``\r\n`` however the reads cut them, in linear
+    time; a line or an event (the lines up to a blank one) past ``limit`` bytes raises."""
+
+    __slots__ = ("_event_size", "_held_cr", "_limit", "_pending", "_pending_size")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._pending: list[bytes] = []  # the unfinished line, in the pieces it arrived in
+        self._pending_size = 0
+        self._event_size = 0
+        self._held_cr = False  # the last read ended with "\r": a "\n" next belongs to it
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if self._held_cr:
+            self._held_cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        pieces = chunk.splitlines(keepends=True)
+        if not pieces:
+            return []
+        last = pieces[-1]
+        ends = last[-1:]
+        unfinished = ends != b"\n" and ends != b"\r"
+        if unfinished:
+            pieces.pop()
+            if not pieces:
+                self._pending.append(last)
+                self._grow(len(last))
+                return []
+        if self._pending:
+            self._pending.append(pieces[0])
+            pieces[0] = b"".join(self._pending)
+        self._pending, self._pending_size = [], 0
+        if unfinished:
+            self._pending.append(last)
+            self._grow(len(last))
+        else:
+            self._held_cr = ends == b"\r"
+        lines = [p[:-2] if p[-2:] == b"\r\n" else p[:-1] for p in pieces]
+        size = self._event_size
+        for line in lines:
+            size = size + len(line) if line else 0
+            if size > self._limit:
+                raise self._too_large()
+        self._event_size = size
+        return lines
+
+    def _grow(self, size: int) -> None:
+        self._pending_size += size
+        if self._event_size + self._pending_size > self._limit:
+            raise self._too_large()
+
+    def _too_large(self) -> SSEError:
+        return SSEError(
+            f"a stream event is larger than the limit of {self._limit} bytes (max_event_size)"
+        )
+
+
 class CheckedSSEDecoder:
-    """The SDK's SSE decoder with every event checked (the SDK's ``SSEBytesDecoder`` protocol)."""
+    """The SDK's SSE decoder with every event checked (the SDK's ``SSEBytesDecoder`` protocol).
 
-    __slots__ = ("_event_class", "_refused_class", "_sdk", "_state", "_stream_kind")
+    Lines are split here, in linear time and bounded memory (the SDK's own splitter copies an
+    event's bytes once per line); the SDK's ``decode`` reads each line's field.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "_event_class",
+        "_lines",
+        "_refused_class",
+        "_sdk",
+        "_state",
+        "_stopped",
+        "_stream_kind",
+    )
+
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         from openai._streaming import SSEDecoder
 
         self._sdk = SSEDecoder()
+        self._lines = _Lines(max_event_size)
         self._event_class, self._refused_class = _event_classes()
         self._state = _StreamState(_NO_INFO)  # checks events and notes the terminal one
         # "chat" until an event shows a Responses stream ("responses") or another kind ("other").
         self._stream_kind = "chat"
+        self._stopped = False
 
     def iter_bytes(self, iterator: Iterator[bytes]) -> Iterator[ServerSentEvent]:
         try:
-            for sse in self._sdk.iter_bytes(iterator):
-                event = self._checked(sse)
-                yield event
-                if type(event) is self._refused_class:
+            for chunk in iterator:
+                yield from self._feed(chunk)
+                if self._stopped:
                     return
-        except UnicodeDecodeError:
-            yield self._refused(_UNDECODABLE)
-            return
         except httpx.HTTPError as exc:
             yield self._refused(_refusal_of_network_error(exc))
             return
-        end = self._end()
-        if end is not None:
-            yield end
+        yield from self._end()
 
     async def aiter_bytes(self, iterator: AsyncIterator[bytes]) -> AsyncIterator[ServerSentEvent]:
         try:
-            async for sse in self._sdk.aiter_bytes(iterator):
-                event = self._checked(sse)
-                yield event
-                if type(event) is self._refused_class:
+            async for chunk in iterator:
+                for event in self._feed(chunk):
+                    yield event
+                if self._stopped:
                     return
-        except UnicodeDecodeError:
-            yield self._refused(_UNDECODABLE)
-            return
         except httpx.HTTPError as exc:
             yield self._refused(_refusal_of_network_error(exc))
             return
-        end = self._end()
-        if end is not None:
-            yield end
+        for event in self._end():
+            yield event
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The checked events ``chunk`` completes; the last one is refused when one is."""
+        try:
+            lines = self._lines.feed(chunk)
+        except SSEError as exc:
+            return [self._refused(_refusal_of_sse_error(exc))]
+        decode = self._sdk.decode
+        events: list[ServerSentEvent] = []
+        for line in lines:
+            try:
+                sse = decode(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                events.append(self._refused(_UNDECODABLE))
+                return events
+            if sse is not None:
+                event = self._checked(sse)
+                events.append(event)
+                if self._stopped:
+                    return events
+        return events
 
     def _refused(self, refusal: Refusal) -> ServerSentEvent:
+        self._stopped = True
         event: ServerSentEvent = self._refused_class(refusal)
         return event
 
@@ -160,11 +250,11 @@ class CheckedSSEDecoder:
         checked: ServerSentEvent = self._event_class(sse, value)
         return checked
 
-    def _end(self) -> ServerSentEvent | None:
+    def _end(self) -> list[ServerSentEvent]:
         """A refused event when the stream ended before its terminal event."""
         if self._state.terminal or self._stream_kind == "other":
-            return None
-        return self._refused(_refusal_of_message(_UNFINISHED))
+            return []
+        return [self._refused(_refusal_of_message(_UNFINISHED))]
 
 
 @functools.cache

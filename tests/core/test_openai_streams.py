@@ -9,6 +9,7 @@ loopback test server, sync and async, for chat completions and Responses streams
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -327,3 +328,78 @@ async def test_clients_copied_with_options_keep_checked_streams(
             astream = await acopy.chat.completions.create(model="m", messages=MESSAGES, stream=True)
             with pytest.raises(MalformedResponseError):
                 [event async for event in astream]
+
+
+# -- framing: the same events as the SDK, in linear time and bounded memory ------------------------
+
+field_text = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"), max_size=12
+)
+
+
+@st.composite
+def good_stream(draw: Any) -> tuple[bytes, list[int]]:
+    newline = draw(st.sampled_from([b"\n", b"\r\n", b"\r"]))
+    lines: list[bytes] = []
+    for index in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            lines.append(b": " + draw(field_text).encode())
+        if draw(st.booleans()):
+            lines.append(b"event: " + draw(field_text).encode())
+        if draw(st.booleans()):
+            lines.append(b"id: " + draw(field_text).encode())
+        text = json.dumps(draw(field_text))
+        if draw(st.booleans()):  # one event's data on two lines, joined by "\n"
+            lines += [f'data: {{"n": {index},'.encode(), f'data:"text": {text}}}'.encode()]
+        else:
+            lines.append(f'data: {{"n": {index}, "text": {text}}}'.encode())
+        lines.append(b"")
+    lines += [b"data: [DONE]", b""]
+    body = b"".join(line + newline for line in lines)
+    cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=8)))
+    return body, cuts
+
+
+def pieces(body: bytes, cuts: list[int]) -> list[bytes]:
+    bounds = [0, *cuts, len(body)]
+    return [body[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def fields(events: Any) -> list[tuple[Any, ...]]:
+    out = []
+    for event in events:
+        out.append((event.event, event.data, event.id, event.retry))
+        if event.data.startswith("[DONE]"):
+            break
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(good_stream())
+def test_checked_framing_gives_the_sdk_events_however_reads_cut_them(
+    stream: tuple[bytes, list[int]],
+) -> None:
+    from openai._streaming import SSEDecoder
+
+    from cf_ai_gateway.openai_streams import CheckedSSEDecoder
+
+    body, cuts = stream
+    theirs = fields(SSEDecoder().iter_bytes(iter(pieces(body, cuts))))
+    ours = fields(CheckedSSEDecoder().iter_bytes(iter(pieces(body, cuts))))
+    assert ours == theirs
+    assert [json.loads(e[1]) for e in ours[:-1]]
+
+
+@MODES
+async def test_an_event_past_the_size_limit_is_refused_unbuffered(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    from cf_ai_gateway.sse import DEFAULT_MAX_EVENT_SIZE
+
+    gw = make_gateway()
+    piece = b"x" * 65536
+    huge = [b'data: {"text": "', *[piece] * (DEFAULT_MAX_EVENT_SIZE // len(piece) + 1)]
+    server.queue(Reply(chunks=[*GOOD_CHAT, *huge, b'"}\n\n', b"data: [DONE]\n\n"], headers=HEADERS))
+    with pytest.raises(StreamError, match="max_event_size") as caught:
+        await drain(gw, "chat", mode)
+    assert caught.value.log_id == LOG_ID
