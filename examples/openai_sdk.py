@@ -55,8 +55,9 @@ def main() -> None:
 
         # Human feedback on the first call's log entry (needs a Cloudflare API token).
         if gateway.config.cf_api_token is not None and info.log_id:
-            entry = gateway.feedback(info.log_id, feedback=1, score=90)
-            print("feedback recorded:", entry.get("feedback"), entry.get("score"))
+            # logs.feedback returns the entry with the values recorded (the API answers `{}`).
+            entry = gateway.logs.feedback(info.log_id, feedback=1, score=90)
+            print(f"feedback recorded: {entry.feedback} {entry.score:g}")
         gateway.close()
 
 

@@ -426,7 +426,9 @@ class Gateway(ChatCalls, EmbeddingCalls):
         """Record human feedback on log entry ``log_id`` (a ``GatewayInfo.log_id``).
 
         ``feedback`` is -1, 0 or 1, ``score`` 0 to 100, ``metadata`` str/number/bool values.
-        Needs a Cloudflare API token (``cf_api_token`` / ``CF_API_TOKEN``). Returns the log entry.
+        Needs a Cloudflare API token (``cf_api_token`` / ``CF_API_TOKEN``). Returns the API's
+        ``result``: ``{}`` as Cloudflare documents it, or the entry when a server sends one
+        (``logs.feedback`` returns a ``GatewayLog`` either way).
         """
         from .feedback import send_feedback
 

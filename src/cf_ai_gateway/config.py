@@ -236,6 +236,8 @@ class GatewayConfig:
     api_base_url: str = DEFAULT_API_BASE_URL
     surface: Surface = "gateway"
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    # Whether the caller named the gateway (argument or CF_AIG_GATEWAY_ID), "default" included.
+    gateway_named: bool = field(default=False, repr=False, compare=False)
     _prefix: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -289,7 +291,8 @@ class GatewayConfig:
                 "(or CLOUDFLARE_ACCOUNT_ID) environment variable"
             )
         check_id(account, "account_id", "CF_ACCOUNT_ID", ID_RULE)
-        gateway = gateway_id or getenv(environ, "CF_AIG_GATEWAY_ID") or DEFAULT_GATEWAY_ID
+        named_gateway = gateway_id or getenv(environ, "CF_AIG_GATEWAY_ID")
+        gateway = named_gateway or DEFAULT_GATEWAY_ID
         check_id(gateway, "gateway_id", "CF_AIG_GATEWAY_ID", ID_RULE)
         if len(gateway) > MAX_GATEWAY_ID_LENGTH:
             raise ConfigurationError(
@@ -339,6 +342,7 @@ class GatewayConfig:
                 api_base_url=api_base,
                 surface="rest",
                 default_headers=headers,
+                gateway_named=bool(named_gateway),
             )
 
         mode = resolve_auth_mode(auth_mode, key, token, key_env)
@@ -354,6 +358,7 @@ class GatewayConfig:
             api_base_url=api_base,
             surface="gateway",
             default_headers=headers,
+            gateway_named=bool(named_gateway),
         )
 
     # -- URLs ---------------------------------------------------------------------------------

@@ -138,6 +138,8 @@ def plan(gateway: Gateway, model: str, entries: tuple[str | dict[str, Any], ...]
             default_headers=config.default_headers,
             allow_insecure_http=True,  # the same base URL, already checked for the primary
         )
+        if not config.gateway_named:  # the sibling names no more than the primary did
+            other = dataclasses.replace(other, gateway_named=False)
         sibling = Gateway(config=other, gateway_options=gateway.options)
         sibling.transport = gateway.transport.sibling(other)
         routes.append(Route(sibling, name, provider))

@@ -22,8 +22,10 @@ def check_dynamic_route(config: GatewayConfig, endpoint: str, body: Any) -> None
     """Refuse ``model: "dynamic/<route>"`` where it cannot work, before anything is sent.
 
     Dynamic routes take the chat completions shape only (the Responses API gets a 400), and a
-    route belongs to one gateway: on the REST surface, without a gateway id the request resolves
-    against the account's default gateway and gets a 404.
+    route belongs to the gateway it was created on: on the REST surface a request that names no
+    gateway resolves against the account's default gateway and gets a 404, so the gateway must be
+    named. ``"default"`` is a real gateway (created on first use) that can own routes, so naming
+    it explicitly is accepted.
     """
     model = body.get("model") if isinstance(body, Mapping) else None
     if not isinstance(model, str) or not model.startswith("dynamic/"):
@@ -33,10 +35,17 @@ def check_dynamic_route(config: GatewayConfig, endpoint: str, body: Any) -> None
             f"model {model!r} is a dynamic route, which takes chat completions only: "
             "call it with api='chat' (chat/completions), not the Responses API"
         )
-    if config.surface == "rest" and config.gateway_id == DEFAULT_GATEWAY_ID:
+    if (
+        config.surface == "rest"
+        and config.gateway_id == DEFAULT_GATEWAY_ID
+        and not config.gateway_named
+    ):
         raise ConfigurationError(
-            f"model {model!r} is a dynamic route: on the REST surface pass gateway_id=... "
-            "(environment variable CF_AIG_GATEWAY_ID) naming the gateway that owns the route"
+            f"model {model!r} is a dynamic route, and a route belongs to the gateway it was "
+            "created on: on the REST surface a request that names no gateway resolves against "
+            "the account's default gateway and gets a 404 unless the route lives there. Pass "
+            "gateway_id=... (environment variable CF_AIG_GATEWAY_ID) naming the gateway that "
+            f"owns the route (gateway_id={DEFAULT_GATEWAY_ID!r} for a route on the default gateway)"
         )
 
 

@@ -8,7 +8,8 @@ account token with AI Gateway Edit permission; the gateway token is not accepted
 checked before anything is sent. A log written by a streamed call can take a moment to appear,
 so a 404 is retried once after a short delay, within the one deadline of the call (the client's
 timeout). The transport's retries (429, 5xx, connection errors) and typed errors apply as for
-every other call.
+every other call. The API reference answers ``{"result": {}, "success": true}``; a server that
+sends the updated entry as ``result`` is read as well.
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def send_feedback(
     metadata: Mapping[str, str | int | float | bool] | None = None,
     not_found_retry_delay: float | None = None,
 ) -> dict[str, Any]:
-    """Send the feedback PATCH; return the updated log entry (the API's ``result``)."""
+    """Send the feedback PATCH; return the API's ``result`` (``{}`` as documented, or the
+    updated entry when a server sends it)."""
     request = FeedbackRequest(
         transport.config, log_id, score=score, feedback=feedback, metadata=metadata
     )

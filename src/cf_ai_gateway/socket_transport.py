@@ -150,7 +150,10 @@ def _parse_head(block: bytes) -> _Head:
         if field is None:
             raise httpx.RemoteProtocolError("the reply has a malformed header line")
         headers.append((field[1], field[2]))
-    return _Head(int(match[2]), b"HTTP/1." + match[1], match[3] or b"", headers)
+    status = int(match[2])
+    if status < 100:
+        raise httpx.RemoteProtocolError("the reply's status code is below 100")
+    return _Head(status, b"HTTP/1." + match[1], match[3] or b"", headers)
 
 
 def _values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:

@@ -243,3 +243,36 @@ def test_dynamic_route_on_the_rest_surface_needs_a_gateway_id(
     assert emulator.requests == []
     result = gateway(gateway_id="prod", **rest).chat(request)
     assert result.info.model == "gpt-4o-mini"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("named", ["argument", "environment"])
+def test_dynamic_route_on_the_default_gateway_named_explicitly_is_sent(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    # "default" is a real gateway (created on first use) and routes can live on it; the docs
+    # ask only that the REST request name the gateway that owns the route.
+    monkeypatch.delenv("CF_AIG_BASE_URL", raising=False)
+    monkeypatch.delenv("CF_AIG_GATEWAY_ID", raising=False)
+    emulator.configure(routes={"support": {**CHAIN, "gateway": "default"}})
+    rest: dict[str, Any] = {"surface": "rest", "base_url": None, "api_key": None, "cf_aig_token": None}
+    if named == "argument":
+        rest["gateway_id"] = "default"
+    else:
+        monkeypatch.setenv("CF_AIG_GATEWAY_ID", "default")
+    request = ChatRequest(model="dynamic/support", messages=REQUEST.messages)
+    result = gateway(**rest).chat(request)
+    assert result.info.model == "gpt-4o-mini"  # type: ignore[union-attr]
+    (sent,) = emulator.requests
+    assert sent.header("cf-aig-gateway-id") == "default"
+
+
+def test_dynamic_route_refusal_says_why_and_how(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CF_AIG_GATEWAY_ID", raising=False)
+    monkeypatch.delenv("CF_AIG_BASE_URL", raising=False)
+    gw = gateway(surface="rest", account_id="acct", cf_api_token="cf-api-token-0123456789",
+                 base_url=None, api_key=None, cf_aig_token=None)
+    with pytest.raises(ConfigurationError) as caught:
+        gw.chat(ChatRequest(model="dynamic/support", messages=REQUEST.messages))
+    message = str(caught.value)
+    for part in ("gateway_id", "CF_AIG_GATEWAY_ID", "404", "gateway_id='default'"):
+        assert part in message

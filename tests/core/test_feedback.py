@@ -62,6 +62,20 @@ def test_feedback_sends_the_documented_patch(gateway: Any, server: TestServer) -
     assert req.json() == {"feedback": 1, "score": 87, "metadata": {"user": "u-1", "ok": True}}
 
 
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_feedback_reads_the_documented_empty_result(
+    gateway: Any, server: TestServer, use_async: bool
+) -> None:
+    # API reference, "Patch Gateway Log": the example answer, without errors or messages.
+    server.queue(Reply(body={"result": {}, "success": True}))
+    if use_async:
+        result = await gateway.afeedback(LOG_ID, feedback=-1)
+    else:
+        result = gateway.feedback(LOG_ID, feedback=-1)
+    assert result == {}
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize(
     ("kwargs", "body"),
     [
@@ -248,7 +262,7 @@ def test_feedback_lands_on_the_emulator_log(emulator: Any) -> None:
             list(events)
         assert streamed_log
         gw.feedback(streamed_log, feedback=1)
-    assert entry["id"] == info.log_id and entry["feedback"] == -1 and entry["score"] == 12
+    assert entry == {}  # the documented answer: the entry is read back from the log
     log = emulator.log(info.log_id)
     assert (log.feedback, log.score) == (-1, 12)
     assert log.metadata["rater"] == "qa" and log.metadata["n"] == 2
@@ -264,7 +278,8 @@ async def test_afeedback_against_the_emulator(emulator: Any) -> None:
     async with emulator_gateway(emulator) as gw:
         raw = await gw.acreate("responses", {"model": "gpt-4o-mini", "input": "hi"})
         entry = await gw.afeedback(raw.info.log_id, score=99)
-    assert entry["score"] == 99
+        logged = await gw.logs.aget(raw.info.log_id)
+    assert entry == {} and logged.score == 99
     assert emulator.log(raw.info.log_id).score == 99
 
 

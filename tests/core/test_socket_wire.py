@@ -187,6 +187,7 @@ BROKEN = {
     "cut short": HEAD + b'content-length: 80\r\n\r\n{"ok":1}',
     "bad chunk footer": HEAD + b'transfer-encoding: chunked\r\n\r\n8\r\n{"ok":1}XX0\r\n\r\n',
     "chunked cut short": HEAD + b'transfer-encoding: chunked\r\n\r\n8\r\n{"ok"',
+    "status below 100": b'HTTP/1.1 042 What\r\ncontent-length: 8\r\n\r\n{"ok":1}',
 }
 
 

@@ -178,6 +178,17 @@ def test_feedback_patch_updates_the_entry(emulator: Emulator) -> None:
     assert httpx.get(logs_url(emulator), params={"feedback": "1"}).json()["result"][0]["id"] == log_id
 
 
+def test_feedback_patch_answers_the_documented_empty_result(emulator: Emulator) -> None:
+    """API reference, "Patch Gateway Log": the answer is ``{"result": {}, "success": true}``, not
+    the entry; the entry is read back with ``GET …/logs/{id}``."""
+    log_id = post(emulator).headers["cf-aig-log-id"]
+    patched = httpx.patch(logs_url(emulator, log_id=log_id), json={"feedback": -1, "score": 5})
+    assert patched.status_code == 200
+    assert patched.json() == {"result": {}, "success": True, "errors": [], "messages": []}
+    entry = httpx.get(logs_url(emulator, log_id=log_id)).json()["result"]
+    assert (entry["id"], entry["feedback"], entry["score"]) == (log_id, -1, 5)
+
+
 @pytest.mark.parametrize("body", [{"feedback": 2}, {"score": 101}, {"score": -1}, {"metadata": {"x": {"y": 1}}},
                                   {"rating": 1}])
 def test_feedback_patch_rejects_invalid_values(emulator: Emulator, body: dict[str, object]) -> None:

@@ -3,8 +3,9 @@
 ``GET …/logs`` lists entries (filters, order and paging as the real API takes them, with the
 documented ``result_info`` statistics), ``DELETE …/logs`` removes the entries its filters match, ``GET
 …/logs/{id}`` returns one, ``GET …/logs/{id}/request`` and ``…/response`` return the stored bodies,
-and ``PATCH …/logs/{id}`` records ``feedback`` (-1, 0 or 1), ``score`` (0 to 100) and ``metadata``.
-Answers use the Cloudflare API envelope. When the emulator has an API token, ``Authorization:
+and ``PATCH …/logs/{id}`` records ``feedback`` (-1, 0 or 1), ``score`` (0 to 100) and ``metadata``
+and answers with an empty ``result``, as the API reference shows. Answers use the Cloudflare API
+envelope. When the emulator has an API token, ``Authorization:
 Bearer <token>`` is required (401, code 10000, otherwise).
 """
 
@@ -138,7 +139,8 @@ def _patch(entry: LogEntry, raw_body: bytes) -> Response:
         entry.score = body["score"]
     if isinstance(body.get("metadata"), dict):
         entry.metadata = {**entry.metadata, **body["metadata"]}
-    return JSONResponse(envelopes.api_success(entry.to_api()))
+    # The API reference answers with an empty result, not the entry (read it back with GET).
+    return JSONResponse(envelopes.api_success({}))
 
 
 def _check_patch(body: dict[str, Any]) -> str | None:
