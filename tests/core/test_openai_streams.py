@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -402,4 +403,32 @@ async def test_an_event_past_the_size_limit_is_refused_unbuffered(
     server.queue(Reply(chunks=[*GOOD_CHAT, *huge, b'"}\n\n', b"data: [DONE]\n\n"], headers=HEADERS))
     with pytest.raises(StreamError, match="max_event_size") as caught:
         await drain(gw, "chat", mode)
+    assert caught.value.log_id == LOG_ID
+
+
+@MODES
+async def test_a_stream_that_stalls_past_the_timeout_is_a_gateway_timeout(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    from cf_ai_gateway import GatewayTimeoutError
+
+    gw = make_gateway(timeout=0.5)
+    server.queue(Reply(chunks=GOOD_CHAT, hold=True, headers=HEADERS))
+    with pytest.raises(GatewayTimeoutError) as caught:
+        await drain(gw, "chat", mode)
+    assert caught.value.log_id == LOG_ID
+    assert server.disconnected.wait(5)
+
+
+def test_assistants_streams_are_checked_too(make_gateway: Any, server: TestServer) -> None:
+    gw = make_gateway()
+    run = b'event: thread.run.created\ndata: {"id": "run_1", "object": "thread.run"}\n\n'
+    server.queue(
+        Reply(chunks=[run, b"event: thread.message.delta\ndata: [1]\n\n"], headers=HEADERS)
+    )
+    with gw.openai_client(max_retries=0) as client, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the Assistants API is deprecated
+        stream = client.beta.threads.runs.create("thread_1", assistant_id="asst_1", stream=True)
+        with pytest.raises(MalformedResponseError) as caught:
+            list(stream)
     assert caught.value.log_id == LOG_ID
