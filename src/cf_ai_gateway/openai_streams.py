@@ -103,6 +103,8 @@ class _Lines:
         self._held_cr = False  # the last read ended with "\r": a "\n" next belongs to it
 
     def feed(self, chunk: bytes) -> list[bytes]:
+        if not chunk:
+            return []
         if self._held_cr:
             self._held_cr = False
             if chunk[:1] == b"\n":
