@@ -60,6 +60,8 @@ class Refusal:
 
 
 def _refused_event(state: _StreamState, event: Any) -> GatewayError:
+    if isinstance(event, ErrorData):  # an ``event: error`` block, whatever its data
+        return state.error(event)
     try:
         state.check(event)
     except GatewayError as exc:
@@ -334,4 +336,5 @@ def checked_client_classes(
             raise_refusal(data, response, secrets)
             return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 
+    OpenAI.__qualname__, AsyncOpenAI.__qualname__ = "OpenAI", "AsyncOpenAI"
     return OpenAI, AsyncOpenAI
