@@ -29,7 +29,7 @@ from . import jsontext
 from .auth import GatewayAuth
 from .errors import ConfigurationError, GatewayError, error_from_response, is_error_reply
 from .info import GatewayInfo
-from .openai_streams import checked_client_classes
+from .openai_streams import checked_client_classes, rebuild_buffered_stream
 from .options import GatewayOptions
 from .otel_http import attach as trace_http_client
 
@@ -187,6 +187,17 @@ def _mark_error(response: httpx.Response, status: int) -> None:
     response.headers["x-should-retry"] = "false"
 
 
+def _check_read_reply(response: httpx.Response) -> None:
+    status = _error_status(response)
+    if status is None:
+        try:
+            rebuild_buffered_stream(response)
+        except (ValueError, GatewayError):  # a reply that is no answer of its endpoint
+            status = ERROR_REPLY_STATUS
+    if status is not None:
+        _mark_error(response, status)
+
+
 def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
     """Make a 2xx JSON reply that is no answer an error status the SDK raises.
 
@@ -194,22 +205,19 @@ def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
     return ``None`` or a list for other JSON, and leak ``JSONDecodeError`` or ``RecursionError``
     for bytes that do not parse. With an error status it raises its ``APIStatusError``, which
     :func:`gateway_error` turns into the typed error an envelope names; ``x-should-retry:
-    false`` keeps the SDK from sending the request again.
+    false`` keeps the SDK from sending the request again. A JSON answer to a stream request (the
+    gateway buffers streams when Guardrails are on) becomes the events of that answer.
     """
 
     def check(response: httpx.Response) -> None:
         if _json_success(response):
             response.read()
-            status = _error_status(response)
-            if status is not None:
-                _mark_error(response, status)
+            _check_read_reply(response)
 
     async def acheck(response: httpx.Response) -> None:
         if _json_success(response):
             await response.aread()
-            status = _error_status(response)
-            if status is not None:
-                _mark_error(response, status)
+            _check_read_reply(response)
 
     hook = acheck if isinstance(client, httpx.AsyncClient) else check
     hooks = client.event_hooks

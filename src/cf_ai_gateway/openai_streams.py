@@ -18,6 +18,7 @@ the SDK's end rule. Good streams give exactly the SDK's events.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +29,13 @@ from .errors import GatewayError, StreamError
 from .info import GatewayInfo
 from .sse import DEFAULT_MAX_EVENT_SIZE, ErrorData, SSEError
 from .streams import _network_error, _StreamState, _undecodable
+from .wire import converter
+from .wire.events import api_for_endpoint
 
 if TYPE_CHECKING:
     from openai._streaming import ServerSentEvent
 
-__all__ = ["CheckedSSEDecoder", "Refusal", "checked_client_classes"]
+__all__ = ["CheckedSSEDecoder", "Refusal", "checked_client_classes", "rebuild_buffered_stream"]
 
 _NO_INFO = GatewayInfo()
 _DONE = "[DONE]"
@@ -259,6 +262,38 @@ class CheckedSSEDecoder:
         if self._state.terminal or self._stream_kind == "other":
             return []
         return [self._refused(_refusal_of_message(_UNFINISHED))]
+
+
+def rebuild_buffered_stream(response: httpx.Response) -> bool:
+    """Turn a read 2xx JSON answer to a stream request into the events the endpoint would stream.
+
+    The gateway buffers streams when Guardrails are on and answers with one JSON reply, which the
+    SDK would read as an empty stream. False when the request did not ask for a stream of chat
+    completions or Responses; raises ``ValueError`` or :class:`GatewayError` for a reply that
+    does not parse or is no answer of its endpoint.
+    """
+    request = response.request
+    api = api_for_endpoint(request.url.path)
+    content = request.content
+    if api is None or b'"stream"' not in content:
+        return False
+    asked = jsontext.loads(content)
+    if type(asked) is not dict or asked.get("stream") is not True:
+        return False
+    events = converter(api).reply_events(jsontext.loads(response.content))
+    if api == "chat":
+        parts = [b"data: %s\n\n" % json.dumps(event).encode() for event in events]
+        parts.append(b"data: [DONE]\n\n")
+    else:
+        parts = [
+            b"event: %s\ndata: %s\n\n" % (event["type"].encode(), json.dumps(event).encode())
+            for event in events
+        ]
+    stream = b"".join(parts)
+    response._content = stream  # what iter_bytes() gives a read response
+    response.headers["content-type"] = "text/event-stream"
+    response.headers["content-length"] = str(len(stream))
+    return True
 
 
 @functools.cache

@@ -432,3 +432,67 @@ def test_assistants_streams_are_checked_too(make_gateway: Any, server: TestServe
         with pytest.raises(MalformedResponseError) as caught:
             list(stream)
     assert caught.value.log_id == LOG_ID
+
+
+# -- a stream request answered with one JSON reply (Guardrails buffer streams) --------------------
+
+COMPLETION = {
+    "id": "chatcmpl-9",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "gpt-4o-mini",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "buffered answer"},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+}
+RESPONSE_REPLY = {
+    **RESPONSE,
+    "output": [
+        {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": "buffered answer", "annotations": []}],
+        }
+    ],
+}
+
+
+def text_of(events: list[Any], api: str) -> str:
+    if api == "chat":
+        return "".join(e.choices[0].delta.content or "" for e in events if e.choices)
+    return "".join(e.delta for e in events if e.type == "response.output_text.delta")
+
+
+@MODES
+@APIS
+async def test_a_stream_request_answered_with_one_json_reply_streams_that_reply(
+    make_gateway: Any, server: TestServer, mode: str, api: str
+) -> None:
+    gw = make_gateway()
+    body = COMPLETION if api == "chat" else RESPONSE_REPLY
+    server.queue(Reply(body=body, headers=HEADERS))
+    events = await drain(gw, api, mode)
+    assert text_of(events, api) == "buffered answer"
+    if api == "responses":
+        assert events[-1].type == "response.completed"
+        assert events[-1].response.output_text == "buffered answer"
+    assert len(server.requests) == 1
+
+
+@MODES
+async def test_a_json_reply_of_the_wrong_endpoint_to_a_stream_request_is_an_error(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    gw = make_gateway()
+    server.queue(Reply(body={"id": "x", "object": "chat.completion", "choices": "no"}))
+    with pytest.raises(openai.APIStatusError) as caught:
+        await drain(gw, "chat", mode)
+    assert caught.value.status_code == 502
+    assert len(server.requests) == 1
