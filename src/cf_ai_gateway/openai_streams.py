@@ -95,7 +95,7 @@ _UNDECODABLE = Refusal(
 
 
 class _Lines:
-    """Splits bytes into lines at ``\n``, ``\r`` or ``\r\n`` however the reads cut them, in linear
+    r"""Splits bytes into lines at ``\n``, ``\r`` or ``\r\n`` however the reads cut them, in linear
     time; a line or an event (the lines up to a blank one) past ``limit`` bytes raises."""
 
     __slots__ = ("_event_size", "_held_cr", "_limit", "_pending", "_pending_size")
@@ -130,11 +130,6 @@ class _Lines:
             self._pending.append(pieces[0])
             pieces[0] = b"".join(self._pending)
         self._pending, self._pending_size = [], 0
-        if unfinished:
-            self._pending.append(last)
-            self._grow(len(last))
-        else:
-            self._held_cr = ends == b"\r"
         lines = [p[:-2] if p[-2:] == b"\r\n" else p[:-1] for p in pieces]
         size = self._event_size
         for line in lines:
@@ -142,6 +137,11 @@ class _Lines:
             if size > self._limit:
                 raise self._too_large()
         self._event_size = size
+        if unfinished:
+            self._pending.append(last)
+            self._grow(len(last))
+        else:
+            self._held_cr = ends == b"\r"
         return lines
 
     def _grow(self, size: int) -> None:

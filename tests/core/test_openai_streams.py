@@ -496,3 +496,16 @@ async def test_a_json_reply_of_the_wrong_endpoint_to_a_stream_request_is_an_erro
         await drain(gw, "chat", mode)
     assert caught.value.status_code == 502
     assert len(server.requests) == 1
+
+
+def test_the_size_limit_counts_each_event_on_its_own() -> None:
+    from cf_ai_gateway.openai_streams import CheckedSSEDecoder
+
+    first = b'data: {"a":\ndata: "' + b"x" * 60 + b'"}\n'  # complete lines, then the blank one
+    second = b'data: {"b": "' + b"y" * 60 + b'"}\n\n'
+    reads = [first, b"\n" + second[:50], second[50:] + b"data: [DONE]\n\n"]
+    events = fields(CheckedSSEDecoder(max_event_size=100).iter_bytes(iter(reads)))
+    assert [e[1][:5] for e in events] == ['{"a":', '{"b":', "[DONE"]
+    too_big = [b'data: {"a": "' + b"x" * 60, b"x" * 40 + b'"}\n\n']
+    (refused,) = CheckedSSEDecoder(max_event_size=100).iter_bytes(iter(too_big))
+    assert refused.data == "" and type(refused.json()).__name__ == "Refusal"
