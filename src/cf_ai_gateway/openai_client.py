@@ -1,7 +1,8 @@
 """Official OpenAI SDK clients (``openai.OpenAI`` / ``openai.AsyncOpenAI``) routed through the gateway.
 
 The SDK keeps its own request building, parsing, streaming and retries; this module only points
-it at the gateway and hands it an httpx client of ours. The client's ``base_url`` is the gateway
+it at the gateway, hands it an httpx client of ours and checks what the server sends (2xx
+bodies here, stream events in :mod:`~cf_ai_gateway.openai_streams`). The client's ``base_url`` is the gateway
 route (``config.provider_base_url``: provider-native, compat or the REST surface), its
 ``http_client`` signs every request with :class:`~cf_ai_gateway.auth.GatewayAuth` (which, in
 ``byok`` mode, removes the ``Authorization`` header the SDK adds, so the gateway uses stored keys
@@ -28,6 +29,7 @@ from . import jsontext
 from .auth import GatewayAuth
 from .errors import ConfigurationError, GatewayError, error_from_response, is_error_reply
 from .info import GatewayInfo
+from .openai_streams import checked_client_classes, rebuild_buffered_stream
 from .options import GatewayOptions
 from .otel_http import attach as trace_http_client
 
@@ -185,6 +187,17 @@ def _mark_error(response: httpx.Response, status: int) -> None:
     response.headers["x-should-retry"] = "false"
 
 
+def _check_read_reply(response: httpx.Response) -> None:
+    status = _error_status(response)
+    if status is None:
+        try:
+            rebuild_buffered_stream(response)
+        except (ValueError, GatewayError):  # a reply that is no answer of its endpoint
+            status = ERROR_REPLY_STATUS
+    if status is not None:
+        _mark_error(response, status)
+
+
 def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
     """Make a 2xx JSON reply that is no answer an error status the SDK raises.
 
@@ -192,22 +205,19 @@ def _surface_error_envelopes(client: httpx.Client | httpx.AsyncClient) -> None:
     return ``None`` or a list for other JSON, and leak ``JSONDecodeError`` or ``RecursionError``
     for bytes that do not parse. With an error status it raises its ``APIStatusError``, which
     :func:`gateway_error` turns into the typed error an envelope names; ``x-should-retry:
-    false`` keeps the SDK from sending the request again.
+    false`` keeps the SDK from sending the request again. A JSON answer to a stream request (the
+    gateway buffers streams when Guardrails are on) becomes the events of that answer.
     """
 
     def check(response: httpx.Response) -> None:
         if _json_success(response):
             response.read()
-            status = _error_status(response)
-            if status is not None:
-                _mark_error(response, status)
+            _check_read_reply(response)
 
     async def acheck(response: httpx.Response) -> None:
         if _json_success(response):
             await response.aread()
-            status = _error_status(response)
-            if status is not None:
-                _mark_error(response, status)
+            _check_read_reply(response)
 
     hook = acheck if isinstance(client, httpx.AsyncClient) else check
     hooks = client.event_hooks
@@ -283,7 +293,7 @@ def _attach_auth(client: httpx.Client | httpx.AsyncClient, auth: GatewayAuth) ->
 
 def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     """An ``openai.OpenAI`` routed through ``gateway`` (see :meth:`Gateway.openai_client`)."""
-    openai_module = _require_openai()
+    _require_openai()
     options = _client_kwargs(gateway, dict(kwargs))
     auth = GatewayAuth(gateway.config)
     http_client = options.pop("http_client", None)
@@ -296,14 +306,15 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     _record_responses(http_client)
     _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
-    client: openai.OpenAI = openai_module.OpenAI(http_client=http_client, **options)
+    client_class = checked_client_classes(_request_secrets)[0]
+    client: openai.OpenAI = client_class(http_client=http_client, **options)
     return client
 
 
 def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOpenAI:
     """An ``openai.AsyncOpenAI`` routed through ``gateway`` (see
     :meth:`Gateway.async_openai_client`)."""
-    openai_module = _require_openai()
+    _require_openai()
     options = _client_kwargs(gateway, dict(kwargs))
     auth = GatewayAuth(gateway.config)
     http_client = options.pop("http_client", None)
@@ -320,7 +331,8 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
     _record_responses(http_client)
     _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
-    client: openai.AsyncOpenAI = openai_module.AsyncOpenAI(http_client=http_client, **options)
+    client_class = checked_client_classes(_request_secrets)[1]
+    client: openai.AsyncOpenAI = client_class(http_client=http_client, **options)
     return client
 
 

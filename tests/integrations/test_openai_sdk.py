@@ -158,3 +158,43 @@ async def test_feedback_on_an_async_sdk_call(emulator: Any, gateway_on: Callable
     patch = emulator.requests[-2]
     assert patch.method == "PATCH" and patch.header("authorization") == f"Bearer {API_TOKEN}"
     assert GATEWAY_TOKEN not in str(patch.headers)
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_streams_of_a_gateway_with_guardrails_arrive_whole(
+    emulator: Any, gateway_on: Callable[..., Gateway], api: str
+) -> None:
+    # With Guardrails on, the gateway answers a stream request with one JSON reply.
+    gw = gateway_on()
+    emulator.configure(
+        token=GATEWAY_TOKEN, api_token=API_TOKEN, guardrails={"response": {"never-said": "block"}}
+    )
+    emulator.script(text="a guarded answer")
+    emulator.script(text="a guarded answer")
+    with gw.openai_client() as client:
+        if api == "chat":
+            stream = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        else:
+            events = list(client.responses.create(model="gpt-4o-mini", input="hi", stream=True))
+            text = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+            assert events[-1].type == "response.completed"
+    assert text == "a guarded answer"
+    async with gw.async_openai_client() as aclient:
+        if api == "chat":
+            astream = await aclient.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            chunks = [c async for c in astream]
+            atext = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        else:
+            aevents = [
+                e
+                async for e in await aclient.responses.create(
+                    model="gpt-4o-mini", input="hi", stream=True
+                )
+            ]
+            atext = "".join(e.delta for e in aevents if e.type == "response.output_text.delta")
+    assert atext == "a guarded answer"
