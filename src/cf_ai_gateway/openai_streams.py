@@ -355,9 +355,8 @@ def checked_client_classes(
         def _make_sse_decoder(self) -> CheckedSSEDecoder:
             return CheckedSSEDecoder()
 
-        def _process_response_data(
-            self, *, data: object, cast_to: Any, response: httpx.Response
-        ) -> Any:
+        def _process_response_data(self, *, data: object, cast_to: Any, response: Any) -> Any:
+            # ``response`` is an httpx.Response, or httpx2's on openai 3.
             raise_refusal(data, response, secrets)
             return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 
@@ -365,9 +364,8 @@ def checked_client_classes(
         def _make_sse_decoder(self) -> CheckedSSEDecoder:
             return CheckedSSEDecoder()
 
-        def _process_response_data(
-            self, *, data: object, cast_to: Any, response: httpx.Response
-        ) -> Any:
+        def _process_response_data(self, *, data: object, cast_to: Any, response: Any) -> Any:
+            # ``response`` is an httpx.Response, or httpx2's on openai 3.
             raise_refusal(data, response, secrets)
             return super()._process_response_data(data=data, cast_to=cast_to, response=response)
 
