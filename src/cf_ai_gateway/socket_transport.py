@@ -81,6 +81,17 @@ class _Connection:
         self.pos = 0
         return True
 
+    def take(self, most: int, read_timeout: float | None) -> bytes:
+        """Up to ``most`` bytes: those already read, else one more read's worth; b"" at EOF."""
+        available = len(self.buf) - self.pos
+        if not available:
+            if not self.fill(read_timeout):
+                return b""
+            available = len(self.buf)
+        start = self.pos
+        self.pos = start + min(most, available)
+        return self.buf[start : self.pos]
+
     def until(
         self, pattern: re.Pattern[bytes], read_timeout: float | None, too_long: str
     ) -> re.Match[bytes] | None:
@@ -170,11 +181,11 @@ class _Body(httpx.SyncByteStream):
     __slots__ = (
         "_conn",
         "_done",
+        "_framing",
         "_keep",
         "_length",
         "_read_timeout",
         "_transport",
-        "body_framing",
     )
 
     def __init__(
@@ -188,13 +199,13 @@ class _Body(httpx.SyncByteStream):
     ) -> None:
         self._transport = transport
         self._conn: _Connection | None = conn
-        self.body_framing = framing
+        self._framing = framing
         self._length = length
         self._keep = keep_alive
         self._read_timeout = read_timeout
         self._done = framing == "none" or (framing == "length" and length == 0)
         if self._done:
-            self._release()
+            self.close()
 
     def __iter__(self) -> Iterator[bytes]:
         if self._done:
@@ -203,9 +214,9 @@ class _Body(httpx.SyncByteStream):
         if conn is None:
             raise httpx.StreamClosed()
         try:
-            if self.body_framing == "chunked":
+            if self._framing == "chunked":
                 yield from self._chunked(conn)
-            elif self.body_framing == "length":
+            elif self._framing == "length":
                 yield from self._sized(conn)
             else:
                 yield from self._until_close(conn)
@@ -213,7 +224,7 @@ class _Body(httpx.SyncByteStream):
             self.close()
             raise
         self._done = True
-        self._release()
+        self.close()
 
     def _chunked(self, conn: _Connection) -> Iterator[bytes]:
         timeout = self._read_timeout
@@ -236,16 +247,11 @@ class _Body(httpx.SyncByteStream):
                 self._trailers(conn)
                 return
             while size:
-                available = len(conn.buf) - conn.pos
-                if not available:
-                    if not conn.fill(timeout):
-                        raise httpx.RemoteProtocolError(_CUT_CHUNKED)
-                    available = len(conn.buf)
-                take = min(size, available)
-                start = conn.pos
-                conn.pos = start + take
-                size -= take
-                yield conn.buf[start : start + take]
+                piece = conn.take(size, timeout)
+                if not piece:
+                    raise httpx.RemoteProtocolError(_CUT_CHUNKED)
+                size -= len(piece)
+                yield piece
             while len(conn.buf) - conn.pos < 2:
                 if not conn.fill(timeout):
                     raise httpx.RemoteProtocolError(_CUT_CHUNKED)
@@ -277,19 +283,14 @@ class _Body(httpx.SyncByteStream):
         left = self._length
         timeout = self._read_timeout
         while left:
-            available = len(conn.buf) - conn.pos
-            if not available:
-                if not conn.fill(timeout):
-                    raise httpx.RemoteProtocolError(
-                        "peer closed connection without sending complete message body: "
-                        f"received {self._length - left} bytes, expected {self._length}"
-                    )
-                available = len(conn.buf)
-            take = min(left, available)
-            start = conn.pos
-            conn.pos = start + take
-            left -= take
-            yield conn.buf[start : start + take]
+            piece = conn.take(left, timeout)
+            if not piece:
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body: "
+                    f"received {self._length - left} bytes, expected {self._length}"
+                )
+            left -= len(piece)
+            yield piece
 
     def _until_close(self, conn: _Connection) -> Iterator[bytes]:
         if conn.pos < len(conn.buf):
@@ -299,12 +300,8 @@ class _Body(httpx.SyncByteStream):
             yield conn.buf
             conn.buf, conn.pos = b"", 0
 
-    def _release(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            self._transport.release(conn, reusable=self._keep and self._done)
-
     def close(self) -> None:
+        """Hand the connection back: to the pool if the body was read to its end."""
         conn, self._conn = self._conn, None
         if conn is not None:
             self._transport.release(conn, reusable=self._keep and self._done)
