@@ -27,6 +27,7 @@ from llama_index.llms.cf_ai_gateway.settings import (
     SECRET_FIELDS,
     check_base_url,
     check_timeout,
+    connection_gateway,
     secret_or_none,
     secret_value,
     stored_secret,
@@ -257,23 +258,7 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         return super().__deepcopy__(memo)
 
     def _new_gateway(self) -> Gateway:
-        check_base_url(self.base_url)
-        return Gateway(
-            account_id=self.account_id,
-            gateway_id=self.gateway_id,
-            provider=self.provider,
-            api_key=self.api_key,
-            cf_aig_token=self.cf_aig_token,
-            auth_mode=self.auth_mode,
-            base_url=self.base_url,
-            gateway_options=self.gateway_options,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            allow_insecure_http=self.allow_insecure_http,
-            max_connections=self.max_connections,
-            max_keepalive=self.max_keepalive,
-        )
+        return connection_gateway(self)
 
     @property
     def gateway(self) -> Gateway:

@@ -51,6 +51,7 @@ from .settings import (
     check_base_url,
     check_settings,
     coerce_update,
+    connection_gateway,
     secret_or_none,
     secret_value,
     stored_secret,
@@ -355,26 +356,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         return "CloudflareAIGatewayLLM"
 
     def _new_gateway(self) -> Gateway:
-        check_base_url(self.base_url)
-        return Gateway(
-            account_id=self.account_id,
-            gateway_id=self.gateway_id,
-            provider=self.provider,
-            api_key=self.api_key,
-            cf_aig_token=self.cf_aig_token,
-            auth_mode=self.auth_mode,
-            base_url=self.base_url,
-            gateway_options=self.gateway_options,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            allow_insecure_http=self.allow_insecure_http,
-            tracing=self.tracing,
-            fallbacks=self.fallbacks,
-            fallback_on=self.fallback_on,
-            max_connections=self.max_connections,
-            max_keepalive=self.max_keepalive,
-        )
+        return connection_gateway(self)
 
     @property
     def gateway(self) -> Gateway:
