@@ -5,8 +5,9 @@ of the three auth modes, sends checked :class:`GatewayOptions` as ``cf-aig-*`` h
 the ``chat/completions`` and ``responses`` endpoints (sync and async, streaming or not), retries,
 exposes the gateway's response headers as :class:`GatewayInfo`, and raises typed errors that
 tell gateway errors from provider errors. The LangChain and LlamaIndex adapters build on it.
-Names a plain call does not need (streams, logs, embeddings results, adapter discovery) load on
-first access, so ``import cf_ai_gateway`` stays cheap; every name in ``__all__`` imports as usual.
+``Gateway`` (and with it httpx) and the names a plain call does not need (streams, logs,
+embeddings results, adapter discovery) load on first access, so ``import cf_ai_gateway`` loads
+settings, options and errors only; every name in ``__all__`` imports as usual.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .client import Gateway, RawResponse
 from .config import GatewayConfig, Secret
 from .errors import (
     ConfigurationError,
@@ -39,6 +39,7 @@ from .errors import (
 from .options import GatewayOptions
 
 if TYPE_CHECKING:
+    from .client import Gateway, RawResponse
     from .discovery import available_adapters, load_adapter
     from .info import Attempt, GatewayInfo
     from .logs_query import GatewayLog, LogFilter, LogPage
@@ -88,6 +89,8 @@ __all__ = [
 
 # Public name -> the module (relative to this package) that defines it, imported on first access.
 _LAZY = {
+    "Gateway": ".client",
+    "RawResponse": ".client",
     "AsyncChatStream": ".streams",
     "AsyncRawStream": ".streams",
     "ChatStream": ".streams",

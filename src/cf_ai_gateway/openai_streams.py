@@ -124,7 +124,7 @@ class _Lines:
             pieces.pop()
             if not pieces:
                 self._pending.append(last)
-                self._grow(len(last))
+                self._grow(len(last), [])
                 return []
         if self._pending:
             self._pending.append(pieces[0])
@@ -132,26 +132,28 @@ class _Lines:
         self._pending, self._pending_size = [], 0
         lines = [p[:-2] if p[-2:] == b"\r\n" else p[:-1] for p in pieces]
         size = self._event_size
-        for line in lines:
+        for index, line in enumerate(lines):
             size = size + len(line) if line else 0
             if size > self._limit:
-                raise self._too_large()
+                raise self._too_large(lines[:index])
         self._event_size = size
         if unfinished:
             self._pending.append(last)
-            self._grow(len(last))
+            self._grow(len(last), lines)
         else:
             self._held_cr = ends == b"\r"
         return lines
 
-    def _grow(self, size: int) -> None:
+    def _grow(self, size: int, before: list[bytes]) -> None:
         self._pending_size += size
         if self._event_size + self._pending_size > self._limit:
-            raise self._too_large()
+            raise self._too_large(before)
 
-    def _too_large(self) -> SSEError:
+    def _too_large(self, before: list[bytes]) -> SSEError:
+        """The fault, carrying the lines ``feed`` completed ahead of it."""
         return SSEError(
-            f"a stream event is larger than the limit of {self._limit} bytes (max_event_size)"
+            f"a stream event is larger than the limit of {self._limit} bytes (max_event_size)",
+            before,
         )
 
 
@@ -209,10 +211,11 @@ class CheckedSSEDecoder:
 
     def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """The checked events ``chunk`` completes; the last one is refused when one is."""
+        fault = None
         try:
             lines = self._lines.feed(chunk)
         except SSEError as exc:
-            return [self._refused(_refusal_of_sse_error(exc))]
+            lines, fault = exc.before, exc
         decode = self._sdk.decode
         events: list[ServerSentEvent] = []
         for line in lines:
@@ -226,6 +229,8 @@ class CheckedSSEDecoder:
                 events.append(event)
                 if self._stopped:
                     return events
+        if fault is not None:  # after the events that came ahead of it
+            events.append(self._refused(_refusal_of_sse_error(fault)))
         return events
 
     def _refused(self, refusal: Refusal) -> ServerSentEvent:

@@ -174,6 +174,10 @@ def _read_head(conn: _Connection, read_timeout: float | None) -> Head:
         interim = True
 
 
+def _joined(pieces: list[bytes]) -> bytes:
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
 class _Body(httpx.SyncByteStream):
     """A reply body as it arrives; read to its end, its connection goes back to the pool,
     otherwise closing it closes the connection."""
@@ -227,25 +231,41 @@ class _Body(httpx.SyncByteStream):
         self.close()
 
     def _chunked(self, conn: _Connection) -> Iterator[bytes]:
+        """The body's chunks. Whole chunks already read are handed on joined, one piece per
+        read from the socket, and always before the next wait for more bytes."""
         timeout = self._read_timeout
         match_size = _CHUNK_SIZE.fullmatch
+        ready: list[bytes] = []  # whole chunks read, not handed on yet
         while True:
-            # The size line: in the buffer already, in the common case of one chunk per read.
+            # The size line: in the buffer already, in the common case.
             end = conn.buf.find(b"\r\n", conn.pos)
             if end < 0:
+                if ready:
+                    yield _joined(ready)
+                    ready = []
                 found = conn.until(_CRLF, timeout, "a chunk size line is too long")
                 if found is None:
                     raise httpx.RemoteProtocolError(_CUT_CHUNKED)
                 end = found.start()
-            size_line = conn.buf[conn.pos : end]
-            found = match_size(size_line)
+            found = match_size(conn.buf, conn.pos, end)
             if found is None:
                 raise httpx.RemoteProtocolError("bad chunk size line")
             size = int(found[1], 16)
-            conn.pos = end + 2
+            start = end + 2
+            conn.pos = start
             if size == 0:
+                if ready:
+                    yield _joined(ready)
                 self._trailers(conn)
                 return
+            stop = start + size
+            if conn.buf[stop : stop + 2] == b"\r\n":  # the chunk and its footer are read
+                ready.append(conn.buf[start:stop])
+                conn.pos = stop + 2
+                continue
+            if ready:
+                yield _joined(ready)
+                ready = []
             while size:
                 piece = conn.take(size, timeout)
                 if not piece:

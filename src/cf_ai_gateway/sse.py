@@ -17,6 +17,7 @@ too: a stream is either decoded exactly or refused, never patched with replaceme
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "DONE", "ErrorData", "SSEDecoder", "SSEError"]
 
@@ -25,7 +26,16 @@ DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
 
 
 class SSEError(ValueError):
-    """The byte stream is not a stream of events this decoder accepts."""
+    """The byte stream is not a stream of events this decoder accepts.
+
+    ``before`` holds what the same ``feed`` call completed ahead of the fault (events here, lines
+    in :mod:`.openai_streams`), so that what a stream yields before failing does not depend on
+    how its bytes were cut.
+    """
+
+    def __init__(self, message: str, before: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.before: list[Any] = before or []
 
 
 class ErrorData(str):
@@ -37,7 +47,7 @@ class ErrorData(str):
 class SSEDecoder:
     """Incremental decoder: ``feed(chunk)`` returns the data payloads completed by ``chunk``."""
 
-    __slots__ = ("_cr", "_decode", "_held_cr", "_max", "_pending", "_pending_size")
+    __slots__ = ("_cr", "_decode", "_held_cr", "_max", "_pending", "_pending_size", "_utf8")
 
     def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self._max = max_event_size
@@ -46,13 +56,17 @@ class SSEDecoder:
         self._pending_size = 0
         self._cr = False
         self._held_cr = False
-        self._decode = codecs.getincrementaldecoder("utf-8")("strict").decode
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self._decode = self._utf8.decode
 
-    def _text(self, data: bytes, final: bool = False) -> str:
+    def _text(self, data: bytes, final: bool = False) -> tuple[str, bool]:
+        """The text of ``data``; True with the text before the first bad byte, if any."""
         try:
-            return self._decode(data, final)
-        except UnicodeDecodeError:
-            raise SSEError("the stream is not valid UTF-8") from None
+            return self._decode(data, final), False
+        except UnicodeDecodeError as exc:
+            # The decoder raised before taking ``data`` in: its held bytes lead ``exc.start``.
+            good = exc.start - len(self._utf8.getstate()[0])
+            return (self._decode(data[:good]) if good > 0 else ""), True
 
     def _normalise_newlines(self, chunk: str) -> str:
         # A "\r\n" may be split across reads: hold a trailing "\r" until the next chunk.
@@ -65,14 +79,24 @@ class SSEDecoder:
             self._held_cr = True
         return chunk.replace("\r\n", "\n").replace("\r", "\n")
 
-    def _too_large(self) -> SSEError:
+    def _too_large(self, before: list[str]) -> SSEError:
         return SSEError(
-            f"a stream event is larger than the limit of {self._max} bytes (max_event_size)"
+            f"a stream event is larger than the limit of {self._max} bytes (max_event_size)",
+            before,
         )
 
     def feed(self, data: bytes) -> list[str]:
-        """Add ``data``; return the ``data`` field of every event that is now complete."""
-        chunk = self._text(data)
+        """Add ``data``; return the ``data`` field of every event that is now complete.
+
+        A fault raises :class:`SSEError` carrying the events completed ahead of it.
+        """
+        chunk, bad_bytes = self._text(data)
+        if bad_bytes:
+            before = self._events(chunk) if chunk else []
+            raise SSEError("the stream is not valid UTF-8", before)
+        return self._events(chunk)
+
+    def _events(self, chunk: str) -> list[str]:
         if self._cr or "\r" in chunk:
             chunk = self._normalise_newlines(chunk)
         if not chunk:
@@ -83,7 +107,7 @@ class SSEDecoder:
             pending.append(chunk)
             self._pending_size += len(chunk)
             if self._pending_size > self._max:
-                raise self._too_large()
+                raise self._too_large([])
             return []
         buffer = "".join(pending) + chunk if pending else chunk
         blocks = buffer.split("\n\n")
@@ -93,7 +117,7 @@ class SSEDecoder:
         out: list[str] = []
         for block in blocks:
             if len(block) > self._max:
-                raise self._too_large()
+                raise self._too_large(out)
             if block[:6] == "data: " and "\n" not in block:
                 out.append(block[6:])
                 continue
@@ -111,12 +135,14 @@ class SSEDecoder:
             if payload is not None:
                 out.append(payload)
         if self._pending_size > self._max:
-            raise self._too_large()
+            raise self._too_large(out)
         return out
 
     def flush(self) -> list[str]:
         """The event left in the buffer when the stream ends without a blank line."""
-        tail = self._text(b"", True)
+        tail, bad_bytes = self._text(b"", True)
+        if bad_bytes:
+            raise SSEError("the stream is not valid UTF-8")
         if self._held_cr:
             self._held_cr = False
             tail += "\n"

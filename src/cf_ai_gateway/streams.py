@@ -155,10 +155,11 @@ class _StreamState:
 
     def events(self, chunk: bytes) -> Generator[dict[str, Any], None, None]:
         loads = jsontext.loads
+        fault = None
         try:
             payloads = self._decoder.feed(chunk)
         except SSEError as exc:
-            raise _undecodable(exc, self.info) from None
+            payloads, fault = exc.before, _undecodable(exc, self.info)
         for data in payloads:
             if type(data) is not str:
                 raise self.error(data)
@@ -175,6 +176,8 @@ class _StreamState:
                 yield event  # the common chat chunk, checked inline
                 continue
             yield self.check(event)
+        if fault is not None:  # after the events that came ahead of it
+            raise fault
 
     def buffered(
         self, status_code: int, headers: httpx.Headers, content: bytes

@@ -1,4 +1,4 @@
-"""`import cf_ai_gateway` loads httpx and the stdlib only: no framework, SDK or pydantic."""
+"""`import cf_ai_gateway` loads the stdlib only; `Gateway` adds httpx, never a framework or SDK."""
 
 from __future__ import annotations
 
@@ -11,16 +11,20 @@ import pytest
 FORBIDDEN = ("langchain", "langchain_core", "llama_index", "openai", "pydantic", "starlette", "uvicorn")
 
 
-def test_import_loads_no_framework() -> None:
-    code = (
-        "import sys, json, cf_ai_gateway; "
-        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
+def _packages_after(statement: str) -> set[str]:
+    code = f"import sys, json; {statement}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = set(json.loads(out.stdout))
-    assert "httpx" in loaded
-    assert not loaded & set(FORBIDDEN), loaded & set(FORBIDDEN)
+    return set(json.loads(out.stdout))
+
+
+def test_import_loads_no_framework() -> None:
+    loaded = _packages_after("import cf_ai_gateway")
     assert "cf_ai_gateway" in loaded
+    assert "httpx" not in loaded  # errors, options and settings need no HTTP stack
+    assert not loaded & set(FORBIDDEN), loaded & set(FORBIDDEN)
+    with_client = _packages_after("from cf_ai_gateway import Gateway")
+    assert "httpx" in with_client
+    assert not with_client & set(FORBIDDEN), with_client & set(FORBIDDEN)
 
 
 def test_public_surface() -> None:

@@ -509,3 +509,21 @@ def test_the_size_limit_counts_each_event_on_its_own() -> None:
     too_big = [b'data: {"a": "' + b"x" * 60, b"x" * 40 + b'"}\n\n']
     (refused,) = CheckedSSEDecoder(max_event_size=100).iter_bytes(iter(too_big))
     assert refused.data == "" and type(refused.json()).__name__ == "Refusal"
+
+
+@settings(max_examples=100, deadline=None)
+@given(cut=st.integers(0, 400), ahead=st.integers(0, 3))
+def test_events_ahead_of_an_oversized_one_come_out_however_reads_cut_them(
+    cut: int, ahead: int
+) -> None:
+    """The events before an event past the limit are given, then the refusal, whether they
+    arrive in the same read as it or not."""
+    from cf_ai_gateway.openai_streams import CheckedSSEDecoder
+
+    body = b"".join(b'data: {"n": %d}\n\n' % n for n in range(ahead))
+    body += b'data: {"big": "' + b"x" * 200 + b'"}\n\n'
+    cut = min(cut, len(body))
+    events = list(CheckedSSEDecoder(max_event_size=100).iter_bytes(iter([body[:cut], body[cut:]])))
+    *given_events, refused = events
+    assert [json.loads(e.data) for e in given_events] == [{"n": n} for n in range(ahead)]
+    assert type(refused.json()).__name__ == "Refusal"

@@ -248,7 +248,7 @@ def _chunked(body: bytes, sizes: list[int], extensions: bool) -> Iterator[bytes]
 @given(
     body=st.binary(max_size=3000),
     sizes=st.lists(st.integers(1, 700), max_size=12),
-    recv_size=st.integers(1, 64),
+    recv_size=st.one_of(st.integers(1, 64), st.integers(65, 8192)),
     extensions=st.booleans(),
 )
 def test_any_chunked_body_in_any_reads_is_read_exactly(
@@ -258,6 +258,44 @@ def test_any_chunked_body_in_any_reads_is_read_exactly(
         _chunked(body, sizes, extensions)
     )
     assert _read(wire, recv_size) == (200, body)
+
+
+def test_whole_chunks_already_read_are_handed_on_before_the_next_wait() -> None:
+    """Chunks that arrived together come out as one piece, before the reader waits again:
+    a server that sends the rest only once the client has them is not kept waiting."""
+    ours, theirs = socket.socketpair()
+    transport = wire_module.SocketTransport(
+        verify=httpx.create_ssl_context(), limits=httpx.Limits(max_keepalive_connections=1)
+    )
+    got_first = threading.Event()
+
+    def serve() -> None:
+        theirs.sendall(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"3\r\nab\n\r\n2;x=y\r\ncd\r\n4\r\nef"
+        )
+        if got_first.wait(10):  # the rest only once the first chunks were handed on
+            theirs.sendall(b"gh\r\n1\r\ni\r\n0\r\n\r\n")
+        theirs.shutdown(socket.SHUT_WR)
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        conn = wire_module._Connection(ours, ("http", "x", 80))
+        head = wire_module._read_head(conn, 5.0)
+        framing, length = wire_module.body_framing(head, "POST")
+        body = iter(wire_module._Body(transport, conn, framing, length, head.keep_alive, 5.0))
+        first = next(body)
+        got_first.set()
+        pieces = [first, *body]
+    finally:
+        got_first.set()
+        server.join()
+        ours.close()
+        theirs.close()
+        transport.close()
+    assert first == b"ab\ncd"
+    assert b"".join(pieces) == b"ab\ncdefghi"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -83,3 +83,61 @@ def test_any_cut_of_the_bytes_decodes_the_same(events: list[Any], newline: str, 
         out += decoder.feed(raw[start:end])
     out += decoder.flush()
     assert [json.loads(d) for d in out] == events
+
+
+def _decoded_until_fault(raw: bytes, cuts: list[int], limit: int) -> tuple[list[str], str | None]:
+    """Payloads the decoder gives for ``raw`` fed in the pieces ``cuts`` make, up to its fault."""
+    points = sorted({min(c, len(raw)) for c in cuts} | {0, len(raw)})
+    decoder = SSEDecoder(max_event_size=limit)
+    out: list[str] = []
+    try:
+        for start, end in itertools.pairwise(points):
+            out += decoder.feed(raw[start:end])
+        out += decoder.flush()
+    except SSEError as exc:
+        return out + exc.before, str(exc)
+    return out, None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.lists(_EVENT, max_size=5),
+    fault=st.sampled_from(["oversized", "bad byte", "cut character"]),
+    at=st.integers(min_value=0, max_value=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=12),
+)
+def test_the_events_ahead_of_a_fault_come_out_however_the_bytes_are_cut(
+    before: list[Any], fault: str, at: int, cuts: list[int]
+) -> None:
+    """A stream's events up to a fault do not depend on how reads cut it (nor do they when
+    one read brings them all): each complete event ahead of the fault is given, then the fault."""
+    events = [b"data: " + json.dumps(e).encode() for e in before]
+    limit = max(200, *map(len, events)) if events else 200
+    head = b"".join(event + b"\n\n" for event in events)
+    if fault == "oversized":
+        tail = b"data: " + b"z" * limit + b"\n\n" + b'data: {"after": 1}\n\n'
+    elif fault == "bad byte":  # inside the next event, at any place in it
+        event = b'data: {"next": "' + b"n" * 30 + b'"}\n\n'
+        cut = min(at, len(event))
+        tail = event[:cut] + b"\xff" + event[cut:]
+    else:  # the stream ends inside a UTF-8 character
+        tail = b'data: {"next": "\xe2\x82'
+    payloads, error = _decoded_until_fault(head + tail, cuts, limit)
+    assert [json.loads(p) for p in payloads] == before
+    assert error is not None
+    assert ("max_event_size" in error) == (fault == "oversized")
+
+
+@pytest.mark.parametrize("wire", ["httpx", "aiohttp"])
+async def test_async_events_ahead_of_an_oversized_one_come_first(
+    make_gateway: Any, server: TestServer, wire: str
+) -> None:
+    big = {"text": "z" * 5000}
+    server.queue(Reply(chunks=[b"".join(sse({"a": 1}, {"b": 2}, big))], headers={"cf-aig-log-id": "BIG"}))
+    gw = make_gateway(max_event_size=4096, transport=wire)
+    got = []
+    with pytest.raises(StreamError, match="max_event_size") as err:
+        async for event in gw.astream("chat/completions", {}):
+            got.append(event)
+    assert got == [{"a": 1}, {"b": 2}] and err.value.log_id == "BIG"
+    await gw.aclose()

@@ -11,7 +11,7 @@ Connection fields, their environment defaults and their checks are the LLM adapt
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
@@ -19,7 +19,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events import BaseEvent
 
-from cf_ai_gateway import ConfigurationError, EmbeddingResult, Gateway, GatewayInfo
+from cf_ai_gateway import ConfigurationError
 from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire import embeddings as wire
 from llama_index.llms.cf_ai_gateway.settings import (
@@ -34,6 +34,9 @@ from llama_index.llms.cf_ai_gateway.settings import (
     unknown_arguments_message,
     validation_message,
 )
+
+if TYPE_CHECKING:
+    from cf_ai_gateway import EmbeddingResult, Gateway, GatewayInfo
 
 __all__ = ["CloudflareAIGatewayEmbedding", "GatewayInfoEvent"]
 
@@ -165,7 +168,10 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         requested = embed_batch_size if embed_batch_size is not None else batch_size
         options = GatewayOptions.coerce(gateway_options).to_dict() or None
         # The core resolves the connection and the environment, as for every other client;
-        # secrets stay wrapped (SecretStr) until the auth header is built.
+        # secrets stay wrapped (SecretStr) until the auth header is built. It loads here, not
+        # at import, so that importing the class costs no HTTP stack.
+        from cf_ai_gateway import Gateway
+
         gateway = Gateway(
             account_id=account_id,
             gateway_id=gateway_id,

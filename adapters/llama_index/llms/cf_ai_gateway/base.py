@@ -37,7 +37,7 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
-from cf_ai_gateway import ConfigurationError, Gateway, fallback_checks
+from cf_ai_gateway import ConfigurationError, fallback_checks
 from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 from cf_ai_gateway.wire.types import ChatRequest
@@ -71,6 +71,8 @@ from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selecti
 if TYPE_CHECKING:
     from llama_index.core.llms.llm import ToolSelection
     from llama_index.core.tools.types import BaseTool
+
+    from cf_ai_gateway import Gateway
 
 __all__ = ["CloudflareAIGatewayLLM"]
 
@@ -254,7 +256,10 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         )
         options = GatewayOptions.coerce(gateway_options).to_dict() or None
         # The core resolves the connection and the environment, as for every other client;
-        # secrets stay wrapped (SecretStr) until the auth header is built.
+        # secrets stay wrapped (SecretStr) until the auth header is built. It loads here, not
+        # at import, so that importing the class costs no HTTP stack.
+        from cf_ai_gateway import Gateway
+
         gateway = Gateway(
             account_id=account_id,
             gateway_id=gateway_id,
