@@ -6,7 +6,8 @@ each LlamaIndex batch is one request of up to the provider's largest batch, and
 ``cache="content"`` makes re-embedding unchanged text a gateway cache hit. After each request
 a :class:`GatewayInfoEvent` carrying the batch's ``cf-aig-*`` response headers goes to
 LlamaIndex's instrumentation dispatcher; ``last_gateway_info`` holds the last call's.
-Connection fields, their environment defaults and their checks are the LLM adapter's.
+Connection fields, their environment defaults and their checks are the LLM adapter's
+(:class:`~llama_index.llms.cf_ai_gateway.connection.GatewayConnectionFields`).
 """
 
 from __future__ import annotations
@@ -14,36 +15,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, ValidationError
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher  # type: ignore[attr-defined]
 from llama_index.core.instrumentation.events import BaseEvent
 
 from cf_ai_gateway import ConfigurationError
-from cf_ai_gateway.config import DEFAULT_BASE_URL
+from cf_ai_gateway.checks import check_max_retries
 from cf_ai_gateway.wire import embeddings as wire
-from llama_index.llms.cf_ai_gateway.settings import (
-    CONNECTION_FIELDS,
-    SECRET_FIELDS,
-    check_base_url,
-    check_timeout,
-    connection_gateway,
-    secret_or_none,
-    secret_value,
-    stored_secret,
-    unknown_arguments_message,
-    validation_message,
-)
+from llama_index.llms.cf_ai_gateway.connection import GatewayConnectionFields
+from llama_index.llms.cf_ai_gateway.settings import check_timeout
 
 if TYPE_CHECKING:
-    from cf_ai_gateway import EmbeddingResult, Gateway, GatewayInfo
+    from cf_ai_gateway import EmbeddingResult, GatewayInfo
 
 __all__ = ["CloudflareAIGatewayEmbedding", "GatewayInfoEvent"]
 
 DEFAULT_MODEL = "text-embedding-3-small"
 _CLASS_NAME = "CloudflareAIGatewayEmbedding"
-# Fields whose change needs a new Gateway client, and the embedding settings checked on change.
-_REBUILD_FIELDS = CONNECTION_FIELDS | {"model_name", "dimensions", "cache", "max_concurrency"}
+# Embedding settings checked when set; setting one drops the client, as a connection field does.
+_CHECKED_FIELDS = frozenset({"model_name", "dimensions", "cache", "max_concurrency"})
 
 dispatcher = get_dispatcher(__name__)
 
@@ -59,7 +50,7 @@ class GatewayInfoEvent(BaseEvent):
         return "GatewayInfoEvent"
 
 
-class CloudflareAIGatewayEmbedding(BaseEmbedding):
+class CloudflareAIGatewayEmbedding(GatewayConnectionFields, BaseEmbedding):
     """LlamaIndex embedding model for any OpenAI-wire provider behind Cloudflare AI Gateway.
 
     Connection fields default from the environment as the LLM's do: ``account_id``
@@ -77,30 +68,8 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         ```
     """
 
-    account_id: str = Field(description="Cloudflare account id.")
-    gateway_id: str = Field(default="default", description="AI Gateway id.")
+    # Declared again only for its description: the LLM's names Groq, which serves no embeddings.
     provider: str = Field(default="openai", description="Provider slug, e.g. 'openai'.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="Provider API key."
-    )
-    cf_aig_token: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="AI Gateway token."
-    )
-    auth_mode: str | None = Field(
-        default=None, description="'authenticated', 'unauthenticated' or 'byok'; inferred if unset."
-    )
-    base_url: str = Field(default=DEFAULT_BASE_URL, description="AI Gateway API root.")
-    allow_insecure_http: bool | None = Field(
-        default=None,
-        description="Allow a plain http:// base_url to another machine "
-        "(None: CF_AIG_ALLOW_INSECURE_HTTP).",
-    )
-    gateway_options: dict[str, Any] | None = Field(
-        default=None, description="Gateway options (cf-aig-* headers) for every call."
-    )
-    default_headers: dict[str, str] | None = Field(
-        default=None, description="Extra HTTP headers for every request."
-    )
     dimensions: int | None = Field(
         default=None, description="Vector length, when the model can shorten it."
     )
@@ -113,22 +82,7 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
     encoding_format: str = Field(
         default="float", description="'float' (every provider) or 'base64' (OpenAI; faster)."
     )
-    timeout: float | None = Field(default=60.0, description="Request timeout in seconds.")
-    max_retries: int = Field(
-        default=2, description="Retries after the first attempt (in the core)."
-    )
-    max_connections: int | None = Field(
-        default=None,
-        description="Connections per HTTP client pool; more concurrent calls wait their turn "
-        "(None: CF_AIG_MAX_CONNECTIONS, else 100).",
-    )
-    max_keepalive: int | None = Field(
-        default=None,
-        description="Idle connections kept for reuse (None: CF_AIG_MAX_KEEPALIVE, else "
-        "max_connections).",
-    )
 
-    _gateway: Gateway | None = PrivateAttr(default=None)
     _last_gateway_info: list[GatewayInfo] = PrivateAttr(default_factory=list)
 
     def __init__(
@@ -154,68 +108,41 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
-        from cf_ai_gateway import GatewayOptions
-
         model = wire.check_model(kwargs.pop("model_name", model))
-        check_base_url(base_url)
-        unknown = sorted(set(kwargs) - set(type(self).model_fields))
-        if unknown:
-            raise ConfigurationError(unknown_arguments_message(unknown, _CLASS_NAME))
+        self._check_arguments(base_url, kwargs)
         _check_embedding_settings(dimensions, cache, max_concurrency, timeout, max_retries)
         wire.check_encoding(encoding_format)
         if batch_size is not None and embed_batch_size not in (None, batch_size):
             raise ConfigurationError("pass batch_size or embed_batch_size, not both")
         requested = embed_batch_size if embed_batch_size is not None else batch_size
-        options = GatewayOptions.coerce(gateway_options).to_dict() or None
-        # The core resolves the connection and the environment, as for every other client;
-        # secrets stay wrapped (SecretStr) until the auth header is built. It loads here, not
-        # at import, so that importing the class costs no HTTP stack.
-        from cf_ai_gateway import Gateway
-
-        gateway = Gateway(
-            account_id=account_id,
-            gateway_id=gateway_id,
-            provider=provider,
-            api_key=secret_or_none(api_key, "api_key"),
-            cf_aig_token=secret_or_none(cf_aig_token, "cf_aig_token"),
-            auth_mode=auth_mode,
-            base_url=base_url,
-            gateway_options=options,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=kwargs.get("default_headers"),
-            allow_insecure_http=kwargs.get("allow_insecure_http"),
-            max_connections=kwargs.get("max_connections"),
-            max_keepalive=kwargs.get("max_keepalive"),
+        gateway, connection = self._connect(
+            {
+                "account_id": account_id,
+                "gateway_id": gateway_id,
+                "provider": provider,
+                "api_key": api_key,
+                "cf_aig_token": cf_aig_token,
+                "auth_mode": auth_mode,
+                "base_url": base_url,
+                "gateway_options": gateway_options,
+                "timeout": timeout,
+                "max_retries": max_retries,
+                **kwargs,
+            }
         )
-        config = gateway.config
-        batch = wire.check_batch_size(requested, wire.batch_limit(config.provider, model))
+        batch = wire.check_batch_size(requested, wire.batch_limit(connection["provider"], model))
         values: dict[str, Any] = {
             "model_name": model,
             "embed_batch_size": batch,
-            "account_id": config.account_id,
-            "gateway_id": config.gateway_id,
-            "provider": config.provider,
-            "api_key": secret_or_none(api_key, "api_key") or stored_secret(config.api_key),
-            "cf_aig_token": secret_or_none(cf_aig_token, "cf_aig_token")
-            or stored_secret(config.cf_aig_token),
-            "auth_mode": auth_mode,
-            "base_url": config.base_url,
-            "gateway_options": options,
             "dimensions": dimensions,
             "cache": cache,
             "max_concurrency": max_concurrency,
             "encoding_format": encoding_format,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            **kwargs,
+            **connection,
         }
         if callback_manager is not None:
             values["callback_manager"] = callback_manager
-        try:
-            super().__init__(**values)
-        except ValidationError as exc:
-            raise ConfigurationError(validation_message(exc, _CLASS_NAME)) from None
+        super().__init__(**values)
         self._gateway = gateway
 
     # -- configuration ----------------------------------------------------------------------
@@ -230,8 +157,6 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         return self.model_name
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in SECRET_FIELDS and value is not None and not isinstance(value, SecretStr):
-            value = SecretStr(secret_value(value, name) or "")
         if name == "model_name":
             wire.check_model(value)
         elif name == "dimensions":
@@ -247,32 +172,8 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
 
             value = GatewayOptions.coerce(value).to_dict() or None
         super().__setattr__(name, value)
-        if name in _REBUILD_FIELDS:
+        if name in _CHECKED_FIELDS:
             self._gateway = None
-
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if isinstance(private, dict):
-            state["__pydantic_private__"] = {**private, "_gateway": None}
-        return state
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> CloudflareAIGatewayEmbedding:
-        memo = {} if memo is None else memo
-        if self._gateway is not None:
-            memo[id(self._gateway)] = None  # the copy builds its own client
-        return super().__deepcopy__(memo)
-
-    def _new_gateway(self) -> Gateway:
-        return connection_gateway(self)
-
-    @property
-    def gateway(self) -> Gateway:
-        """The core client, created from the connection fields (again after they change)."""
-        gateway = self._gateway
-        if gateway is None:
-            gateway = self._gateway = self._new_gateway()
-        return gateway
 
     @property
     def batch_size(self) -> int:
@@ -291,16 +192,6 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         if self.dimensions is not None:
             payload["dimensions"] = self.dimensions
         return payload
-
-    def close(self) -> None:
-        """Close the pooled HTTP connections (they reopen on the next call)."""
-        if self._gateway is not None:
-            self._gateway.close()
-
-    async def aclose(self) -> None:
-        """Close the pooled HTTP connections (they reopen on the next call)."""
-        if self._gateway is not None:
-            await self._gateway.aclose()
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -356,5 +247,4 @@ def _check_embedding_settings(
     if max_concurrency is not None:
         wire.check_max_concurrency(max_concurrency)
     check_timeout(timeout)
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ConfigurationError(f"max_retries must be an integer >= 0; got {max_retries!r}")
+    check_max_retries(max_retries)

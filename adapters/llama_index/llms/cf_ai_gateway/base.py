@@ -8,8 +8,8 @@ Secrets are ``SecretStr`` fields excluded from ``to_dict()``/``to_json()`` and h
 Retries happen only in the core (``max_retries``); this class adds no retry layer of its own.
 """
 
-from __future__ import annotations
-
+# Annotations are evaluated here, not postponed: pydantic then reads the field types as they
+# are, instead of compiling each from a string when the class is created.
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,26 +38,14 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from cf_ai_gateway import ConfigurationError, fallback_checks
-from cf_ai_gateway.config import DEFAULT_BASE_URL
 from cf_ai_gateway.wire.inbound_kwargs import CallOptions
 from cf_ai_gateway.wire.types import ChatRequest
 
+from .connection import GatewayConnectionFields
 from .convert import result_to_chat_response
 from .metadata import llm_metadata
 from .request import LLM_REQUEST_FIELDS, build_request
-from .settings import (
-    CONNECTION_FIELDS,
-    SECRET_FIELDS,
-    check_base_url,
-    check_settings,
-    coerce_update,
-    connection_gateway,
-    secret_or_none,
-    secret_value,
-    stored_secret,
-    unknown_arguments_message,
-    validation_message,
-)
+from .settings import check_settings, coerce_update, validation_message
 from .streaming import (
     ChatStreamState,
     CompletionStreamState,
@@ -71,8 +59,6 @@ from .tools import force_single_tool_call, prepare_chat_with_tools, tool_selecti
 if TYPE_CHECKING:
     from llama_index.core.llms.llm import ToolSelection
     from llama_index.core.tools.types import BaseTool
-
-    from cf_ai_gateway import Gateway
 
 __all__ = ["CloudflareAIGatewayLLM"]
 
@@ -88,7 +74,7 @@ def _completion(response: ChatResponse) -> CompletionResponse:
     )
 
 
-class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
+class CloudflareAIGatewayLLM(StructuredOutputMixin, GatewayConnectionFields, FunctionCallingLLM):
     """LlamaIndex LLM for any OpenAI-wire model behind Cloudflare AI Gateway.
 
     Connection fields default from the environment: ``account_id`` (``CF_ACCOUNT_ID`` or
@@ -116,30 +102,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     model: str = Field(default=DEFAULT_MODEL, description="Model name, e.g. 'gpt-4o-mini'.")
     api: Literal["chat", "responses"] = Field(
         default="chat", description="'chat' for chat/completions, 'responses' for responses."
-    )
-    account_id: str = Field(description="Cloudflare account id.")
-    gateway_id: str = Field(default="default", description="AI Gateway id.")
-    provider: str = Field(default="openai", description="Provider slug, e.g. 'openai', 'groq'.")
-    api_key: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="Provider API key."
-    )
-    cf_aig_token: SecretStr | None = Field(
-        default=None, exclude=True, repr=False, description="AI Gateway token."
-    )
-    auth_mode: str | None = Field(
-        default=None, description="'authenticated', 'unauthenticated' or 'byok'; inferred if unset."
-    )
-    base_url: str = Field(default=DEFAULT_BASE_URL, description="AI Gateway API root.")
-    allow_insecure_http: bool | None = Field(
-        default=None,
-        description="Allow a plain http:// base_url to another machine "
-        "(None: CF_AIG_ALLOW_INSECURE_HTTP).",
-    )
-    gateway_options: dict[str, Any] | None = Field(
-        default=None, description="Gateway options (cf-aig-* headers) for every call."
-    )
-    default_headers: dict[str, str] | None = Field(
-        default=None, description="Extra HTTP headers for every request."
     )
     fallbacks: list[Any] | None = Field(
         default=None,
@@ -173,20 +135,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         default=False,
         description="Make chat/complete stream internally and return the whole reply.",
     )
-    timeout: float | None = Field(default=60.0, description="Request timeout in seconds.")
-    max_retries: int = Field(
-        default=2, description="Retries after the first attempt (in the core)."
-    )
-    max_connections: int | None = Field(
-        default=None,
-        description="Connections per HTTP client pool; more concurrent calls wait their turn "
-        "(None: CF_AIG_MAX_CONNECTIONS, else 100).",
-    )
-    max_keepalive: int | None = Field(
-        default=None,
-        description="Idle connections kept for reuse (None: CF_AIG_MAX_KEEPALIVE, else "
-        "max_connections).",
-    )
     tracing: bool = Field(
         default=False, description="Open an OpenTelemetry span per call (cf_ai_gateway.otel)."
     )
@@ -195,7 +143,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         default_factory=dict, description="Extra request-body fields for every call."
     )
 
-    _gateway: Gateway | None = PrivateAttr(default=None)
     _metadata_cache: tuple[Any, LLMMetadata, dict[str, Any]] | None = PrivateAttr(default=None)
 
     @field_validator("fallbacks", mode="after")
@@ -238,12 +185,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
-        from cf_ai_gateway import GatewayOptions
-
-        check_base_url(base_url)
-        unknown = sorted(set(kwargs) - set(type(self).model_fields))
-        if unknown:
-            raise ConfigurationError(unknown_arguments_message(unknown))
+        self._check_arguments(base_url, kwargs)
         if isinstance(kwargs.get("stop"), str):
             kwargs["stop"] = [kwargs["stop"]]
         check_settings(
@@ -254,80 +196,35 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
             additional_kwargs=additional_kwargs,
             extra=kwargs,
         )
-        options = GatewayOptions.coerce(gateway_options).to_dict() or None
-        # The core resolves the connection and the environment, as for every other client;
-        # secrets stay wrapped (SecretStr) until the auth header is built. It loads here, not
-        # at import, so that importing the class costs no HTTP stack.
-        from cf_ai_gateway import Gateway
-
-        gateway = Gateway(
-            account_id=account_id,
-            gateway_id=gateway_id,
-            provider=provider,
-            api_key=secret_or_none(api_key, "api_key"),
-            cf_aig_token=secret_or_none(cf_aig_token, "cf_aig_token"),
-            auth_mode=auth_mode,
-            base_url=base_url,
-            gateway_options=options,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=kwargs.get("default_headers"),
-            allow_insecure_http=kwargs.get("allow_insecure_http"),
-            tracing=kwargs.get("tracing", False),
-            fallbacks=kwargs.get("fallbacks"),
-            fallback_on=kwargs.get("fallback_on"),
-            max_connections=kwargs.get("max_connections"),
-            max_keepalive=kwargs.get("max_keepalive"),
-        )
-        config = gateway.config
-        try:
-            super().__init__(
-                model=model,
-                api=api,
-                account_id=config.account_id,
-                gateway_id=config.gateway_id,
-                provider=config.provider,
-                api_key=secret_or_none(api_key, "api_key") or stored_secret(config.api_key),
-                cf_aig_token=secret_or_none(cf_aig_token, "cf_aig_token")
-                or stored_secret(config.cf_aig_token),
-                auth_mode=auth_mode,
-                base_url=config.base_url,
-                gateway_options=options,
-                timeout=timeout,
-                max_retries=max_retries,
-                additional_kwargs=dict(additional_kwargs or {}),
-                callback_manager=callback_manager,
+        gateway, connection = self._connect(
+            {
+                "account_id": account_id,
+                "gateway_id": gateway_id,
+                "provider": provider,
+                "api_key": api_key,
+                "cf_aig_token": cf_aig_token,
+                "auth_mode": auth_mode,
+                "base_url": base_url,
+                "gateway_options": gateway_options,
+                "timeout": timeout,
+                "max_retries": max_retries,
                 **kwargs,
-            )
-        except ValidationError as exc:
-            raise ConfigurationError(validation_message(exc)) from None
+            }
+        )
+        super().__init__(
+            model=model,
+            api=api,
+            additional_kwargs=dict(additional_kwargs or {}),
+            callback_manager=callback_manager,
+            **connection,
+        )
         self._gateway = gateway
 
     # -- configuration ----------------------------------------------------------------------
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in SECRET_FIELDS and value is not None and not isinstance(value, SecretStr):
-            value = SecretStr(secret_value(value, name) or "")
-        super().__setattr__(name, value)
-        if name in CONNECTION_FIELDS:
-            self._gateway = None
-
-    def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if isinstance(private, dict):
-            state["__pydantic_private__"] = {**private, "_gateway": None}
-        return state
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> CloudflareAIGatewayLLM:
-        memo = {} if memo is None else memo
-        if self._gateway is not None:
-            memo[id(self._gateway)] = None  # the copy builds its own client
-        return super().__deepcopy__(memo)
-
     def model_copy(
         self, *, update: Mapping[str, Any] | None = None, deep: bool = False
-    ) -> CloudflareAIGatewayLLM:
+    ) -> "CloudflareAIGatewayLLM":
         """A copy; with ``update``, the new settings are checked again and it gets its own client.
 
         Updated secrets are stored as ``SecretStr``; bad values raise ``ConfigurationError``.
@@ -360,17 +257,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     def class_name(cls) -> str:
         return "CloudflareAIGatewayLLM"
 
-    def _new_gateway(self) -> Gateway:
-        return connection_gateway(self)
-
-    @property
-    def gateway(self) -> Gateway:
-        """The core client, created from the connection fields (again after they change)."""
-        gateway = self._gateway
-        if gateway is None:
-            gateway = self._gateway = self._new_gateway()
-        return gateway
-
     def _cached_metadata(self) -> tuple[Any, LLMMetadata, dict[str, Any]]:
         key = (self.model, self.context_window, self.max_tokens)
         cached = self._metadata_cache
@@ -385,16 +271,6 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     def to_payload(self) -> dict[str, Any]:
         """The non-secret description LlamaIndex's instrumentation sends with every call."""
         return dict(self._cached_metadata()[2])
-
-    def close(self) -> None:
-        """Close the pooled HTTP connections (they reopen on the next call)."""
-        if self._gateway is not None:
-            self._gateway.close()
-
-    async def aclose(self) -> None:
-        """Close the pooled HTTP connections (they reopen on the next call)."""
-        if self._gateway is not None:
-            await self._gateway.aclose()
 
     # -- request building -------------------------------------------------------------------
 
@@ -506,7 +382,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     def _prepare_chat_with_tools(
         self,
-        tools: Sequence[BaseTool],
+        tools: Sequence["BaseTool"],
         user_msg: str | ChatMessage | None = None,
         chat_history: list[ChatMessage] | None = None,
         verbose: bool = False,
@@ -530,7 +406,7 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
     def _validate_chat_with_tools_response(
         self,
         response: ChatResponse,
-        tools: Sequence[BaseTool],
+        tools: Sequence["BaseTool"],
         allow_parallel_tool_calls: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
@@ -540,5 +416,5 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, FunctionCallingLLM):
 
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
-    ) -> list[ToolSelection]:
+    ) -> list["ToolSelection"]:
         return tool_selections(response, error_on_no_tool_call)

@@ -10,15 +10,12 @@ given to ``model_copy``, and keeps secrets wrapped as ``SecretStr``.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.bridge.pydantic import SecretStr
 
 from cf_ai_gateway import ConfigurationError
 from cf_ai_gateway.checks import check_extra_headers, check_max_retries, check_timeout_value
-
-if TYPE_CHECKING:
-    from cf_ai_gateway import Gateway
 
 __all__ = [
     "CONNECTION_FIELDS",
@@ -28,7 +25,6 @@ __all__ = [
     "check_stop",
     "check_timeout",
     "coerce_update",
-    "connection_gateway",
     "secret_or_none",
     "secret_value",
     "stored_secret",
@@ -100,16 +96,6 @@ def check_base_url(value: Any) -> None:
             "base_url (environment variable CF_AIG_BASE_URL) must be a string URL, "
             f"not {type(value).__name__}"
         )
-
-
-def connection_gateway(model: Any) -> Gateway:
-    """The core client for a LlamaIndex class, from those of its fields that are
-    :data:`CONNECTION_FIELDS` (each named as ``Gateway``'s argument)."""
-    from cf_ai_gateway import Gateway
-
-    check_base_url(model.base_url)
-    fields = type(model).model_fields
-    return Gateway(**{name: getattr(model, name) for name in CONNECTION_FIELDS if name in fields})
 
 
 def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> dict[str, Any]:
