@@ -141,3 +141,28 @@ async def test_async_events_ahead_of_an_oversized_one_come_first(
             got.append(event)
     assert got == [{"a": 1}, {"b": 2}] and err.value.log_id == "BIG"
     await gw.aclose()
+
+
+def test_an_event_of_exactly_the_limit_is_read_however_its_blank_line_is_cut() -> None:
+    event = b"data: " + b"x" * 94  # 100 bytes, the limit
+    for cut in range(len(event) - 2, len(event) + 3):
+        raw = event + b"\n\n" + b"data: after\n\n"
+        assert _decoded_until_fault(raw, [cut], 100) == (["x" * 94, "after"], None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=14), max_size=5),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    limit=st.integers(min_value=8, max_value=16),
+    cuts=st.lists(st.integers(min_value=0, max_value=120), max_size=10),
+)
+def test_events_near_the_limit_are_read_or_refused_however_the_bytes_are_cut(
+    sizes: list[int], newline: str, limit: int, cuts: list[int]
+) -> None:
+    """Whether an event fits the limit does not depend on where a read ended."""
+    raw = "".join(f"data: {'x' * n}{newline}{newline}" for n in sizes).encode()
+    whole = _decoded_until_fault(raw, [], limit)
+    assert _decoded_until_fault(raw, cuts, limit) == whole
+    for cut in range(len(raw)):
+        assert _decoded_until_fault(raw, [cut], limit) == whole
