@@ -166,3 +166,25 @@ def test_events_near_the_limit_are_read_or_refused_however_the_bytes_are_cut(
     assert _decoded_until_fault(raw, cuts, limit) == whole
     for cut in range(len(raw)):
         assert _decoded_until_fault(raw, [cut], limit) == whole
+
+
+_PIECE = st.one_of(
+    st.sampled_from([b"data: ", b"data:", b"event: error\n", b"\n", b"\r", b"\n\n", b"a"]),
+    st.sampled_from(["é", "€", "😀"]).map(str.encode),  # characters of two to four bytes
+    st.binary(max_size=3),  # bad bytes, cut characters
+    st.text(max_size=3).map(str.encode),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.lists(_PIECE, max_size=30).map(b"".join), limit=st.integers(4, 40))
+def test_any_bytes_cut_anywhere_give_what_they_give_whole_up_to_the_fault(
+    raw: bytes, limit: int
+) -> None:
+    """Bad UTF-8 anywhere (inside a character the decoder holds from the read before, too) and
+    events of any size: the events given, the fault and its kind are those of the bytes fed
+    whole, for a cut at any byte and for bytes fed one at a time."""
+    whole = _decoded_until_fault(raw, [], limit)
+    for cut in range(len(raw) + 1):
+        assert _decoded_until_fault(raw, [cut], limit) == whole
+    assert _decoded_until_fault(raw, list(range(len(raw))), limit) == whole
