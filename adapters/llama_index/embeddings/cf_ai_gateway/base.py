@@ -27,6 +27,7 @@ from llama_index.llms.cf_ai_gateway.settings import (
     SECRET_FIELDS,
     check_base_url,
     check_timeout,
+    coerce_update,
     connection_gateway,
     secret_or_none,
     secret_value,
@@ -36,6 +37,8 @@ from llama_index.llms.cf_ai_gateway.settings import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cf_ai_gateway import EmbeddingResult, Gateway, GatewayInfo
 
 __all__ = ["CloudflareAIGatewayEmbedding", "GatewayInfoEvent"]
@@ -262,6 +265,19 @@ class CloudflareAIGatewayEmbedding(BaseEmbedding):
         if self._gateway is not None:
             memo[id(self._gateway)] = None  # the copy builds its own client
         return super().__deepcopy__(memo)
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> CloudflareAIGatewayEmbedding:
+        """A copy; with ``update``, each new setting is checked as an assignment is, and a copy
+        whose connection changed gets its own client. Bad values raise ``ConfigurationError``."""
+        copied = super().model_copy(deep=deep)
+        if update:
+            for name, value in coerce_update(update, type(self).model_fields, _CLASS_NAME).items():
+                setattr(copied, name, value)
+            if copied._gateway is None:
+                copied._gateway = copied._new_gateway()
+        return copied
 
     def _new_gateway(self) -> Gateway:
         return connection_gateway(self)

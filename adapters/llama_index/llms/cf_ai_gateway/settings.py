@@ -112,7 +112,11 @@ def connection_gateway(model: Any) -> Gateway:
     return Gateway(**{name: getattr(model, name) for name in CONNECTION_FIELDS if name in fields})
 
 
-def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> dict[str, Any]:
+def coerce_update(
+    update: Mapping[str, Any],
+    field_names: Collection[str],
+    class_name: str = "CloudflareAIGatewayLLM",
+) -> dict[str, Any]:
     """``model_copy`` updates in stored form: secrets as ``SecretStr``, gateway options as a dict.
 
     Unknown names are refused, as the constructor refuses them.
@@ -121,7 +125,7 @@ def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> di
 
     unknown = sorted(set(update) - set(field_names))
     if unknown:
-        raise ConfigurationError(unknown_arguments_message(unknown))
+        raise ConfigurationError(unknown_arguments_message(unknown, class_name))
     values = dict(update)
     for name in SECRET_FIELDS:
         if name in values:
