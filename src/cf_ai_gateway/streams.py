@@ -444,4 +444,6 @@ def __getattr__(name: str) -> Any:
     module = _ELSEWHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module, __package__), name)
+    value = getattr(import_module(module, __package__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
