@@ -1,7 +1,9 @@
 """``ChatCloudflareAIGateway``: a LangChain chat model that calls Cloudflare AI Gateway.
 
-It subclasses ``BaseChatModel`` directly and sends every call through the core client
-:class:`cf_ai_gateway.Gateway` and its neutral calls, so it never parses endpoint JSON and
+It subclasses ``BaseChatModel``, takes its connection fields from
+:class:`~langchain_cf_ai_gateway.connection.GatewayConnection` (shared with the embeddings
+class), and sends every call through the core client :class:`cf_ai_gateway.Gateway` and its
+neutral calls, so it never parses endpoint JSON and
 never imports an OpenAI SDK. Configuration is checked when the model is built (missing
 credentials raise :class:`cf_ai_gateway.ConfigurationError`); the HTTP client is created on
 first use and reused. Both OpenAI-wire endpoints are supported (``api="chat"`` or
@@ -12,7 +14,6 @@ first use and reused. Both OpenAI-wire endpoints are supported (``api="chat"`` o
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,28 +27,24 @@ from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.utils import from_env, secret_from_env
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import (
     ConfigDict,
     Field,
-    PrivateAttr,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from cf_ai_gateway import fallback_checks
-from cf_ai_gateway.client import Gateway
-from cf_ai_gateway.config import GatewayConfig, resolve_options, resolve_pool_limits
 from cf_ai_gateway.errors import ConfigurationError
 
+from .connection import GatewayConnection
 from .outputs import closing_chunk, delta_to_chunk, llm_output, result_to_message
 from .profiles import model_profile_dict
 from .request import build_request, check_reasoning, options_dict
-from .settings import check_arguments, check_http_settings, provider_key_env, validation_message
+from .settings import check_arguments, provider_key_env, validation_message
 from .structured import StructuredOutputMethod, build_structured_output
 from .tools import format_tools, validate_tool_choice
 from .tracing import record_gateway_metadata
@@ -58,9 +55,6 @@ if TYPE_CHECKING:  # BaseTool costs tens of ms to import; only the annotations n
 
 __all__ = ["ChatCloudflareAIGateway"]
 
-# Guards the lazy creation of each model's client (rare, so one lock for all models).
-_GATEWAY_LOCK = threading.Lock()
-
 
 def _token_logprobs(chunk: ChatGenerationChunk) -> dict[str, Any]:
     """``on_llm_new_token``'s ``logprobs`` argument, as ChatOpenAI passes it, when present."""
@@ -68,7 +62,7 @@ def _token_logprobs(chunk: ChatGenerationChunk) -> dict[str, Any]:
     return {"logprobs": logprobs} if logprobs else {}
 
 
-class ChatCloudflareAIGateway(BaseChatModel):
+class ChatCloudflareAIGateway(GatewayConnection, BaseChatModel):
     """Chat model routed through Cloudflare AI Gateway (OpenAI-wire providers).
 
     Setup: ``pip install 'cf-ai-gateway[langchain]'`` and set ``CF_ACCOUNT_ID`` plus
@@ -94,60 +88,18 @@ class ChatCloudflareAIGateway(BaseChatModel):
     # -- where and who -------------------------------------------------------------------------
     model: str = Field(default="gpt-4o-mini", alias="model_name")
     """Model name as the provider knows it, e.g. ``gpt-4o-mini``."""
-    account_id: str | None = Field(
-        default_factory=from_env(("CF_ACCOUNT_ID", "CLOUDFLARE_ACCOUNT_ID"), default=None)
-    )
-    """Cloudflare account id; ``CF_ACCOUNT_ID`` (or ``CLOUDFLARE_ACCOUNT_ID``) by default."""
-    gateway_id: str = Field(default_factory=from_env("CF_AIG_GATEWAY_ID", default="default"))
-    """Gateway id; ``CF_AIG_GATEWAY_ID``, else ``"default"``."""
-    api_key: SecretStr | None = Field(
-        default_factory=secret_from_env("OPENAI_API_KEY", default=None)
-    )
-    """Provider key; ``OPENAI_API_KEY`` for provider ``openai`` (other providers: their own
-    key variable, e.g. ``GROQ_API_KEY``)."""
-    cf_aig_token: SecretStr | None = Field(
-        default_factory=secret_from_env("CF_AIG_TOKEN", default=None)
-    )
-    """Gateway token (``cf-aig-authorization``); ``CF_AIG_TOKEN`` by default."""
-    auth_mode: Literal["authenticated", "unauthenticated", "byok", "unified_billing"] | None = None
-    """``authenticated``, ``unauthenticated``, ``byok`` (alias ``unified_billing``), or None
-    to infer it from the secrets that are set."""
-    provider: str = "openai"
-    """Provider slug of an OpenAI-wire provider (``openai``, ``groq``, ``custom-…``, …)."""
+    # The connection fields (account, gateway, provider, secrets, auth mode, base URL, gateway
+    # options, headers, timeout, retries, pool limits, HTTP clients) come from GatewayConnection.
     api: Literal["chat", "responses"] = "chat"
     """``"chat"`` calls ``chat/completions``; ``"responses"`` calls ``responses``."""
-    base_url: str | None = Field(default_factory=from_env("CF_AIG_BASE_URL", default=None))
-    """Gateway API root; ``CF_AIG_BASE_URL``, else ``https://gateway.ai.cloudflare.com/v1``."""
-    allow_insecure_http: bool | None = None
-    """Allow a plain ``http://`` ``base_url`` to another machine (None:
-    ``CF_AIG_ALLOW_INSECURE_HTTP``, else refused)."""
-    gateway_options: dict[str, Any] | None = None
-    """Gateway options (``GatewayOptions`` or a dict of its fields) for every call; options
-    passed per call merge over them field by field."""
-    default_headers: dict[str, str] | None = None
-    """Extra HTTP headers for every request (never auth headers)."""
     fallbacks: list[Any] | None = None
     """Models (``"gpt-4o-mini"``) or routes (``{"provider", "model", "api_key"}``) tried in
     turn when a call fails transiently; also per call (``invoke(..., fallbacks=[...])``)."""
     fallback_on: Any = Field(default=None, exclude=True)
     """Error classes that move a call to its next fallback (default: the transient ones)."""
-    timeout: float | None = Field(default=None, alias="request_timeout")
-    """HTTP timeout in seconds (None: the core's default of 60 s)."""
-    max_retries: int | None = None
-    """Retries after the first attempt on connection errors, 429 and 5xx (None: 2)."""
-    max_connections: int | None = Field(default=None, strict=True)
-    """Connections per HTTP client pool (one async pool per event loop); more concurrent calls
-    wait their turn within their timeout (None: ``CF_AIG_MAX_CONNECTIONS``, else 100)."""
-    max_keepalive: int | None = Field(default=None, strict=True)
-    """Idle connections kept for reuse (None: ``CF_AIG_MAX_KEEPALIVE``, else
-    ``max_connections``)."""
     tracing: bool = False
     """Open an OpenTelemetry span per call (``cf_ai_gateway.otel``; ``otel.instrument()``
     traces every model instead)."""
-    http_client: Any | None = Field(default=None, exclude=True)
-    """Optional ``httpx.Client`` to send sync requests with (proxies, custom TLS)."""
-    http_async_client: Any | None = Field(default=None, exclude=True)
-    """Optional ``httpx.AsyncClient`` to send async requests with."""
 
     # -- model parameters ----------------------------------------------------------------------
     temperature: float | None = None
@@ -184,19 +136,13 @@ class ChatCloudflareAIGateway(BaseChatModel):
     extra_body: dict[str, Any] | None = None
     """Raw fields merged last into the request body."""
 
-    _config: GatewayConfig | None = PrivateAttr(default=None)
-    _gateway: Gateway | None = PrivateAttr(default=None)
-
     # -- construction --------------------------------------------------------------------------
     @model_validator(mode="before")
     @classmethod
     def _prepare_values(cls, values: Any) -> Any:
         if not isinstance(values, dict):
             return values
-        provider = values.get("provider") or "openai"
-        if provider != "openai" and values.get("api_key") is None:
-            # Never send an OpenAI key to another provider: read that provider's variable.
-            values["api_key"] = secret_from_env(provider_key_env(provider), default=None)()
+        cls._provider_key_default(values)
         names = {name for name, info in cls.model_fields.items()}
         names |= {info.alias for info in cls.model_fields.values() if info.alias}
         return _build_model_kwargs(values, names)
@@ -225,26 +171,7 @@ class ChatCloudflareAIGateway(BaseChatModel):
 
     def _check_settings(self) -> None:
         check_reasoning(self.reasoning)
-        check_http_settings(
-            self.timeout, self.max_retries, self.http_client, self.http_async_client
-        )
-        self._config = self._resolve_config()
-        resolve_options(self.gateway_options)  # CF_AIG_<OPTION> variables are checked now too
-        resolve_pool_limits(self.max_connections, self.max_keepalive)  # and the pool limits
-
-    def _resolve_config(self) -> GatewayConfig:
-        # Secrets go to the core still wrapped: no frame holds them in plain text.
-        return GatewayConfig.resolve(
-            account_id=self.account_id,
-            gateway_id=self.gateway_id,
-            provider=self.provider,
-            api_key=self.api_key,
-            cf_aig_token=self.cf_aig_token,
-            auth_mode=self.auth_mode,
-            base_url=self.base_url,
-            default_headers=self.default_headers,
-            allow_insecure_http=self.allow_insecure_http,
-        )
+        self._check_connection()
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         """``profile`` from the core catalog; an unknown model gets a small, safe default."""
@@ -255,35 +182,6 @@ class ChatCloudflareAIGateway(BaseChatModel):
         """The model name (``model``), under the name ChatOpenAI users know."""
         return self.model
 
-    @property
-    def gateway(self) -> Gateway:
-        """The core client used for every call, created on first use."""
-        gateway = self._gateway
-        if gateway is None:
-            with _GATEWAY_LOCK:
-                gateway = self._gateway
-                if gateway is None:
-                    gateway = self._gateway = self._new_gateway()
-        return gateway
-
-    def __getstate__(self) -> dict[Any, Any]:
-        # HTTP clients are not picklable; a copy makes its own on first use.
-        state = super().__getstate__()
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {
-                **private,
-                "_gateway": None,
-            }
-        return state
-
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> ChatCloudflareAIGateway:
-        memo = {} if memo is None else memo
-        # A deep copy gets its own clients, lazily.
-        if self._gateway is not None:
-            memo[id(self._gateway)] = None
-        return super().__deepcopy__(memo)
-
     def model_copy(
         self, *, update: Mapping[str, Any] | None = None, deep: bool = False
     ) -> ChatCloudflareAIGateway:
@@ -293,28 +191,13 @@ class ChatCloudflareAIGateway(BaseChatModel):
             if "gateway_options" in update:
                 copied.gateway_options = options_dict(update["gateway_options"])
             copied._check_settings()
-            copied._gateway = None
         return copied
 
-    def _new_gateway(self) -> Gateway:
-        extra: dict[str, Any] = {}
-        if self.timeout is not None:
-            extra["timeout"] = self.timeout
-        if self.max_retries is not None:
-            extra["max_retries"] = self.max_retries
+    def _gateway_arguments(self) -> dict[str, Any]:
+        arguments: dict[str, Any] = {"fallbacks": self.fallbacks, "fallback_on": self.fallback_on}
         if self.tracing:
-            extra["tracing"] = True
-        return Gateway(
-            max_connections=self.max_connections,
-            max_keepalive=self.max_keepalive,
-            config=self._config or self._resolve_config(),
-            gateway_options=self.gateway_options,
-            http_client=self.http_client,
-            async_http_client=self.http_async_client,
-            fallbacks=self.fallbacks,
-            fallback_on=self.fallback_on,
-            **extra,
-        )
+            arguments["tracing"] = True
+        return arguments
 
     # -- LangChain metadata --------------------------------------------------------------------
     @property
@@ -543,14 +426,3 @@ class ChatCloudflareAIGateway(BaseChatModel):
     def get_num_tokens(self, text: str) -> int:
         """Approximate token count of a text (see :meth:`get_num_tokens_from_messages`)."""
         return count_tokens_approximately([HumanMessage(text)], extra_tokens_per_message=0)
-
-    # -- lifecycle -----------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close the sync HTTP client (it reopens on the next call)."""
-        if self._gateway is not None:
-            self._gateway.close()
-
-    async def aclose(self) -> None:
-        """Close the HTTP clients (they reopen on the next call)."""
-        if self._gateway is not None:
-            await self._gateway.aclose()

@@ -120,10 +120,14 @@ class GatewayConnection(BaseModel):
                     gateway = self._gateway = self._new_gateway()
         return gateway
 
+    def _gateway_arguments(self) -> dict[str, Any]:
+        """``Gateway`` arguments of a subclass's own fields (fallbacks, tracing)."""
+        return {}
+
     def _new_gateway(self) -> Gateway:
         if self._config is None:
             self._check_connection()
-        extra: dict[str, Any] = {}
+        extra = self._gateway_arguments()
         if self.timeout is not None:
             extra["timeout"] = self.timeout
         if self.max_retries is not None:

@@ -17,7 +17,6 @@ def test_chat_model_import_defers_embeddings_and_failover() -> None:
     loaded = _loaded_after("from langchain_cf_ai_gateway import ChatCloudflareAIGateway")
     deferred = {
         "langchain_cf_ai_gateway.embeddings",
-        "langchain_cf_ai_gateway.connection",
         "cf_ai_gateway.failover",
         "cf_ai_gateway.streams",
     }
