@@ -635,7 +635,7 @@ def test_chunks_read_ahead_of_a_bad_size_line_are_handed_on_before_the_error() -
     assert _read_before_end(wire, 65536) == (b"helloabc", False)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=st.lists(
         st.sampled_from(
