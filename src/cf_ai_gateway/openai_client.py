@@ -306,7 +306,7 @@ def build_openai_client(gateway: Gateway, **kwargs: Any) -> openai.OpenAI:
     _record_responses(http_client)
     _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
-    client_class = checked_client_classes(_request_secrets)[0]
+    client_class = checked_client_classes(_request_secrets, gateway.transport.max_event_size)[0]
     client: openai.OpenAI = client_class(http_client=http_client, **options)
     return client
 
@@ -331,7 +331,7 @@ def build_async_openai_client(gateway: Gateway, **kwargs: Any) -> openai.AsyncOp
     _record_responses(http_client)
     _surface_error_envelopes(http_client)
     trace_http_client(http_client, gateway)
-    client_class = checked_client_classes(_request_secrets)[1]
+    client_class = checked_client_classes(_request_secrets, gateway.transport.max_event_size)[1]
     client: openai.AsyncOpenAI = client_class(http_client=http_client, **options)
     return client
 

@@ -349,16 +349,19 @@ def raise_refusal(
 @functools.cache
 def checked_client_classes(
     secrets: Callable[[httpx.Response], tuple[str, ...]],
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
 ) -> tuple[type[Any], type[Any]]:
     """``openai.OpenAI`` and ``openai.AsyncOpenAI`` with checked streams.
 
-    ``secrets`` gives the credentials a reply's request carried (scrubbed from errors).
+    ``secrets`` gives the credentials a reply's request carried (scrubbed from errors);
+    ``max_event_size`` bounds each stream event, as the gateway's own streams do. The limit is
+    part of the class, so that the SDK's copies of a client (``with_options``) keep it.
     """
     import openai
 
     class OpenAI(openai.OpenAI):
         def _make_sse_decoder(self) -> CheckedSSEDecoder:
-            return CheckedSSEDecoder()
+            return CheckedSSEDecoder(max_event_size)
 
         def _process_response_data(self, *, data: object, cast_to: Any, response: Any) -> Any:
             # ``response`` is an httpx.Response, or httpx2's on openai 3.
@@ -367,7 +370,7 @@ def checked_client_classes(
 
     class AsyncOpenAI(openai.AsyncOpenAI):
         def _make_sse_decoder(self) -> CheckedSSEDecoder:
-            return CheckedSSEDecoder()
+            return CheckedSSEDecoder(max_event_size)
 
         def _process_response_data(self, *, data: object, cast_to: Any, response: Any) -> Any:
             # ``response`` is an httpx.Response, or httpx2's on openai 3.

@@ -19,6 +19,7 @@ import httpx
 
 from . import otel
 from . import otel_attributes as attributes
+from .sse import SSEError
 from .wire.events import TERMINAL_EVENTS
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class _Exchange:
         self._status = 0
         self._headers: httpx.Headers = httpx.Headers()
         self._sse: Any = None
+        self._undecodable = False  # the stream's bytes stopped being events
         self._first = True
         self._terminal = False
         if not self.span.is_recording():
@@ -107,8 +109,28 @@ class _Exchange:
             if len(self._body) + len(data) <= MAX_OBSERVED_BODY:
                 self._body += data
             return
+        observer = self.observer
+        assert observer is not None
+        if observer.ended or self._undecodable:
+            return
+        try:
+            texts = self._sse.feed(data)
+        except SSEError as exc:
+            # The caller's stream fails here too, after the events ahead of the fault (unless
+            # it ended before them); nothing after the fault is read as events.
+            self._undecodable = True
+            self._events(exc.before)
+            if not self._terminal:
+                from .info import GatewayInfo
+                from .streams import _undecodable
+
+                observer.finish(_undecodable(exc, GatewayInfo()))
+            return
+        self._events(texts)
+
+    def _events(self, texts: list[str]) -> None:
         assert self.observer is not None
-        for text in self._sse.feed(data):
+        for text in texts:
             if text == "[DONE]":
                 self._terminal = True
                 continue

@@ -249,6 +249,8 @@ class _Body(httpx.SyncByteStream):
                 end = found.start()
             found = match_size(conn.buf, conn.pos, end)
             if found is None:
+                if ready:  # the chunks ahead of the fault come first
+                    yield _joined(ready)
                 raise httpx.RemoteProtocolError("bad chunk size line")
             size = int(found[1], 16)
             start = end + 2

@@ -106,7 +106,8 @@ class SSEDecoder:
         if "\n\n" not in chunk and not (pending and chunk[0] == "\n" and pending[-1][-1:] == "\n"):
             pending.append(chunk)
             self._pending_size += len(chunk)
-            if self._pending_size > self._max:
+            # A last "\n" may start the blank line that ends the event: it is not the event's.
+            if self._pending_size - (chunk[-1] == "\n") > self._max:
                 raise self._too_large([])
             return []
         buffer = "".join(pending) + chunk if pending else chunk
@@ -134,7 +135,7 @@ class SSEDecoder:
             payload = _parse_block(block)
             if payload is not None:
                 out.append(payload)
-        if self._pending_size > self._max:
+        if self._pending_size - (tail[-1:] == "\n") > self._max:
             raise self._too_large(out)
         return out
 

@@ -26,6 +26,7 @@ import json
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
+from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,6 +51,10 @@ from .wire import converter
 from .wire.events import ERROR_EVENT, TERMINAL_EVENTS, error_fields, needs_terminal_event
 
 if TYPE_CHECKING:
+    from .async_streams import AsyncRawStream as AsyncRawStream
+    from .chat_streams import AsyncChatStream as AsyncChatStream
+    from .chat_streams import ChatStream as ChatStream
+    from .chat_streams import failed_error as failed_error
     from .wire.types import ChatDelta, ChatResult, ToolCall
 
     class StreamHandler(Protocol):
@@ -425,7 +430,20 @@ class RawStream:
 
 
 # The async raw stream and the neutral chat-delta streams live in ``async_streams`` and
-# ``chat_streams``; they stay importable from here.
-from .async_streams import AsyncRawStream  # noqa: E402
-from .chat_streams import AsyncChatStream, ChatStream  # noqa: E402
-from .chat_streams import failed_error as failed_error  # noqa: E402
+# ``chat_streams``, which import this module; they stay importable from here, and load on first
+# access so that any of the three modules may be imported first.
+_ELSEWHERE = {
+    "AsyncRawStream": ".async_streams",
+    "AsyncChatStream": ".chat_streams",
+    "ChatStream": ".chat_streams",
+    "failed_error": ".chat_streams",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __package__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

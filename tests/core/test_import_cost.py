@@ -91,3 +91,53 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="NoSuchName"):
         cf_ai_gateway.NoSuchName  # noqa: B018
+
+
+STREAM_MODULES = (
+    "cf_ai_gateway.streams",
+    "cf_ai_gateway.async_streams",
+    "cf_ai_gateway.chat_streams",
+    "cf_ai_gateway.failover_streams",
+    "cf_ai_gateway.openai_streams",
+)
+
+
+@pytest.mark.parametrize("module", STREAM_MODULES)
+def test_each_stream_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """The stream modules import one another; any of them may be the first one imported."""
+    code = (
+        f"import {module}; from cf_ai_gateway import streams, async_streams, chat_streams; "
+        "assert streams.AsyncRawStream is async_streams.AsyncRawStream; "
+        "assert streams.ChatStream is chat_streams.ChatStream; "
+        "assert streams.AsyncChatStream is chat_streams.AsyncChatStream; "
+        "assert streams.failed_error is chat_streams.failed_error"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+
+def test_threads_importing_the_stream_modules_at_once_all_get_them() -> None:
+    """First imports racing in threads (a stream module imported directly in one, a public
+    stream name looked up in another) end with every name, in every thread."""
+    code = f"""
+import importlib, sys, threading
+sys.setswitchinterval(1e-6)
+import cf_ai_gateway
+actions = [lambda m=m: importlib.import_module(m) for m in {list(STREAM_MODULES)!r}]
+actions += [lambda n=n: getattr(cf_ai_gateway, n) for n in cf_ai_gateway.__all__]
+barrier = threading.Barrier(len(actions))
+errors = []
+def run(action):
+    barrier.wait()
+    try:
+        action()
+    except BaseException as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=run, args=(a,)) for a in actions]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+assert not errors, errors
+"""
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -527,3 +527,18 @@ def test_events_ahead_of_an_oversized_one_come_out_however_reads_cut_them(
     *given_events, refused = events
     assert [json.loads(e.data) for e in given_events] == [{"n": n} for n in range(ahead)]
     assert type(refused.json()).__name__ == "Refusal"
+
+
+@MODES
+async def test_the_gateways_max_event_size_bounds_sdk_client_streams(
+    make_gateway: Any, server: TestServer, mode: str
+) -> None:
+    """``Gateway(max_event_size=...)`` bounds the events of its OpenAI clients' streams too."""
+    big = sse(chunk("x" * 3000))
+    server.queue(Reply(chunks=[*GOOD_CHAT, *big, b"data: [DONE]\n\n"], headers=HEADERS))
+    with pytest.raises(StreamError, match="max_event_size") as caught:
+        await drain(make_gateway(max_event_size=1024), "chat", mode)
+    assert caught.value.log_id == LOG_ID
+    server.queue(Reply(chunks=[*GOOD_CHAT, *big, b"data: [DONE]\n\n"], headers=HEADERS))
+    events = await drain(make_gateway(max_event_size=8192), "chat", mode)
+    assert [e.choices[0].delta.content for e in events] == ["a", "b", "x" * 3000]

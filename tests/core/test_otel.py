@@ -7,6 +7,7 @@ show one trace: application span, client span, gateway span.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 from cf_ai_gateway import ConfigurationError, Gateway, GatewayRateLimitError, StreamError, otel
 from cf_ai_gateway.emulator import Emulator
 from cf_ai_gateway.wire.types import ChatRequest, Message
+
+from .testserver import Reply, TestServer
 
 REQUEST = ChatRequest(model="gpt-4o-mini", messages=[Message("user", "What is Cloudflare?")], max_tokens=50)
 EXPORTER = InMemorySpanExporter()
@@ -247,6 +250,44 @@ def test_openai_client_errors_are_recorded(instrumented: InMemorySpanExporter, e
     span = only_client_span(instrumented)
     assert span.status.status_code is StatusCode.ERROR
     assert dict(span.attributes or {})["error.type"] == "GatewayRateLimitError"
+
+
+_CHUNK = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+          "choices": [{"index": 0, "delta": {"content": "a"}, "finish_reason": None}]}
+_BAD_STREAM = [b'data: ' + json.dumps(_CHUNK).encode() + b'\n\n', b'data: {"x": "\xff"}\n\n']
+
+
+@pytest.mark.parametrize("one_read", [True, False], ids=["one read", "two reads"])
+def test_an_openai_client_stream_with_bad_bytes_ends_its_span_with_the_error(
+    instrumented: InMemorySpanExporter, make_gateway: Any, server: TestServer, one_read: bool
+) -> None:
+    """The span of a stream that fails on bad bytes records the events ahead of them, however
+    the reads cut the bytes, and the error the caller got."""
+    server.queue(Reply(chunks=[b"".join(_BAD_STREAM)] if one_read else _BAD_STREAM))
+    client = make_gateway(max_retries=0).openai_client(max_retries=0)
+    got = []
+    with pytest.raises(StreamError):
+        for chunk in client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}],
+                                                    stream=True):
+            got.append(chunk)
+    assert len(got) == 1
+    span = only_client_span(instrumented)
+    attrs = dict(span.attributes or {})
+    assert [e.name for e in span.events] == ["gen_ai.first_chunk"]
+    assert span.status.status_code is StatusCode.ERROR and attrs["error.type"] == "StreamError"
+
+
+def test_bytes_after_the_end_of_an_openai_client_stream_mark_no_error(
+    instrumented: InMemorySpanExporter, make_gateway: Any, server: TestServer
+) -> None:
+    done = b'data: ' + json.dumps(_CHUNK).encode() + b'\n\ndata: [DONE]\n\n'
+    server.queue(Reply(chunks=[done + b"\xff"]))
+    client = make_gateway(max_retries=0).openai_client(max_retries=0)
+    got = list(client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}],
+                                              stream=True))
+    assert len(got) == 1
+    span = only_client_span(instrumented)
+    assert span.status.status_code is not StatusCode.ERROR
 
 
 def test_the_gateway_span_nests_under_the_client_span(instrumented: InMemorySpanExporter,

@@ -12,6 +12,7 @@ it returns the body exactly, or raises an ``httpx`` error, never anything else.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -472,3 +473,95 @@ async def test_errors_of_malformed_replies_quote_no_reply_bytes(
         error = error.__cause__ or error.__context__
     for link in chain:
         assert ECHOED not in str(link) and ECHOED not in repr(link)
+
+
+def _h11_data(wire: bytes) -> bytes:
+    """The body bytes h11 hands on from ``wire`` so far (no end of the connection yet), up to
+    a fault."""
+    import h11
+
+    conn = h11.Connection(our_role=h11.CLIENT)
+    conn.send(h11.Request(method="POST", target="/", headers=[("host", "x")]))
+    conn.send(h11.EndOfMessage())
+    if not wire:
+        return b""
+    conn.receive_data(wire)
+    body = b""
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError:
+            return body
+        if isinstance(event, h11.Data):
+            body += event.data
+        elif not isinstance(event, h11.Response):
+            return body
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.binary(min_size=1, max_size=2000),
+    sizes=st.lists(st.integers(1, 300), max_size=12),
+    recv_size=st.one_of(st.integers(1, 64), st.integers(65, 8192)),
+    at=st.integers(0, 10_000),
+    bad_end=st.booleans(),
+)
+def test_no_body_byte_that_arrived_waits_for_the_next_read(
+    body: bytes, sizes: list[int], recv_size: int, at: int, bad_end: bool
+) -> None:
+    """Sent in two parts, the second only once the client handed on every body byte of the
+    first (as much as h11 hands on from it), any chunked body is read whole, up to a bad size
+    line in place of its last one: no byte already read is held back while the reader waits
+    for more, nor lost when the reader refuses what follows it."""
+    wire = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + b"".join(
+        _chunked(body, sizes, False)
+    )
+    if bad_end:
+        wire = wire[: -len(b"0\r\n\r\n")] + b"zz\r\n"
+    cut = min(at, len(wire))
+    expected_first = _h11_data(wire[:cut])
+    ours, theirs = socket.socketpair()
+    transport = wire_module.SocketTransport(
+        verify=httpx.create_ssl_context(), limits=httpx.Limits(max_keepalive_connections=1)
+    )
+    got: list[bytes] = []
+    progress = threading.Condition()
+    failure: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            conn = wire_module._Connection(ours, ("http", "x", 80))
+            head = wire_module._read_head(conn, 10.0)
+            framing, length = wire_module.body_framing(head, "POST")
+            for piece in wire_module._Body(transport, conn, framing, length, True, 10.0):
+                with progress:
+                    got.append(piece)
+                    progress.notify_all()
+        except BaseException as exc:
+            failure.append(exc)
+        with progress:
+            progress.notify_all()
+
+    original = wire_module._RECV
+    wire_module._RECV = recv_size
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        theirs.sendall(wire[:cut])
+        with progress:
+            handed_on = progress.wait_for(
+                lambda: len(b"".join(got)) >= len(expected_first) or failure, 10
+            )
+            first = b"".join(got)
+        with contextlib.suppress(OSError):  # the reader closes its end on a fault
+            theirs.sendall(wire[cut:])
+            theirs.shutdown(socket.SHUT_WR)
+        reader.join()
+    finally:
+        wire_module._RECV = original
+        ours.close()
+        theirs.close()
+        transport.close()
+    assert [type(exc) for exc in failure] == ([httpx.RemoteProtocolError] if bad_end else [])
+    assert handed_on and first == expected_first
+    assert b"".join(got) == body

@@ -573,3 +573,96 @@ def test_a_tls_connection_the_server_ended_is_not_reused(
         assert server.accepted == 3
     finally:
         server.close()
+
+
+# -- what comes before a fault ----------------------------------------------------------------
+
+
+def _h11_body_before_end(wire: bytes) -> tuple[bytes, bool]:
+    """The body bytes h11 hands on from ``wire`` (then the end of the connection) before the
+    reply ends or fails, and whether it ended."""
+    import h11
+
+    conn = h11.Connection(our_role=h11.CLIENT)
+    conn.send(h11.Request(method="POST", target="/", headers=[("host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(wire)
+    conn.receive_data(b"")
+    body = b""
+    try:
+        while True:
+            event = conn.next_event()
+            if isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return body, True
+            elif event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
+                return body, False
+    except h11.RemoteProtocolError:
+        return body, False
+
+
+def _read_before_end(wire: bytes, recv_size: int) -> tuple[bytes, bool]:
+    """The body bytes the socket transport hands on from ``wire`` before it ends or fails."""
+    ours, theirs = socket.socketpair()
+    transport = wire_module.SocketTransport(
+        verify=httpx.create_ssl_context(), limits=httpx.Limits(max_keepalive_connections=1)
+    )
+    sent = threading.Thread(target=lambda: (theirs.sendall(wire), theirs.shutdown(socket.SHUT_WR)))
+    sent.start()
+    original = wire_module._RECV
+    wire_module._RECV = recv_size
+    got: list[bytes] = []
+    try:
+        conn = wire_module._Connection(ours, ("http", "x", 80))
+        head = wire_module._read_head(conn, 5.0)
+        framing, length = wire_module.body_framing(head, "POST")
+        body = wire_module._Body(transport, conn, framing, length, head.keep_alive, 5.0)
+        got.extend(body)
+    except httpx.HTTPError:
+        return b"".join(got), False
+    finally:
+        wire_module._RECV = original
+        sent.join()
+        ours.close()
+        theirs.close()
+        transport.close()
+    return b"".join(got), True
+
+
+def test_chunks_read_ahead_of_a_bad_size_line_are_handed_on_before_the_error() -> None:
+    wire = CHUNKED + b"5\r\nhello\r\n3\r\nabc\r\nzz\r\n0\r\n\r\n"
+    assert _read_before_end(wire, 65536) == (b"helloabc", False)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.lists(
+        st.sampled_from(
+            [
+                b"5\r\n",
+                b"3;x\r\n",
+                b"abcde",
+                b"abc",
+                b"\r\n",
+                b"0\r\n",
+                b"x-t: 1\r\n",
+                b"bad trailer\r\n",
+                b"\n",
+                b"zz\r\n",
+                b"0\r\n\r\n",
+                b"5\r\nabcde\r\n",
+                b"3\r\nabc\r\n",
+            ]
+        ),
+        max_size=12,
+    ).map(b"".join),
+    recv_size=st.one_of(st.integers(1, 64), st.integers(65, 8192)),
+)
+def test_the_body_ahead_of_a_chunked_fault_is_what_h11_hands_on(
+    body: bytes, recv_size: int
+) -> None:
+    """Whatever a chunked body holds and however it is cut into reads (large reads bring many
+    chunks at once), the bytes handed on before it ends or fails are those h11 hands on."""
+    wire = CHUNKED + body
+    assert _read_before_end(wire, recv_size) == _h11_body_before_end(wire)

@@ -141,3 +141,50 @@ async def test_async_events_ahead_of_an_oversized_one_come_first(
             got.append(event)
     assert got == [{"a": 1}, {"b": 2}] and err.value.log_id == "BIG"
     await gw.aclose()
+
+
+def test_an_event_of_exactly_the_limit_is_read_however_its_blank_line_is_cut() -> None:
+    event = b"data: " + b"x" * 94  # 100 bytes, the limit
+    for cut in range(len(event) - 2, len(event) + 3):
+        raw = event + b"\n\n" + b"data: after\n\n"
+        assert _decoded_until_fault(raw, [cut], 100) == (["x" * 94, "after"], None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=14), max_size=5),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    limit=st.integers(min_value=8, max_value=16),
+    cuts=st.lists(st.integers(min_value=0, max_value=120), max_size=10),
+)
+def test_events_near_the_limit_are_read_or_refused_however_the_bytes_are_cut(
+    sizes: list[int], newline: str, limit: int, cuts: list[int]
+) -> None:
+    """Whether an event fits the limit does not depend on where a read ended."""
+    raw = "".join(f"data: {'x' * n}{newline}{newline}" for n in sizes).encode()
+    whole = _decoded_until_fault(raw, [], limit)
+    assert _decoded_until_fault(raw, cuts, limit) == whole
+    for cut in range(len(raw)):
+        assert _decoded_until_fault(raw, [cut], limit) == whole
+
+
+_PIECE = st.one_of(
+    st.sampled_from([b"data: ", b"data:", b"event: error\n", b"\n", b"\r", b"\n\n", b"a"]),
+    st.sampled_from(["é", "€", "😀"]).map(str.encode),  # characters of two to four bytes
+    st.binary(max_size=3),  # bad bytes, cut characters
+    st.text(max_size=3).map(str.encode),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.lists(_PIECE, max_size=30).map(b"".join), limit=st.integers(4, 40))
+def test_any_bytes_cut_anywhere_give_what_they_give_whole_up_to_the_fault(
+    raw: bytes, limit: int
+) -> None:
+    """Bad UTF-8 anywhere (inside a character the decoder holds from the read before, too) and
+    events of any size: the events given, the fault and its kind are those of the bytes fed
+    whole, for a cut at any byte and for bytes fed one at a time."""
+    whole = _decoded_until_fault(raw, [], limit)
+    for cut in range(len(raw) + 1):
+        assert _decoded_until_fault(raw, [cut], limit) == whole
+    assert _decoded_until_fault(raw, list(range(len(raw))), limit) == whole

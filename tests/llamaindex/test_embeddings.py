@@ -199,3 +199,30 @@ def test_secrets_stay_hidden_and_copies_work(make_emulator: Any) -> None:
     assert len(embed.get_query_embedding("warm up")) == 8
     with pytest.raises(ConfigurationError, match="dimensions"):
         embed.dimensions = -1
+
+
+def test_a_copy_with_new_connection_settings_sends_with_them(
+    make_embedding: MakeEmbedding, emulator: Emulator
+) -> None:
+    embed = make_embedding()
+    embed.get_query_embedding("warm up")  # the original has built its client
+    copied = embed.model_copy(update={"gateway_id": "copied-gw", "dimensions": 8})
+    assert len(copied.get_query_embedding("hello")) == 8
+    first, second = embed_requests(emulator)
+    assert "/copied-gw/" in second.path and "/copied-gw/" not in first.path
+    assert second.json["dimensions"] == 8
+    embed.get_query_embedding("again")  # the original keeps its own settings
+    assert "/copied-gw/" not in embed_requests(emulator)[2].path
+
+
+@pytest.mark.parametrize(
+    "update",
+    [{"dimensions": -1}, {"account_id": "../evil"}, {"api_key": 12345}, {"dimenshuns": 8}],
+)
+def test_a_copy_with_a_bad_update_is_refused(
+    make_embedding: MakeEmbedding, emulator: Emulator, update: dict[str, Any]
+) -> None:
+    with pytest.raises(ConfigurationError, match=next(iter(update))) as err:
+        make_embedding().model_copy(update=update)
+    assert "CloudflareAIGatewayLLM" not in str(err.value)
+    assert embed_requests(emulator) == []

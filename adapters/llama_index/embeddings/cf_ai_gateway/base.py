@@ -24,9 +24,11 @@ from cf_ai_gateway import ConfigurationError
 from cf_ai_gateway.checks import check_max_retries
 from cf_ai_gateway.wire import embeddings as wire
 from llama_index.llms.cf_ai_gateway.connection import GatewayConnectionFields
-from llama_index.llms.cf_ai_gateway.settings import check_timeout
+from llama_index.llms.cf_ai_gateway.settings import check_timeout, coerce_update
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from cf_ai_gateway import EmbeddingResult, GatewayInfo
 
 __all__ = ["CloudflareAIGatewayEmbedding", "GatewayInfoEvent"]
@@ -174,6 +176,19 @@ class CloudflareAIGatewayEmbedding(GatewayConnectionFields, BaseEmbedding):
         super().__setattr__(name, value)
         if name in _CHECKED_FIELDS:
             self._gateway = None
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> CloudflareAIGatewayEmbedding:
+        """A copy; with ``update``, each new setting is checked as an assignment is, and a copy
+        whose connection changed gets its own client. Bad values raise ``ConfigurationError``."""
+        copied = super().model_copy(deep=deep)
+        if update:
+            for name, value in coerce_update(update, type(self).model_fields, _CLASS_NAME).items():
+                setattr(copied, name, value)
+            if copied._gateway is None:
+                copied._gateway = copied._new_gateway()
+        return copied
 
     @property
     def batch_size(self) -> int:

@@ -98,7 +98,11 @@ def check_base_url(value: Any) -> None:
         )
 
 
-def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> dict[str, Any]:
+def coerce_update(
+    update: Mapping[str, Any],
+    field_names: Collection[str],
+    class_name: str = "CloudflareAIGatewayLLM",
+) -> dict[str, Any]:
     """``model_copy`` updates in stored form: secrets as ``SecretStr``, gateway options as a dict.
 
     Unknown names are refused, as the constructor refuses them.
@@ -107,7 +111,7 @@ def coerce_update(update: Mapping[str, Any], field_names: Collection[str]) -> di
 
     unknown = sorted(set(update) - set(field_names))
     if unknown:
-        raise ConfigurationError(unknown_arguments_message(unknown))
+        raise ConfigurationError(unknown_arguments_message(unknown, class_name))
     values = dict(update)
     for name in SECRET_FIELDS:
         if name in values:
