@@ -119,3 +119,40 @@ def test_any_timeout_and_pool_limit_get_one_answer_from_both_classes(
     timeout: Any, max_connections: Any
 ) -> None:
     _same_outcome(timeout=timeout, max_connections=max_connections)
+
+
+@pytest.mark.parametrize("cls", [CloudflareAIGatewayLLM, CloudflareAIGatewayEmbedding])
+def test_threads_asking_for_a_new_client_at_once_share_one(cls: type[Any]) -> None:
+    """After a connection field changes, threads that ask at once get one client between them,
+    so no extra client (and its connection pool) is built and left open."""
+    import sys
+    import threading
+
+    model = cls(account_id="0" * 32, api_key="sk-threads")
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch often, so their builds overlap
+    try:
+        _share_rounds(model)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _share_rounds(model: Any) -> None:
+    import threading
+
+    for round_number in range(20):
+        model.gateway_id = f"gw-{round_number}"  # drops the client: the next use builds one
+        barrier = threading.Barrier(8)
+        seen: list[Any] = []
+
+        def use() -> None:
+            barrier.wait()
+            seen.append(model.gateway)
+
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(gateway) for gateway in seen}) == 1, round_number
+        assert seen[0].config.gateway_id == f"gw-{round_number}"

@@ -12,6 +12,7 @@ this mixin costs no HTTP stack.
 
 # Annotations are evaluated here, not postponed: pydantic then reads the field types as they
 # are, instead of compiling each from a string, for this class and each class inheriting it.
+import threading
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
     from cf_ai_gateway import Gateway
 
 __all__ = ["GatewayConnectionFields"]
+
+# Guards the lazy creation of each model's client (rare, so one lock for all models): threads
+# that ask at once share one client instead of each building one and leaving the others open.
+_GATEWAY_LOCK = threading.Lock()
 
 
 def _build_gateway(arguments: Mapping[str, Any]) -> "Gateway":
@@ -171,7 +176,10 @@ class GatewayConnectionFields(BaseModel):
         """The core client, created from the connection fields (again after they change)."""
         gateway = self._gateway
         if gateway is None:
-            gateway = self._gateway = self._new_gateway()
+            with _GATEWAY_LOCK:
+                gateway = self._gateway
+                if gateway is None:
+                    gateway = self._gateway = self._new_gateway()
         return gateway
 
     def __getstate__(self) -> dict[Any, Any]:
