@@ -299,7 +299,7 @@ def test_whole_chunks_already_read_are_handed_on_before_the_next_wait() -> None:
     assert b"".join(pieces) == b"ab\ncdefghi"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     tail=st.lists(
         st.sampled_from(

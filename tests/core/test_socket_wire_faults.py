@@ -380,7 +380,7 @@ def _h11_reply(wire: bytes) -> tuple[int, bytes] | None:
         return None
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     interim=st.sampled_from([b"", b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 103 X\r\na: 1\n\n"]),
     version=st.sampled_from([b"HTTP/1.1", b"HTTP/1.0"]),
@@ -635,7 +635,7 @@ def test_chunks_read_ahead_of_a_bad_size_line_are_handed_on_before_the_error() -
     assert _read_before_end(wire, 65536) == (b"helloabc", False)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     body=st.lists(
         st.sampled_from(
