@@ -12,8 +12,7 @@ settings, options and errors only; every name in ``__all__`` imports as usual.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .config import GatewayConfig, Secret
 from .errors import (
@@ -36,6 +35,7 @@ from .errors import (
     SpendLimitError,
     StreamError,
 )
+from .lazy import lazy_attributes
 from .options import GatewayOptions
 
 if TYPE_CHECKING:
@@ -106,13 +106,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_attributes(globals(), _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -26,7 +26,6 @@ import json
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
-from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -46,6 +45,7 @@ from .errors import (
 )
 from .info import GatewayInfo
 from .jsontext import shallow
+from .lazy import lazy_attributes
 from .sse import DEFAULT_MAX_EVENT_SIZE, DONE, ErrorData, SSEDecoder, SSEError
 from .wire import converter
 from .wire.events import ERROR_EVENT, TERMINAL_EVENTS, error_fields, needs_terminal_event
@@ -440,10 +440,4 @@ _ELSEWHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _ELSEWHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module, __package__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_attributes(globals(), _ELSEWHERE)
