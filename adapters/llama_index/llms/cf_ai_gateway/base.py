@@ -25,7 +25,6 @@ from llama_index.core.base.llms.types import (
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import (
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
@@ -96,8 +95,8 @@ class CloudflareAIGatewayLLM(StructuredOutputMixin, GatewayConnectionFields, Fun
         ```
     """
 
-    # The validation schema is built on first construction, not at import.
-    model_config = ConfigDict(defer_build=True)
+    # The validation schema is built on first construction, not at import (the connection
+    # mixin's defer_build).
 
     model: str = Field(default=DEFAULT_MODEL, description="Model name, e.g. 'gpt-4o-mini'.")
     api: Literal["chat", "responses"] = Field(
